@@ -13,8 +13,8 @@ TEMPLATES_FOLDER = "mallar"
 
 def default_templates() -> list[Path]:
     """The templates shipped with the package."""
-    folder = resources.files("processor") / "templates"
-    return sorted(Path(str(p)) for p in folder.iterdir() if p.is_file() and not p.name.startswith((".", "_")))
+    folder = resources.files("processor.templates")
+    return sorted(Path(str(p)) for p in folder.iterdir() if p.is_file() and p.suffix in (".docx", ".txt"))
 
 
 def init(folder: Path) -> list[tuple[Path, bool]]:

@@ -1,0 +1,1 @@
+"""The default templates, installed as package data (see pyproject.toml)."""

@@ -1,0 +1,110 @@
+"""Fixtures that build real workbooks in ``tmp_path`` and drive the real CLI."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+
+from processor.cli import main
+
+DEFAULT_CASE = [
+    ("Rubrik", "Stimulansmedel God och nära vård 2024"),
+    ("Medel att fördela", 1000),
+    ("Nyckel", "Befolkning"),
+    ("Diarienummer", "ÄLD 2024/1"),
+    ("Datum", dt.date(2024, 5, 21)),
+    ("Sista dag", dt.date(2024, 11, 30)),
+    ("Avsändare", "Äldreförvaltningen"),
+    ("E-post", "aldre@stad.example"),
+]
+DEFAULT_RECIPIENTS = [
+    ("Mottagare", "E-post", "Grupp", "Befolkning"),
+    ("Avesta", "registrator@avesta.example", "Kommun", 100),
+    ("Borlänge", "registrator@borlange.example", "Kommun", 300),
+    ("Falun", "registrator@falun.example", "Kommun", 600),
+]
+
+
+def build_workbook(path: Path, case=DEFAULT_CASE, recipients=DEFAULT_RECIPIENTS, posts=None, texts=None,
+                   extra_sheets: dict | None = None) -> Path:
+    """Write a workbook: ``case`` as (field, value) pairs, the other sheets as rows (header first).
+
+    ``case=None`` or ``recipients=None`` leaves that sheet out; ``posts`` adds ``Fördelning``.
+    """
+    book = Workbook()
+    book.remove(book.active)
+    if case is not None:
+        ws = book.create_sheet("Ärende")
+        for row in case:
+            ws.append(list(row))
+    if recipients is not None:
+        ws = book.create_sheet("Mottagare")
+        for row in recipients:
+            ws.append(list(row))
+    if posts is not None:
+        ws = book.create_sheet("Fördelning")
+        for row in posts:
+            ws.append(list(row))
+    if texts is not None:
+        ws = book.create_sheet("Texter")
+        for row in texts:
+            ws.append(list(row))
+    for title, rows in (extra_sheets or {}).items():
+        ws = book.create_sheet(title)
+        for row in rows:
+            ws.append(list(row))
+    if not book.worksheets:
+        book.create_sheet("Blad1")
+    book.save(path)
+    return path
+
+
+@pytest.fixture
+def workbook(tmp_path):
+    """``workbook(**sheets)`` → path of a fresh workbook in ``tmp_path`` (see ``build_workbook``)."""
+    counter = iter(range(1, 1000))
+
+    def make(name: str | None = None, **sheets) -> Path:
+        return build_workbook(tmp_path / (name or f"arbetsbok{next(counter)}.xlsx"), **sheets)
+
+    return make
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture
+def cli(capsys):
+    """Run ``processor`` in-process through its entry point: ``cli("run", path)`` → (status, out, err)."""
+
+    def invoke(*args) -> tuple[int, str, str]:
+        status = main([str(a) for a in args])
+        captured = capsys.readouterr()
+        return status, captured.out, captured.err
+
+    return invoke
+
+
+def processor_command() -> list[str]:
+    """The installed console script (beside this Python), else ``python -m processor``."""
+    script = Path(sys.executable).parent / ("processor.exe" if os.name == "nt" else "processor")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "processor"]
+
+
+@pytest.fixture
+def run_processor():
+    """Run the real ``processor`` program as a process: → CompletedProcess with text output."""
+
+    def invoke(*args, cwd: Path | None = None, input: str | None = None, env: dict | None = None):
+        return subprocess.run(processor_command() + [str(a) for a in args], capture_output=True, text=True,
+                              cwd=cwd, input=input, env={**os.environ, **(env or {})}, timeout=300)
+
+    return invoke
