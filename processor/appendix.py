@@ -11,12 +11,12 @@ from decimal import Decimal
 from io import BytesIO
 
 from processor import formats
-from processor.describe import footnote, method_in_words
+from processor.describe import basis_word, footnote
 from processor.model import KEY, Allocation, Case, PostResult
 
 AMOUNT_FORMAT = "#,##0"
 CHART_MAX_RECIPIENTS = 200
-TITLE_ROWS = 4
+TITLE_ROWS = 3
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,11 @@ class Column:
 
 
 def appendix_title(case: Case) -> str:
-    return f"Bilaga 1: Fördelning av {case.info.title}"
+    """``Bilaga 1: Fördelning av stimulansmedel …``, without doubling a title that already says so."""
+    title = case.info.title
+    if title.casefold().startswith("fördelning"):
+        return f"Bilaga 1: {title}"
+    return f"Bilaga 1: Fördelning av {basis_word(title)}"
 
 
 def area_groups(allocation: Allocation) -> list[tuple[str | None, list[PostResult]]]:
@@ -57,10 +61,10 @@ def table_columns(case: Case, allocation: Allocation) -> list[Column]:
     columns.extend(Column(c, "basis", source=c) for c in basis_columns(case))
     if len(allocation.posts) > 1:
         for area, results in area_groups(allocation):
-            columns.extend(Column(f"{r.post.name}, kr", "post", area, r) for r in results)
+            columns.extend(Column(r.post.name, "post", area, r) for r in results)
             if area and len(results) > 1:
-                columns.append(Column(f"Summa {area}, kr", "subtotal", area, results))
-    columns.append(Column("Totalt, kr", "total"))
+                columns.append(Column(f"Summa {area}", "subtotal", area, results))
+    columns.append(Column("Totalt", "total"))
     if any(not r.participates for r in case.recipients):
         columns.append(Column("Anmärkning", "note"))
     return columns
@@ -133,14 +137,12 @@ def appendix_xlsx(case: Case, allocation: Allocation) -> bytes:
     columns = table_columns(case, allocation)
     width = len(columns)
     put(ws, 1, 1, appendix_title(case)).font = Font(bold=True, size=14)
+    ws.row_dimensions[1].height = 20
     money = f"Att fördela: {formats.kronor(case.info.total)}"
     if case.info.carried_over:
         money += (f", varav {formats.kronor(case.info.grant)} för året och {formats.kronor(case.info.carried_over)} "
                   "överfört från tidigare år")
-    put(ws, 2, 1, money + ".")
-    put(ws, 3, 1, "Fördelningsmodell: " + "; ".join(
-        f"{r.post.name} {formats.kronor(r.amount)}, {method_in_words(r, case)}" for r in allocation.posts) + ".")
-    ws.cell(3, 1).alignment = Alignment(wrap_text=False)
+    put(ws, 2, 1, money + ". Belopp i kronor.")
 
     has_areas = any(c.area for c in columns)
     header_row = TITLE_ROWS + (2 if has_areas else 1)
@@ -178,15 +180,16 @@ def appendix_xlsx(case: Case, allocation: Allocation) -> bytes:
         cell = put(ws, row, c, total_value(column, case, allocation), formats_by_column[c - 1])
         cell.font = bold
         cell.border = Border(top=thin, bottom=Side(style="double", color="808080"))
+    widths = []
+    for c, column in enumerate(columns, start=1):
+        longest = max([max(len(w) for w in column.heading.split()) + 2] +
+                      [len(str(ws.cell(r, c).value or "")) for r in range(header_row + 1, total_row + 1)][:2000])
+        widths.append(min(max(longest + 3, 10), 45))
+        ws.column_dimensions[get_column_letter(c)].width = widths[-1]
     row += 1
     for line in footnote(case, allocation):
         row += 1
-        put(ws, row, 1, line).alignment = Alignment(wrap_text=False)
-
-    for c, column in enumerate(columns, start=1):
-        longest = max([len(column.heading) // (2 if column.kind != "name" else 1)] +
-                      [len(str(ws.cell(r, c).value or "")) for r in range(header_row + 1, total_row + 1)][:2000])
-        ws.column_dimensions[get_column_letter(c)].width = min(max(longest + 3, 10), 45)
+        _prose_row(ws, row, line, width, sum(widths))
     ws.freeze_panes = ws.cell(header_row + 1, 2)
     _print_setup(ws, header_row, width)
     if len(case.recipients) <= CHART_MAX_RECIPIENTS:
@@ -194,6 +197,17 @@ def appendix_xlsx(case: Case, allocation: Allocation) -> bytes:
     buffer = BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def _prose_row(ws, row: int, text: str, width: int, characters: float) -> None:
+    """A sentence across the table's width, wrapped, its row tall enough for the lines it needs."""
+    from openpyxl.styles import Alignment
+
+    put(ws, row, 1, text).alignment = Alignment(wrap_text=True, vertical="top")
+    if width > 1:
+        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=width)
+    lines = max(1, -(-len(text) * 11 // (10 * max(int(characters), 20))))
+    ws.row_dimensions[row].height = 15 * lines
 
 
 def _print_setup(ws, header_row: int, width: int) -> None:
@@ -227,7 +241,7 @@ def _chart(book, ws, header_row: int, total_row: int, columns: list[Column], cas
     names = Reference(ws, min_col=1, min_row=header_row + 1, max_row=total_row - 1)
     chart.add_data(data, titles_from_data=True)
     chart.set_categories(names)
-    chart.width = 24
+    chart.width = 17
     chart.height = max(8, 0.6 * len(case.recipients) + 3)
     sheet = book.create_sheet("Diagram")
     sheet.add_chart(chart, "A1")

@@ -1,0 +1,145 @@
+"""`processor run`: the run folder, fordelning.json, manifest.json, atomicity; `processor init`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+from processor.errors import InputError
+from processor.pipeline import run
+
+ROOT = Path(__file__).resolve().parents[1]
+DALARNA = ROOT / "input" / "dalarna_2020.xlsx"
+SEED_004 = {
+    "Avesta": 1264598, "Borlänge": 2869325, "Falun": 3241208, "Gagnef": 562189, "Hedemora": 845193,
+    "Leksand": 862434, "Ludvika": 1467562, "Malung-Sälen": 553132, "Mora": 1116849, "Orsa": 377066,
+    "Rättvik": 597435, "Smedjebacken": 594380, "Säter": 605237, "Vansbro": 371283, "Älvdalen": 383613,
+}
+
+
+def test_run_reproduces_seed_004_to_the_krona(cli, tmp_path):
+    status, out, _ = cli("run", DALARNA, "--out", tmp_path)
+    assert status == 0
+    run_dir = Path(out.strip().splitlines()[-1])
+    assert run_dir.parent == tmp_path and run_dir.name.startswith("dalarna_2020_")
+    result = json.loads((run_dir / "fordelning.json").read_text(encoding="utf-8"))
+    assert {r["name"]: r["total"] for r in result["recipients"]} == SEED_004
+    assert result["total"] == 15_711_504 and result["carried_over"] == 0 and result["rounding"] == 1
+    (post,) = result["posts"]
+    assert post == {"name": "Medel", "method": "nyckel", "amount": 15711504, "area": None,
+                    "key": [{"column": "Befolkning", "weight": 100}], "per_unit": 54.56}
+    avesta = result["recipients"][0]
+    assert avesta == {"name": "Avesta", "email": ["registrator@avesta.kommun.example"], "group": "Kommun",
+                      "participates": True, "amounts": {"Medel": 1264598}, "total": 1264598}
+    assert any("287 795" in w and "287 966" in w for w in result["warnings"])
+    assert "287 795" in out and "Varning" in out
+
+
+def test_json_invariants_for_stockholm(tmp_path):
+    result = run(ROOT / "input" / "stockholm_2024.xlsx", tmp_path)
+    doc = json.loads((result.run_dir / "fordelning.json").read_text(encoding="utf-8"))
+    assert doc["total"] == 53_690_007 and doc["carried_over"] == 11_500_000
+    for post in doc["posts"]:
+        assert sum(r["amounts"].get(post["name"], 0) for r in doc["recipients"]) == post["amount"]
+    assert sum(r["total"] for r in doc["recipients"]) == doc["total"]
+    elder = next(r for r in doc["recipients"] if r["name"] == "Äldreförvaltningen")
+    assert elder["amounts"] == {"Samordning": 6_710_007}
+    assert "Grundstöd" not in elder["amounts"]
+
+
+def test_weights_are_numbers(workbook, tmp_path):
+    path = workbook(recipients=[("Mottagare", "Befolkning", "Patienter"), ("A", 1, 2), ("B", 3, 1)],
+                    case=[("Rubrik", "X"), ("Medel att fördela", 1000), ("Nyckel", "Befolkning 33,3 %, Patienter 66,7 %")])
+    doc = json.loads((run(path, tmp_path).run_dir / "fordelning.json").read_text(encoding="utf-8"))
+    assert doc["posts"][0]["key"] == [{"column": "Befolkning", "weight": 33.3}, {"column": "Patienter", "weight": 66.7}]
+    assert doc["posts"][0]["per_unit"] is None
+
+
+def test_manifest_lists_every_file_with_checksums(tmp_path):
+    before = hashlib.sha256(DALARNA.read_bytes()).hexdigest()
+    result = run(DALARNA, tmp_path)
+    manifest = json.loads((result.run_dir / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["input"] == {"file": "dalarna_2020.xlsx", "sha256": before}
+    assert manifest["program"]["name"] == "processor" and manifest["program"]["version"]
+    dt.datetime.fromisoformat(manifest["created"])
+    assert manifest["warnings"] and "287 795" in manifest["warnings"][0]
+    listed = {f["path"]: f["sha256"] for f in manifest["files"]}
+    on_disk = {p.relative_to(result.run_dir).as_posix() for p in result.run_dir.rglob("*")
+               if p.is_file() and p.name != "manifest.json"}
+    assert set(listed) == on_disk and {"fordelning.json", "fordelning.xlsx"} <= on_disk
+    for path, digest in listed.items():
+        assert hashlib.sha256((result.run_dir / path).read_bytes()).hexdigest() == digest
+    assert hashlib.sha256(DALARNA.read_bytes()).hexdigest() == before
+
+
+def test_runs_never_overwrite_each_other(tmp_path):
+    now = dt.datetime(2024, 5, 21, 9, 30, 0)
+    first = run(DALARNA, tmp_path, now=now).run_dir
+    second = run(DALARNA, tmp_path, now=now).run_dir
+    assert first.name == "dalarna_2020_20240521-093000"
+    assert second.name == "dalarna_2020_20240521-093000_2"
+    assert (first / "fordelning.json").exists() and (second / "fordelning.json").exists()
+
+
+def test_failed_run_leaves_nothing_behind(workbook, tmp_path, monkeypatch):
+    import processor.pipeline as pipeline
+
+    def broken(*args):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(pipeline, "appendix_xlsx", broken)
+    out = tmp_path / "ut"
+    with pytest.raises(RuntimeError):
+        run(workbook(), out)
+    assert list(out.iterdir()) == []
+
+
+def test_bad_workbook_creates_no_output_folder(workbook, tmp_path):
+    out = tmp_path / "ut"
+    with pytest.raises(InputError):
+        run(workbook(case=[("Rubrik", "X")]), out)
+    assert not out.exists()
+
+
+def test_validate_prints_the_allocation_and_writes_nothing(cli, tmp_path):
+    status, out, err = cli("validate", DALARNA)
+    assert status == 0 and err == ""
+    assert "Avesta" in out and "1 264 598 kr" in out and "Inga fel" in out
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_init_writes_examples_and_templates_and_never_overwrites(cli, tmp_path):
+    status, out, _ = cli("init", tmp_path)
+    assert status == 0
+    assert (tmp_path / "dalarna_2020.xlsx").exists() and (tmp_path / "stockholm_2024.xlsx").exists()
+    assert (tmp_path / "mallar").is_dir()
+    status, out2, _ = cli("validate", tmp_path / "stockholm_2024.xlsx")
+    assert status == 0
+    (tmp_path / "dalarna_2020.xlsx").write_bytes(b"mine")
+    status, out3, _ = cli("init", tmp_path)
+    assert status == 0 and "Fanns redan" in out3
+    assert (tmp_path / "dalarna_2020.xlsx").read_bytes() == b"mine"
+
+
+def test_shipped_examples_match_their_source(tmp_path):
+    """input/ holds exactly what processor.examples builds (regenerate with python -m processor.examples)."""
+    from processor.examples import write_examples
+    from processor.validate import load_case
+
+    write_examples(tmp_path)
+    for name in ("dalarna_2020.xlsx", "stockholm_2024.xlsx"):
+        shipped, fresh = load_case(ROOT / "input" / name), load_case(tmp_path / name)
+        assert shipped.info == fresh.info and shipped.recipients == fresh.recipients
+        assert shipped.posts == fresh.posts and shipped.texts == fresh.texts
+
+
+def test_help_is_swedish_and_lists_the_commands(run_processor):
+    done = run_processor("--help")
+    assert done.returncode == 0
+    for command in ("run", "validate", "init"):
+        assert command in done.stdout
+    assert "arbetsbok" in done.stdout.lower()
