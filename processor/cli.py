@@ -33,6 +33,29 @@ def build_parser() -> argparse.ArgumentParser:
     init = commands.add_parser("init", help="skapa exempelarbetsböcker och mallar att utgå från",
                                description="Skapar exempelarbetsböcker och standardmallarna i MAPP. Befintliga filer skrivs aldrig över.")
     init.add_argument("folder", metavar="MAPP", type=Path, nargs="?", default=Path("."), help="målmapp (standard: aktuell mapp)")
+
+    watch = commands.add_parser("watch", help="bevaka en mapp och kör varje arbetsbok som läggs där",
+                                description="Kör varje arbetsbok som läggs i MAPP en gång, när den slutat ändras, och flyttar den "
+                                            "till MAPP/behandlade/ (eller MAPP/fel/ med en felrapport). Skickar aldrig e-post.")
+    watch.add_argument("folder", metavar="MAPP", type=Path, nargs="?", default=Path("input"), help="mappen att bevaka (standard: input/)")
+    watch.add_argument("--out", metavar="MAPP", type=Path, default=Path("output"), help="var körmapparna skapas (standard: output/)")
+    watch.add_argument("--quiet", metavar="SEKUNDER", type=_seconds, default=5.0,
+                       help="hur länge en arbetsbok ska vara oförändrad innan den körs (standard: 5)")
+    watch.add_argument("--poll", action="store_true", help="gå igenom mappen regelbundet i stället för att vänta på filhändelser "
+                                                           "(för nätverksmappar)")
+
+    send = commands.add_parser("send", help="skicka en körmapps utskick med e-post (SMTP)",
+                               description="Skickar körmappens utskick/*.eml över SMTP. Varje leverans skrivs in i "
+                                           "utskick/skickat.jsonl, så en ny körning skickar inget två gånger. "
+                                           "Lösenordet läses från miljövariabeln SMTP_PASSWORD.")
+    send.add_argument("rundir", metavar="KÖRMAPP", type=Path, help="körmappen som processor run skrev")
+    send.add_argument("--smtp-host", metavar="SERVER", help="SMTP-servern, t.ex. smtp.office365.com (annars SMTP_HOST)")
+    send.add_argument("--smtp-port", metavar="PORT", help="porten (annars SMTP_PORT; standard 587, 465 för ssl, 25 för none)")
+    send.add_argument("--security", choices=["starttls", "ssl", "none"], help="kryptering (annars SMTP_SECURITY; standard starttls)")
+    send.add_argument("--user", metavar="ANVÄNDARE", help="inloggning (annars SMTP_USER); lösenordet i SMTP_PASSWORD")
+    send.add_argument("--yes", action="store_true", help="skicka utan att fråga")
+    send.add_argument("--bcc", metavar="ADRESS", help="en dold kopia av varje meddelande till ett arkiv")
+    send.add_argument("--rate", metavar="PER_MINUT", type=float, help="högst så många meddelanden per minut (Microsoft 365: 30)")
     return parser
 
 
@@ -56,10 +79,15 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def print_problems(error: InputError) -> None:
+    for line in problem_lines(error):
+        print(line, file=sys.stderr)
+
+
+def problem_lines(error: InputError) -> list[str]:
+    """The messages for an input error, as ``validate`` prints them and the hot folder's reports hold them."""
     count = len(error.problems)
-    print(f"Arbetsboken kan inte användas: {count} {'fel' if count == 1 else 'fel'} att rätta.", file=sys.stderr)
-    for problem in error.problems:
-        print(f"  {problem}", file=sys.stderr)
+    return [f"Arbetsboken kan inte användas: {count} {'fel' if count == 1 else 'fel'} att rätta.",
+            *(f"  {problem}" for problem in error.problems)]
 
 
 def print_warnings(warnings) -> None:
@@ -102,4 +130,65 @@ def cmd_init(args) -> int:
     return EXIT_OK
 
 
-COMMANDS = {"run": cmd_run, "validate": cmd_validate, "init": cmd_init}
+def cmd_watch(args) -> int:
+    from processor.watch import Watcher, stop_on_signals
+
+    def echo(line: str) -> None:
+        print(line, flush=True)
+
+    watcher = Watcher(args.folder, args.out, quiet=args.quiet, poll=args.poll, echo=echo)
+    with stop_on_signals(watcher, echo):
+        watcher.run()
+    return EXIT_OK
+
+
+def _seconds(text: str) -> float:
+    """A number of seconds as typed, ``5`` or ``0,5``."""
+    try:
+        value = float(text.replace(",", "."))
+    except ValueError:
+        value = -1.0
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"ogiltigt antal sekunder: {text!r}. Ange till exempel 5 eller 0,5.")
+    return value
+
+
+def cmd_send(args) -> int:
+    from processor.send import (SendError, check_options, messages, plan_lines, read_outbox, send_outbox, settings_from,
+                                summary_lines)
+
+    try:
+        settings = settings_from(args.smtp_host, args.smtp_port, args.security, args.user)
+        check_options(args.bcc, args.rate)
+        outbox = read_outbox(args.rundir)
+    except InputError as error:
+        print(f"Kan inte skicka: {len(error.problems)} fel att rätta.", file=sys.stderr)
+        for problem in error.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return EXIT_INPUT
+    waiting = sum(1 for m in outbox if m.pending(args.bcc))
+    if not waiting:
+        print(f"Inget att skicka: alla {messages(len(outbox))} i utskicket är redan skickade.")
+        return EXIT_OK
+    for line in plan_lines(outbox, settings, args.bcc):
+        print(line)
+    if not args.yes:
+        if not sys.stdin.isatty():
+            print("Ingen terminal att fråga på. Lägg till --yes för att skicka utan att fråga.", file=sys.stderr)
+            return EXIT_INPUT
+        if input(f"Skicka {messages(waiting)}? [j/N] ").strip().lower() not in ("j", "ja"):
+            print("Inget skickat.")
+            return EXIT_OK
+    try:
+        result = send_outbox(args.rundir, settings, bcc=args.bcc, rate=args.rate,
+                             progress=lambda line: print(line, flush=True))
+    except SendError as error:
+        print(f"Kan inte skicka: {error}", file=sys.stderr)
+        print("Inget meddelande har skickats.", file=sys.stderr)
+        return EXIT_FAILED
+    for line in summary_lines(result):
+        print(line)
+    return EXIT_OK if result.ok else EXIT_FAILED
+
+
+COMMANDS = {"run": cmd_run, "validate": cmd_validate, "init": cmd_init, "watch": cmd_watch, "send": cmd_send}
