@@ -15,6 +15,7 @@ from processor.appendix import appendix_xlsx
 from processor.errors import InputError, Problem
 from processor.manifest import manifest_json, sha256_file
 from processor.model import Allocation, Case
+from processor.report import write_report
 from processor.result import result_json
 from processor.rundir import atomic_run_dir
 from processor.validate import load_case
@@ -55,6 +56,8 @@ def run(workbook: Path, out_dir: Path = Path("output"), *, now: dt.datetime | No
         progress("Skrev bilagan fordelning.xlsx.")
         if sha256_file(workbook) != input_sha256:
             raise InputError([Problem(workbook.name, "arbetsboken ändrades medan körningen pågick. Spara klart och kör igen.")])
+        write_report(case, allocation, folder, created=now)
+        progress("Skrev rapporten rapport.html.")
         (folder / "manifest.json").write_bytes(manifest_json(workbook, input_sha256, folder, list(case.warnings), now))
         files = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
     return RunResult(run_dir.final, case, allocation, files)

@@ -1,0 +1,627 @@
+"""``rapport.html``: one self-contained page to review a run before anything is mailed.
+
+The page is rendered from ``fordelning.json`` (the result), the files in the run folder and
+the send journal ``utskick/skickat.jsonl``. What the JSON does not hold (the bases, the
+posts described in words, the case's date and reference, warnings about the outbox) is
+computed from the Case at run time and embedded in the page itself as a JSON data block
+(``<script type="application/json" id="data">``), so ``refresh_report`` can re-render the
+page after ``send`` without any side file. Everything from the workbook is escaped by
+Jinja2's autoescape; a Content-Security-Policy with hashes lets only the page's own style
+and sorting script run, and nothing can be fetched.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import json
+import math
+import os
+import re
+from decimal import Decimal, InvalidOperation
+from email import policy
+from email.parser import BytesParser
+from importlib import resources
+from pathlib import Path
+from urllib.parse import quote
+
+from processor import __version__, formats
+from processor.appendix import basis_columns
+from processor.describe import footnote, method_in_words, per_unit_in_words
+from processor.errors import InputError, Problem
+from processor.mail import OUTBOX_DIR, outbox_warnings
+from processor.model import Allocation, Case
+from processor.rundir import unique_filenames
+from processor.send import JOURNAL as JOURNAL_FILE
+
+REPORT_FILE = "rapport.html"
+RESULT_FILE = "fordelning.json"
+TEMPLATE = "rapport.html.j2"
+DATA_FORMAT = 1
+SHOWN_FIELDS = ("Diarienummer", "Datum", "Avsändare", "Avdelning", "Nämnd", "Handläggare")
+PALETTE = ("#2f6db5", "#e8a33d", "#2a9d78", "#c8588f", "#6cb4e4", "#d9612b", "#7a5ea8", "#9a9a3a",
+           "#5c6670", "#e3c41a")
+_DATA_BLOCK = re.compile(r'<script type="application/json" id="data">(.*?)</script>', re.S)
+
+
+# --- writing and refreshing ---------------------------------------------------------------------
+
+def write_report(case: Case, allocation: Allocation, run_dir: Path, *, created: dt.datetime | None = None) -> Path:
+    """Write ``rapport.html`` at run time; call it after every other file but the manifest."""
+    from processor.result import result_document
+
+    run_dir = Path(run_dir)
+    created = created or dt.datetime.now().astimezone()
+    html = render_report(result_document(case, allocation), report_extras(case, allocation, created), run_dir)
+    return _write_atomically(run_dir / REPORT_FILE, html)
+
+
+def refresh_report(run_dir: Path, *, now: dt.datetime | None = None) -> Path:
+    """Re-render ``rapport.html`` from ``fordelning.json``, its embedded data and the folder (after ``send``)."""
+    run_dir = Path(run_dir)
+    result = read_result(run_dir)
+    extras = read_embedded_data(run_dir / REPORT_FILE)
+    html = render_report(result, extras, run_dir, refreshed=now or dt.datetime.now().astimezone())
+    return _write_atomically(run_dir / REPORT_FILE, html)
+
+
+def read_result(run_dir: Path) -> dict:
+    """``fordelning.json`` of a run folder, or an input error saying what to do."""
+    path = Path(run_dir) / RESULT_FILE
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raise InputError([Problem(str(path), "resultatet saknas eller går inte att läsa, så rapporten kan inte "
+                                             "uppdateras. Kör processor run igen för en ny körmapp.")]) from None
+
+
+def read_embedded_data(path: Path) -> dict:
+    """The JSON data block of an existing report (what ``fordelning.json`` does not hold)."""
+    try:
+        match = _DATA_BLOCK.search(Path(path).read_text(encoding="utf-8"))
+        data = json.loads(match.group(1)) if match else None
+    except (OSError, ValueError):
+        data = None
+    if not isinstance(data, dict) or data.get("format") != DATA_FORMAT:
+        raise InputError([Problem(str(path), "rapporten saknas eller har ändrats så att dess data inte går att läsa. "
+                                             "Kör processor run igen för en ny körmapp med en ny rapport.")])
+    return data
+
+
+def _write_atomically(path: Path, text: str) -> Path:
+    """Replace the file in one step, so a browser or a crash never sees half a report."""
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(temp, "x", encoding="utf-8", newline="\n") as out:
+            out.write(text)
+        os.replace(temp, path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    return path
+
+
+# --- what the JSON lacks, from the Case ----------------------------------------------------------
+
+def report_extras(case: Case, allocation: Allocation, created: dt.datetime) -> dict:
+    """The embedded data: bases, posts in words, shown case fields and outbox warnings, all JSON-ready."""
+    columns = basis_columns(case)
+    fields = []
+    for name in SHOWN_FIELDS:
+        value = case.info.fields.get(name)
+        if isinstance(value, dt.date):
+            fields.append([name, formats.long_date(value)])
+        elif value not in (None, ""):
+            fields.append([name, str(value)])
+    return {
+        "format": DATA_FORMAT,
+        "created": created.isoformat(timespec="seconds"),
+        "source": case.source,
+        "fields": fields,
+        "basis_columns": columns,
+        "bases": [[_decimal_text(r.bases.get(c)) for c in columns] for r in case.recipients],
+        "posts": {r.post.name: {"method": method_in_words(r, case), "per_unit": per_unit_in_words(r)}
+                  for r in allocation.posts},
+        "rounding": footnote(case, allocation)[-1],
+        "warnings": outbox_warnings(case, allocation),
+    }
+
+
+def _decimal_text(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+# --- the page -----------------------------------------------------------------------------------
+
+def render_report(result: dict, extras: dict, run_dir: Path, refreshed: dt.datetime | None = None) -> str:
+    """The whole page as text."""
+    from jinja2 import Environment, StrictUndefined
+
+    env = Environment(autoescape=True, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    template = env.from_string(resources.files("processor.templates").joinpath(TEMPLATE).read_text(encoding="utf-8"))
+    page = build_page(result, extras, Path(run_dir), refreshed)
+    csp = (f"default-src 'none'; style-src '{_block_digest(template, 'style')}'; "
+           f"script-src '{_block_digest(template, 'script')}'; img-src data:; base-uri 'none'; form-action 'none'")
+    return template.render(page=page, data=extras, csp=csp)
+
+
+def _block_digest(template, name: str) -> str:
+    """The CSP hash of a template block (the page's own CSS or script), so only that text may run."""
+    text = "".join(template.blocks[name](template.new_context()))
+    return "sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii")
+
+
+def build_page(result: dict, extras: dict, run_dir: Path, refreshed: dt.datetime | None) -> dict:
+    """Everything the template shows, already formatted in Swedish."""
+    recipients = result["recipients"]
+    colors = {p["name"]: PALETTE[i % len(PALETTE)] for i, p in enumerate(result["posts"])}
+    names = unique_filenames([r["name"] for r in recipients])
+    mailing = build_mailing(result, names, run_dir)
+    warnings = list(dict.fromkeys([*result.get("warnings", []), *extras.get("warnings", []), *consistency(result)]))
+    return {
+        "title": result["title"],
+        "facts": build_facts(extras, refreshed),
+        "figures": build_figures(result, mailing),
+        "summary": summary_sentences(result, extras),
+        "warnings": warnings,
+        "areas": build_areas(result, extras, colors),
+        "composition": composition_chart(result, colors) if len(result["posts"]) > 1 else None,
+        "legend": [{"name": p["name"], "color": colors[p["name"]]} for p in result["posts"]],
+        "chart": recipient_chart(result, colors),
+        "table": build_table(result, extras),
+        "mailing": mailing,
+        "files": build_files(run_dir, names, recipients),
+        "manifest_written": (run_dir / "manifest.json").is_file(),
+        "rounding": extras.get("rounding") or "",
+        "total": formats.kronor(result["total"]),
+        "total_share": share_text(result["total"], result["total"]),
+        "version": __version__,
+    }
+
+
+def build_facts(extras: dict, refreshed: dt.datetime | None) -> list[tuple[str, str]]:
+    """The case's reference line: Diarienummer, Datum, … and when the run was made."""
+    facts = [(name, value) for name, value in extras.get("fields", [])]
+    if extras.get("source"):
+        facts.append(("Arbetsbok", extras["source"]))
+    created = _parse_time(extras.get("created"))
+    if created:
+        facts.append(("Körningen gjord", when(created)))
+    if refreshed:
+        facts.append(("Sidan uppdaterad", when(refreshed)))
+    return facts
+
+
+def when(moment: dt.datetime) -> str:
+    """``21 maj 2024 kl. 10.15``."""
+    return f"{formats.long_date(moment.date())} kl. {moment:%H.%M}"
+
+
+def _parse_time(text) -> dt.datetime | None:
+    try:
+        return dt.datetime.fromisoformat(str(text))
+    except ValueError:
+        return None
+
+
+def rounding_unit(unit: int) -> str:
+    return "hela kronor" if unit == 1 else f"hela {formats.kronor(unit)}"
+
+
+def build_figures(result: dict, mailing: dict) -> list[dict]:
+    """The key figure cards at the top."""
+    recipients = result["recipients"]
+    paid = sum(1 for r in recipients if r["total"] > 0)
+    declining = sum(1 for r in recipients if not r["participates"])
+    who = f"{paid} får pengar" + (f", {declining} avstår" if declining else "")
+    carried = result["carried_over"]
+    figures = [
+        {"label": "Att fördela", "value": formats.kronor(result["total"]),
+         "note": formats.mnkr(result["total"]) if result["total"] >= 100_000 else "",
+         "main": True},
+        {"label": "Årets medel", "value": formats.kronor(result["total"] - carried), "note": "beviljat för året"},
+        {"label": "Överfört", "value": formats.kronor(carried),
+         "note": "från tidigare år, läggs till" if carried else "inget från tidigare år"},
+        {"label": "Mottagare", "value": str(len(recipients)), "note": who},
+        {"label": "Poster", "value": str(len(result["posts"])), "note": f"avrundat till {rounding_unit(result['rounding'])}"},
+        {"label": "Utskick", "value": mailing["headline"], "note": mailing["note"]},
+    ]
+    return [{"main": False, **figure} for figure in figures]
+
+
+def summary_sentences(result: dict, extras: dict) -> list[str]:
+    """The split in two or three plain sentences."""
+    recipients = result["recipients"]
+    total, carried = result["total"], result["carried_over"]
+    posts = result["posts"]
+    rounded = f" ({formats.mnkr(total)})" if total >= 100_000 else ""
+    first = f"{formats.kronor(total)}{rounded} fördelas på {count(len(recipients), 'mottagare', 'mottagare')}"
+    if len(posts) == 1:
+        words = extras.get("posts", {}).get(posts[0]["name"], {}).get("method")
+        first += f", {words.removeprefix('fördelas ')}" if words else ""
+    else:
+        first += f" i {count(len(posts), 'post', 'poster')}"
+    if carried:
+        first += f": {formats.kronor(total - carried)} för året och {formats.kronor(carried)} överfört från tidigare år"
+    sentences = [first + "."]
+    paid = [r for r in recipients if r["total"] > 0]
+    if len(paid) > 1:
+        top = max(paid, key=lambda r: r["total"])
+        low = min(paid, key=lambda r: r["total"])
+        sentences.append(f"Störst belopp får {top['name']} ({formats.kronor(top['total'])}), minst {low['name']} "
+                         f"({formats.kronor(low['total'])}).")
+    declining = [r["name"] for r in recipients if not r["participates"]]
+    if declining:
+        sentences.append(f"{', '.join(declining)} avstår; deras andel fördelas på de övriga.")
+    if not consistency(result):
+        sentences.append("Kontroll: varje post och totalen stämmer exakt, krona för krona.")
+    return sentences
+
+
+def count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
+
+
+def consistency(result: dict) -> list[str]:
+    """Warnings if the result does not add up (it always should: the report checks rather than trusts)."""
+    problems = []
+    recipients = result["recipients"]
+    for post in result["posts"]:
+        given = sum(r["amounts"].get(post["name"], 0) for r in recipients)
+        if given != post["amount"]:
+            problems.append(f'Posten "{post["name"]}" är {formats.kronor(post["amount"], nbsp=False)} men mottagarna '
+                            f"får sammanlagt {formats.kronor(given, nbsp=False)}. Kör processor run igen.")
+    given = sum(r["total"] for r in recipients)
+    if given != result["total"]:
+        problems.append(f"Mottagarna får sammanlagt {formats.kronor(given, nbsp=False)} men att fördela är "
+                        f"{formats.kronor(result['total'], nbsp=False)}. Kör processor run igen.")
+    return problems
+
+
+# --- posts --------------------------------------------------------------------------------------
+
+def area_groups(posts: list[dict]) -> list[tuple[str | None, list[dict]]]:
+    """Posts grouped by area, areas in order of first appearance."""
+    groups: dict[str | None, list[dict]] = {}
+    for post in posts:
+        groups.setdefault(post["area"], []).append(post)
+    return list(groups.items())
+
+
+def build_areas(result: dict, extras: dict, colors: dict) -> list[dict]:
+    """The posts table: per area its posts (amount, share, method in words, per unit) and subtotal."""
+    total = result["total"]
+    words = extras.get("posts", {})
+    areas = []
+    for area, posts in area_groups(result["posts"]):
+        rows = []
+        for post in posts:
+            described = words.get(post["name"], {})
+            taking = sum(1 for r in result["recipients"] if post["name"] in r["amounts"])
+            rows.append({
+                "name": post["name"], "color": colors[post["name"]], "amount": formats.kronor(post["amount"]),
+                "share": share_text(post["amount"], total), "method": described.get("method") or post["method"],
+                "per_unit": described.get("per_unit") or "", "recipients": count(taking, "mottagare", "mottagare"),
+            })
+        subtotal = sum(p["amount"] for p in posts)
+        areas.append({"name": area, "posts": rows, "subtotal": formats.kronor(subtotal),
+                      "subtotal_share": share_text(subtotal, total), "show_subtotal": bool(area) and len(posts) > 1})
+    return areas
+
+
+def share_text(part: int, whole: int) -> str:
+    return formats.percent(Decimal(part * 100) / Decimal(whole), 1) if whole else ""
+
+
+# --- charts (inline SVG, coordinates computed here) -----------------------------------------------
+
+CHART_WIDTH = 960
+ROW_HEIGHT = 24
+BAR_HEIGHT = 15
+CHAR_WIDTH = 6.6
+
+
+def composition_chart(result: dict, colors: dict) -> dict:
+    """One bar of the whole total, split into its posts."""
+    total = result["total"] or 1
+    x, segments = 0.0, []
+    for post in result["posts"]:
+        width = CHART_WIDTH * post["amount"] / total
+        segments.append({"x": round(x, 2), "width": round(width, 2), "color": colors[post["name"]],
+                         "title": f"{post['name']}: {formats.kronor(post['amount'], nbsp=False)} "
+                                  f"({share_text(post['amount'], total)})",
+                         "label": _fit(post["name"], width - 10, 12) if width > 40 else ""})
+        x += width
+    return {"width": CHART_WIDTH, "height": 34, "segments": segments}
+
+
+def recipient_chart(result: dict, colors: dict) -> dict:
+    """Horizontal bars of each recipient's total, largest first, stacked by post."""
+    recipients = sorted(enumerate(result["recipients"]), key=lambda pair: (-pair[1]["total"], pair[0]))
+    longest = max((len(r["name"]) for _, r in recipients), default=10)
+    label_width = min(max(longest * CHAR_WIDTH + 16, 120), 330)
+    amount_width = 110
+    plot_width = CHART_WIDTH - label_width - amount_width
+    top = max((r["total"] for _, r in recipients), default=0)
+    step = nice_step(top)
+    scale_max = step * math.ceil(top / step) if top else 1
+    scale = plot_width / scale_max
+    rows = []
+    for n, (_, recipient) in enumerate(recipients):
+        y = 8 + n * ROW_HEIGHT
+        x, segments = label_width, []
+        for post in result["posts"]:
+            amount = recipient["amounts"].get(post["name"])
+            if amount:
+                width = amount * scale
+                segments.append({"x": round(x, 2), "width": round(width, 2), "color": colors[post["name"]],
+                                 "title": f"{recipient['name']}, {post['name']}: {formats.kronor(amount, nbsp=False)}"})
+                x += width
+        rows.append({"bar_y": y + (ROW_HEIGHT - BAR_HEIGHT) / 2, "text_y": y + ROW_HEIGHT / 2 + 4,
+                     "name": _fit(recipient["name"], label_width - 16, 12), "full_name": recipient["name"],
+                     "segments": segments, "end": round(x + 6, 2), "declining": not recipient["participates"],
+                     "amount": formats.kronor(recipient["total"]) if recipient["participates"] else "avstår"})
+    plot_bottom = 8 + len(rows) * ROW_HEIGHT
+    ticks = [{"x": round(label_width + v * scale, 2), "label": tick_label(v, step)}
+             for v in range(0, scale_max + 1, step)] if top else []
+    return {"width": CHART_WIDTH, "height": plot_bottom + 26, "rows": rows, "ticks": ticks, "top": 4,
+            "bottom": plot_bottom, "tick_y": plot_bottom + 16, "label_x": label_width - 8, "bar_height": BAR_HEIGHT,
+            "stacked": len(result["posts"]) > 1}
+
+
+def nice_step(top: int) -> int:
+    """A round grid step (1, 2 or 5 times a power of ten) giving four to ten lines."""
+    if top <= 0:
+        return 1
+    power = 10 ** max(0, int(math.floor(math.log10(top))) - 1)
+    for factor in (1, 2, 5, 10, 20, 50, 100):
+        if top / (factor * power) <= 8:
+            return factor * power
+    return 100 * power
+
+
+def tick_label(value: int, step: int) -> str:
+    if value == 0:
+        return "0"
+    if step >= 100_000:
+        return formats.mnkr(value, 0 if step % 1_000_000 == 0 else 1)
+    if step >= 1000:
+        return formats.tkr(value)
+    return formats.kronor(value)
+
+
+def _fit(text: str, width: float, size: int) -> str:
+    """The text shortened with an ellipsis to fit ``width`` pixels at ``size`` px (an estimate)."""
+    room = int(width / (CHAR_WIDTH * size / 12))
+    return text if len(text) <= room else text[:max(room - 1, 1)].rstrip() + "…"
+
+
+# --- the distribution table ---------------------------------------------------------------------
+
+def build_table(result: dict, extras: dict) -> dict:
+    """Columns (with area headings) and rows, each cell with its shown text and sort value."""
+    recipients = result["recipients"]
+    bases = extras.get("bases") or []
+    basis_names = (extras.get("basis_columns") or []) if len(bases) == len(recipients) else []
+    notes = [recipient_notes(r) for r in recipients]
+    columns = [{"label": "Nr", "type": "number", "kind": "index"}, {"label": "Mottagare", "type": "text", "kind": "name"}]
+    if any(r["group"] for r in recipients):
+        columns.append({"label": "Grupp", "type": "text", "kind": "group"})
+    columns += [{"label": name, "type": "number", "kind": "basis", "index": i} for i, name in enumerate(basis_names)]
+    if len(result["posts"]) > 1:
+        for area, posts in area_groups(result["posts"]):
+            columns += [{"label": p["name"], "type": "number", "kind": "post", "post": p["name"], "area": area}
+                        for p in posts]
+            if area and len(posts) > 1:
+                columns.append({"label": f"Summa {area}", "type": "number", "kind": "subtotal", "area": area,
+                                "posts": [p["name"] for p in posts]})
+    columns.append({"label": "Totalt", "type": "number", "kind": "total"})
+    if any(notes):
+        columns.append({"label": "Anmärkning", "type": "text", "kind": "note"})
+    rows = [{"index": i + 1, "declining": not r["participates"],
+             "cells": [{"notes": [], **table_cell(c, i, r, bases, notes[i])} for c in columns]}
+            for i, r in enumerate(recipients)]
+    totals = [total_cell(c, result, bases) for c in columns]
+    area_row = [] if not any(c.get("area") for c in columns) else _area_headings(columns)
+    return {"columns": columns, "rows": rows, "totals": totals, "area_row": area_row,
+            "wide": len(columns) > 8, "has_bases": bool(basis_names)}
+
+
+def recipient_notes(recipient: dict) -> list[str]:
+    notes = []
+    if not recipient["participates"]:
+        notes.append("Avstår")
+    if recipient["total"] > 0 and not recipient["email"]:
+        notes.append("Ingen e-postadress")
+    return notes
+
+
+def table_cell(column: dict, index: int, recipient: dict, bases: list, notes: list[str]) -> dict:
+    kind = column["kind"]
+    if kind == "index":
+        return {"text": str(index + 1), "sort": str(index + 1)}
+    if kind == "name":
+        return {"text": recipient["name"], "sort": recipient["name"]}
+    if kind == "group":
+        return {"text": recipient["group"] or "", "sort": recipient["group"] or ""}
+    if kind == "basis":
+        value = _decimal(bases[index][column["index"]])
+        return {"text": formats.number(value) if value is not None else "–", "sort": str(value or 0)}
+    if kind == "note":
+        return {"text": ", ".join(notes), "sort": ", ".join(notes), "notes": notes}
+    if kind == "post":
+        amount = recipient["amounts"].get(column["post"])
+    elif kind == "subtotal":
+        parts = [recipient["amounts"][p] for p in column["posts"] if p in recipient["amounts"]]
+        amount = sum(parts) if parts else None
+    else:
+        amount = recipient["total"]
+    return {"text": formats.number(amount) if amount is not None else "–", "sort": str(amount or 0)}
+
+
+def total_cell(column: dict, result: dict, bases: list) -> str:
+    """The totals row: bases over participating recipients, amounts over everyone."""
+    kind = column["kind"]
+    recipients = result["recipients"]
+    if kind == "name":
+        return "Totalt"
+    if kind == "basis":
+        values = [_decimal(bases[i][column["index"]]) for i, r in enumerate(recipients) if r["participates"]]
+        return formats.number(sum((v for v in values if v is not None), Decimal(0)))
+    if kind == "post":
+        return formats.number(next(p["amount"] for p in result["posts"] if p["name"] == column["post"]))
+    if kind == "subtotal":
+        return formats.number(sum(p["amount"] for p in result["posts"] if p["name"] in column["posts"]))
+    if kind == "total":
+        return formats.number(result["total"])
+    return ""
+
+
+def _area_headings(columns: list[dict]) -> list[dict]:
+    """The row above the headings: each area spanning its columns, blanks elsewhere."""
+    cells: list[dict] = []
+    for column in columns:
+        area = column.get("area")
+        if cells and area and cells[-1]["label"] == area:
+            cells[-1]["span"] += 1
+        else:
+            cells.append({"label": area or "", "span": 1})
+    return cells
+
+
+def _decimal(text) -> Decimal | None:
+    try:
+        return None if text is None else Decimal(str(text))
+    except InvalidOperation:
+        return None
+
+
+# --- mailing: the outbox and the send journal ---------------------------------------------------
+
+def read_journal(path: Path) -> dict[str, list[dict]]:
+    """File name → its deliveries (addresses, time); a line cut off by a crash is skipped."""
+    deliveries: dict[str, list[dict]] = {}
+    if not path.is_file():
+        return deliveries
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            entry = json.loads(line)
+            addresses = entry.get("recipients", entry.get("to", []))
+            addresses = [addresses] if isinstance(addresses, str) else list(addresses)
+            moment = _parse_time(entry.get("time", entry.get("sent_at")))
+            deliveries.setdefault(str(entry["file"]), []).append(
+                {"to": {str(a).strip().lower() for a in addresses}, "time": moment})
+        except (ValueError, KeyError, TypeError, AttributeError):
+            continue
+    return deliveries
+
+
+def message_addresses(path: Path) -> list[str]:
+    """The To and Cc addresses of an ``.eml``, as ``send`` delivers to them."""
+    headers = BytesParser(policy=policy.default).parsebytes(path.read_bytes(), headersonly=True)
+    found = []
+    for name in ("To", "Cc"):
+        header = headers.get(name)
+        found += [a.addr_spec for a in getattr(header, "addresses", ())] if header is not None else []
+    return found
+
+
+def build_mailing(result: dict, names: list[str], run_dir: Path) -> dict:
+    """Per recipient with money: its message, to whom, and whether and when it was sent."""
+    outbox = run_dir / OUTBOX_DIR
+    journal = read_journal(outbox / JOURNAL_FILE)
+    rows, sent = [], 0
+    messages = {p.name for p in outbox.glob("*.eml")} if outbox.is_dir() else set()
+    for recipient, stem in zip(result["recipients"], names):
+        file = f"{stem}.eml"
+        if file in messages:
+            row = message_status(recipient["name"], outbox / file, journal.get(file, []))
+            sent += row["state"] == "sent"
+            rows.append(row)
+        elif recipient["total"] > 0 and (messages or not recipient["email"]):
+            rows.append({"name": recipient["name"], "to": ", ".join(recipient["email"]), "href": None, "file": "",
+                         "state": "none", "status": "Inget e-postmeddelande", "when": "",
+                         "detail": "ingen e-postadress" if not recipient["email"] else "inget i utskicket"})
+    known = {f"{stem}.eml" for stem in names}
+    for file in sorted(messages - known):
+        row = message_status("", outbox / file, journal.get(file, []))
+        sent += row["state"] == "sent"
+        rows.append(row)
+    total = len(messages)
+    if not total:
+        headline, note = "Inget utskick", "inga e-postmeddelanden i körningen"
+    else:
+        headline, note = f"{sent} av {total} skickade", "enligt utskicksjournalen" if journal else "inget skickat än"
+    return {"rows": rows, "sent": sent, "total": total, "headline": headline, "note": note,
+            "pending": total - sent, "has_outbox": bool(total)}
+
+
+def message_status(name: str, path: Path, deliveries: list[dict]) -> dict:
+    """One message's row: sent when every To/Cc address is in the journal, partly when some are."""
+    addresses = message_addresses(path)
+    delivered = set().union(*(d["to"] for d in deliveries)) if deliveries else set()
+    missing = [a for a in addresses if a.lower() not in delivered]
+    times = [d["time"] for d in deliveries if d["time"]]
+    if deliveries and not missing:
+        state, status = "sent", "Skickat"
+    elif deliveries:
+        state, status = "partial", "Delvis skickat"
+    else:
+        state, status = "waiting", "Inte skickat"
+    detail = f"ej till {', '.join(missing)}" if deliveries and missing else ""
+    return {"name": name, "to": ", ".join(addresses), "href": _href(Path(OUTBOX_DIR, path.name)),
+            "file": path.name, "state": state, "status": status, "when": when(max(times)) if times else "",
+            "detail": detail}
+
+
+# --- the files of the run folder ----------------------------------------------------------------
+
+def build_files(run_dir: Path, names: list[str], recipients: list[dict]) -> list[dict]:
+    """Every visible file of the folder but this page, with what it is, its size and SHA-256."""
+    from processor.manifest import sha256_file
+
+    owners = {stem: r["name"] for stem, r in zip(names, recipients)}
+    files = []
+    for path in sorted(run_dir.rglob("*")):
+        relative = path.relative_to(run_dir)
+        if not path.is_file() or relative.as_posix() == REPORT_FILE or any(p.startswith(".") for p in relative.parts):
+            continue
+        files.append({"path": relative.as_posix(), "href": _href(relative), "what": describe_file(relative, owners),
+                      "size": file_size(path.stat().st_size), "sha256": sha256_file(path)})
+    return files
+
+
+def _href(relative: Path) -> str:
+    return quote(Path(relative).as_posix())
+
+
+FILE_KINDS = {".docx": "Word", ".pdf": "PDF", ".xlsx": "Excel", ".eml": "e-post", ".json": "JSON"}
+
+
+def describe_file(relative: Path, owners: dict[str, str]) -> str:
+    """What a file is, in words: ``Brev till Avesta (Word)``."""
+    fixed = {"fordelning.json": "Resultatet för andra program (JSON)",
+             "fordelning.xlsx": "Bilaga 1: fördelningstabellen (Excel)",
+             "tjansteutlatande.docx": "Tjänsteutlåtande (Word)", "tjansteutlatande.pdf": "Tjänsteutlåtande (PDF)",
+             "manifest.json": "Förteckning över körningen med kontrollsummor (JSON)",
+             f"{OUTBOX_DIR}/{JOURNAL_FILE}": "Utskicksjournal: vad som har skickats och när"}
+    key = relative.as_posix()
+    if key in fixed:
+        return fixed[key]
+    kind = FILE_KINDS.get(relative.suffix.lower(), relative.suffix.lstrip(".").upper() or "fil")
+    owner = owners.get(relative.stem)
+    if relative.parts[0] == "brev" and owner:
+        return f"Brev till {owner} ({kind})"
+    if relative.parts[0] == OUTBOX_DIR and relative.suffix == ".eml" and owner:
+        return f"E-postmeddelande till {owner}"
+    return f"{relative.name} ({kind})"
+
+
+def file_size(size: int) -> str:
+    """``812 byte``, ``12,3 kB``, ``1,4 MB``."""
+    if size < 1000:
+        return f"{size}{formats.NBSP}byte"
+    if size < 1_000_000:
+        return f"{formats.number(Decimal(size) / 1000, 1)}{formats.NBSP}kB"
+    return f"{formats.number(Decimal(size) / 1_000_000, 1)}{formats.NBSP}MB"
