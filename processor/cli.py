@@ -188,7 +188,18 @@ def cmd_send(args) -> int:
         return EXIT_FAILED
     for line in summary_lines(result):
         print(line)
+    refresh_send_status(args.rundir)
     return EXIT_OK if result.ok else EXIT_FAILED
+
+
+def refresh_send_status(run_dir: Path) -> None:
+    """Show the deliveries in rapport.html; a report that cannot be refreshed is only a warning."""
+    from processor.report import refresh_report
+
+    try:
+        refresh_report(run_dir)
+    except InputError as error:
+        print_warnings(error.problems)
 
 
 COMMANDS = {"run": cmd_run, "validate": cmd_validate, "init": cmd_init, "watch": cmd_watch, "send": cmd_send}
