@@ -27,11 +27,24 @@ def parse_number(text: str) -> Decimal | None:
     return Decimal(cleaned.replace(" ", "").replace(",", "."))
 
 
-def closest(word: str, candidates: list[str]) -> str | None:
-    """The candidate most like ``word`` (for "Menade du …?"), or None if none is close."""
-    by_norm = {norm(c): c for c in candidates}
-    match = difflib.get_close_matches(norm(word), list(by_norm), n=1, cutoff=0.6)
-    return by_norm[match[0]] if match else None
+def closest(word: str, candidates: list[str], cutoff: float = 0.6) -> str | None:
+    """The candidate most like ``word`` (for "Menade du …?"), or None if none is close.
+
+    Besides spelling, a candidate that stands as whole words inside ``word`` or the other
+    way round counts (``lika delar`` → ``lika``, ``Fördelning 2023`` → ``Fördelning``).
+    """
+    by_norm = {norm(c): c for c in candidates if norm(c)}
+    target = norm(word)
+    match = difflib.get_close_matches(target, list(by_norm), n=1, cutoff=cutoff)
+    if match:
+        return by_norm[match[0]]
+    inside = [c for c in by_norm if len(min(c, target, key=len)) >= 4 and (_contains_words(target, c) or _contains_words(c, target))]
+    best = max(inside, key=lambda c: difflib.SequenceMatcher(None, target, c).ratio(), default=None)
+    return by_norm[best] if best is not None else None
+
+
+def _contains_words(text: str, part: str) -> bool:
+    return re.search(rf"(?<!\w){re.escape(part)}(?!\w)", text) is not None
 
 
 def did_you_mean(word: str, candidates: list[str]) -> str:

@@ -1,15 +1,19 @@
 """Read an untrusted .xlsx/.xlsm file into plain rows of exact values.
 
-Everything that makes a file unreadable (not a workbook, an old .xls, encrypted,
-truncated, XML entity tricks, absurd sizes) becomes an ``InputError`` naming the file
-and saying what to do. Numbers come back as the ``Decimal`` Excel shows.
+Everything that makes a file unreadable (not a workbook, an old .xls, an OpenDocument
+file, encrypted, truncated, XML entity tricks, absurd sizes) becomes an ``InputError``
+naming the file and saying what to do. Numbers come back as the ``Decimal`` Excel shows;
+formula cells without a trustworthy computed value and cells showing an Excel error
+come back as markers, so validation can name them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import posixpath
+import warnings
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
@@ -17,14 +21,22 @@ from processor.errors import InputError, Problem
 
 MAX_UNPACKED_BYTES = 512 * 1024 * 1024
 MAX_COMPRESSION_RATIO = 200
+MAX_CELLS = 2_000_000
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-ZIP_MAGIC = b"PK\x03\x04"
+ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
 ENCRYPTED_MARK = "EncryptedPackage".encode("utf-16-le")
+WORD_MARK = "WordDocument".encode("utf-16-le")
+XML_DECLARATION_MARKS = tuple(mark.encode(encoding) for mark in ("<!DOCTYPE", "<!ENTITY")
+                              for encoding in ("utf-8", "utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"))
+NOT_XML_FOLDERS = ("xl/media/", "xl/embeddings/")
+NOT_XML_SUFFIXES = (".bin", ".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".emf", ".wmf", ".svg")
+ODS_MIMETYPE = "application/vnd.oasis.opendocument.spreadsheet"
 EXCEL_SIGNIFICANT_DIGITS = 15
+SAVE_AS_XLSX = "Öppna den i Excel och spara den som Excel-arbetsbok (.xlsx)."
 
 
 class Uncalculated:
-    """A formula cell saved without its computed value."""
+    """A formula cell whose computed value is missing or was never computed by a spreadsheet program."""
 
     def __repr__(self) -> str:
         return "UNCALCULATED"
@@ -32,37 +44,55 @@ class Uncalculated:
 
 UNCALCULATED = Uncalculated()
 
-CellValue = str | Decimal | bool | dt.datetime | dt.date | dt.time | Uncalculated | None
+
+@dataclass(frozen=True)
+class ExcelError:
+    """A cell showing an Excel error such as ``#REF!`` or ``#DIV/0!`` instead of a value."""
+
+    code: str
+
+
+CellValue = str | Decimal | bool | dt.datetime | dt.date | dt.time | Uncalculated | ExcelError | None
 
 
 @dataclass(frozen=True)
 class Sheet:
-    """One worksheet as rows of values; ``rows[0]`` is spreadsheet row 1, ``row[0]`` column A."""
+    """One worksheet as rows of values; ``rows[0]`` is spreadsheet row 1, ``row[0]`` column A.
+
+    ``merged`` holds merged ranges (``C2:C16``) and ``hidden_rows`` the 1-based rows hidden or
+    filtered away: both change what a user sees without changing what is read.
+    """
 
     title: str
     rows: list[tuple[CellValue, ...]]
+    merged: list[str] = field(default_factory=list)
+    hidden_rows: list[int] = field(default_factory=list)
 
 
-def read_workbook(path: Path, wanted: set[str] | None = None) -> list[Sheet]:
+@dataclass(frozen=True)
+class Book:
+    """The titles of every sheet (for suggestions) and the sheets that were read."""
+
+    titles: list[str]
+    sheets: list[Sheet]
+
+
+def read_workbook(path: Path, wanted: set[str] | None = None) -> Book:
     """Every sheet of the workbook, or only those whose normalised titles are ``wanted``."""
-    where = path.name
+    path = Path(path)
+    where = path.name or str(path)
     _check_file(path, where)
-    import openpyxl  # imported here so commands that never read a workbook start fast
-
-    formulas = _has_formulas(path)
     try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True, keep_links=False)
-        try:
-            sheets = [_read_sheet(ws) for ws in book.worksheets if _is_wanted(ws.title, wanted)]
-        finally:
-            book.close()
-        if formulas:
-            _mark_uncalculated(path, sheets)
+        book = _load(path, where, wanted)
+        _scan_sheets(path, book.sheets)
     except InputError:
         raise
-    except Exception as exc:  # openpyxl raises many types for damaged files
+    except Exception as exc:  # openpyxl and the XML parsers raise many types for damaged files
         raise InputError([_unreadable(where, exc)]) from exc
-    return sheets
+    for sheet in book.sheets:
+        while sheet.rows and not sheet.rows[-1]:
+            sheet.rows.pop()
+    return book
 
 
 def excel_number(value: float | int) -> Decimal:
@@ -79,75 +109,193 @@ def _is_wanted(title: str, wanted: set[str] | None) -> bool:
     return wanted is None or norm(title) in wanted
 
 
+# --- is it a workbook at all? --------------------------------------------------------------------
+
 def _check_file(path: Path, where: str) -> None:
+    """Refuse what is not an .xlsx package, with a message that says what the file is instead."""
+    if path.name.startswith("~$"):
+        raise InputError([Problem(where, "är Excels tillfälliga låsfil, som finns medan arbetsboken är öppen, och ingen arbetsbok. "
+                                         'Välj arbetsboken utan "~$" i början av namnet.')])
     if not path.exists():
-        raise InputError([Problem(where, f"filen finns inte ({path}). Kontrollera sökvägen.")])
+        raise InputError([Problem(where, f"filen finns inte ({path}). Kontrollera sökvägen och filnamnet.")])
     if path.is_dir():
         raise InputError([Problem(where, "är en mapp, inte en arbetsbok. Ange sökvägen till en .xlsx-fil.")])
-    with path.open("rb") as handle:
-        head = handle.read(8)
-        if head.startswith(OLE_MAGIC):
-            handle.seek(0)
-            if ENCRYPTED_MARK in handle.read(1024 * 1024):
-                raise InputError([Problem(where, "arbetsboken är lösenordsskyddad (krypterad) och kan inte läsas. "
-                                                 "Öppna den i Excel, ta bort lösenordet under Arkiv > Info > Skydda arbetsbok och spara den igen.")])
-            raise InputError([Problem(where, "är en gammal Excel-fil (.xls), som inte kan läsas. "
-                                             "Öppna den i Excel och spara den som Excel-arbetsbok (.xlsx).")])
+    if not path.is_file():
+        raise InputError([Problem(where, "är ingen vanlig fil (kanske en enhet eller en pipe). Ange sökvägen till en .xlsx-fil.")])
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(1024 * 1024)
+    except PermissionError as exc:
+        raise InputError([Problem(where, "filen kan inte öppnas: behörighet saknas eller den är låst av ett annat program. "
+                                         "Stäng den i andra program, eller kopiera den till en mapp där du kan läsa den.")]) from exc
+    except OSError as exc:
+        raise InputError([Problem(where, f"filen kan inte läsas ({exc.strerror or exc}). Kopiera den till en lokal mapp och försök igen.")]) from exc
     if not head:
-        raise InputError([Problem(where, "filen är tom. Välj arbetsboken igen, eller skapa en ny med \"processor init\".")])
-    if not head.startswith(ZIP_MAGIC):
-        raise InputError([Problem(where, "är inte en Excel-arbetsbok (.xlsx). Är det en CSV- eller textfil? "
-                                         "Öppna den i Excel och spara den som Excel-arbetsbok (.xlsx).")])
+        raise InputError([Problem(where, "filen är tom (0 byte). Välj arbetsboken igen, eller skapa en ny med \"processor init\".")])
+    if head.startswith(OLE_MAGIC):
+        raise InputError([Problem(where, _ole_kind(path))])
+    if not head.startswith(ZIP_MAGICS):
+        raise InputError([Problem(where, _not_a_package(head))])
     _check_package(path, where)
 
 
+def _ole_kind(path: Path) -> str:
+    """An OLE2 compound file: an encrypted .xlsx, an old Word document or an old binary Excel file.
+
+    The stream names sit in the directory, which may be anywhere in the file, so all of it is searched.
+    """
+    marks = {mark: False for mark in (ENCRYPTED_MARK, WORD_MARK)}
+    tail = b""
+    with path.open("rb") as handle:
+        while chunk := handle.read(1024 * 1024):
+            window = tail + chunk
+            for mark in marks:
+                marks[mark] = marks[mark] or mark in window
+            tail = window[-64:]
+    if marks[ENCRYPTED_MARK]:
+        return ("arbetsboken är lösenordsskyddad (krypterad) och kan inte läsas. Öppna den i Excel, ta bort lösenordet "
+                "under Arkiv > Info > Skydda arbetsbok > Kryptera med lösenord, och spara den igen.")
+    if marks[WORD_MARK]:
+        return "är ett gammalt Word-dokument (.doc), inte en Excel-arbetsbok. Välj arbetsboken (.xlsx)."
+    return "är en gammal Excel-fil (.xls), som inte kan läsas. " + SAVE_AS_XLSX
+
+
+def _not_a_package(head: bytes) -> str:
+    """What a file that is not a zip package most likely is, in words the user recognises."""
+    if head.startswith(b"%PDF"):
+        return "är en PDF-fil, inte en Excel-arbetsbok. Använd Excel-filen (.xlsx) som PDF:en gjordes från."
+    text = head[:8192].decode("utf-8", "ignore").lstrip("\ufeff \t\r\n").lower()
+    if text.startswith(("<!doctype html", "<html")) or "<table" in text:
+        return ("är en webbsida (HTML) med en Excel-filändelse, som vissa system skapar när de exporterar till Excel. "
+                + SAVE_AS_XLSX)
+    if text.startswith("<?xml") and "urn:schemas-microsoft-com:office:spreadsheet" in text:
+        return "är ett XML-kalkylblad i det gamla formatet från Excel 2003. " + SAVE_AS_XLSX
+    if b"\x00" not in head[:8192]:
+        return "är en textfil (kanske CSV), inte en Excel-arbetsbok. " + SAVE_AS_XLSX
+    return "är inte en Excel-arbetsbok utan någon annan sorts fil. Välj rätt fil, eller " + SAVE_AS_XLSX[0].lower() + SAVE_AS_XLSX[1:]
+
+
 def _check_package(path: Path, where: str) -> None:
-    """Refuse damaged packages, zip bombs and XML with DTDs before any XML parser sees them."""
-    damaged = Problem(where, "filen är skadad eller ofullständig (kanske avbruten vid kopiering). "
-                             "Kopiera den igen, eller öppna den i Excel och spara den på nytt.")
+    """Refuse other zip formats, damaged packages, zip bombs and XML with DTDs before any parser sees them."""
     try:
         with zipfile.ZipFile(path) as package:
             members = package.infolist()
-            names = {m.filename for m in members}
-            if "xl/workbook.xml" not in names:
-                raise InputError([Problem(where, "är ett zip-arkiv men ingen Excel-arbetsbok. "
-                                                 "Öppna filen i Excel och spara den som Excel-arbetsbok (.xlsx).")])
-            unpacked = sum(m.file_size for m in members)
-            bomb = any(m.compress_size and m.file_size / m.compress_size > MAX_COMPRESSION_RATIO
-                       and m.file_size > 10 * 1024 * 1024 for m in members)
-            if unpacked > MAX_UNPACKED_BYTES or bomb:
-                raise InputError([Problem(where, "arbetsboken är orimligt stor uppackad och läses inte (skydd mot så kallade zip-bomber). "
-                                                 "Kontrollera filen; en fördelning får plats i några megabyte.")])
+            kind = _other_package_kind(package, {m.filename for m in members})
+            if kind:
+                raise InputError([Problem(where, kind)])
+            if _too_big(members):
+                raise InputError([Problem(where, "arbetsboken är orimligt stor uppackad och läses inte (skydd mot så kallade "
+                                                 "zip-bomber). Kontrollera filen; en fördelning får plats i några megabyte.")])
             for member in members:
-                if member.filename.endswith((".xml", ".rels", ".vml")):
-                    with package.open(member) as stream:
-                        head = stream.read(64 * 1024)
-                    if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
-                        raise InputError([Problem(where, f"innehåller otillåten XML (en DTD eller entiteter i {member.filename}), "
-                                                         "vilket Excel aldrig skriver. Filen kan vara manipulerad; öppna den inte. "
-                                                         "Be avsändaren om en ny fil sparad i Excel.")])
-    except zipfile.BadZipFile as exc:
-        raise InputError([damaged]) from exc
-    except (OSError, EOFError, zipfile.LargeZipFile, NotImplementedError) as exc:
-        raise InputError([damaged]) from exc
+                if _may_be_xml(member.filename) and _declares_entities(package, member):
+                    raise InputError([Problem(where, f"innehåller otillåten XML (en DTD eller entiteter i {member.filename}), "
+                                                     "vilket Excel aldrig skriver. Filen kan vara manipulerad; öppna den inte. "
+                                                     "Be avsändaren om en ny fil sparad i Excel.")])
+    except InputError:
+        raise
+    except Exception as exc:  # zipfile raises many types for damaged or password-protected packages
+        raise InputError([_damaged(where)]) from exc
 
 
-def _has_formulas(path: Path) -> bool:
-    with zipfile.ZipFile(path) as package:
-        for name in package.namelist():
-            if name.startswith("xl/worksheets/") and name.endswith(".xml"):
-                with package.open(name) as stream:
-                    while chunk := stream.read(1024 * 1024):
-                        if b"<f>" in chunk or b"<f " in chunk or b":f>" in chunk or b":f " in chunk:
-                            return True
+def _other_package_kind(package: zipfile.ZipFile, names: set[str]) -> str | None:
+    """A message for zip packages that are some other kind of document, else None."""
+    if "mimetype" in names or "content.xml" in names:
+        mimetype = _first_bytes(package, "mimetype").decode("ascii", "replace").strip() if "mimetype" in names else ""
+        if mimetype == ODS_MIMETYPE or (not mimetype and "content.xml" in names):
+            return ("är ett OpenDocument-kalkylblad (.ods, t.ex. från LibreOffice), inte en Excel-arbetsbok. "
+                    "Öppna den och välj Spara som > Excel 2007-365 (.xlsx).")
+        return "är ett OpenDocument-dokument (t.ex. från LibreOffice), inte en Excel-arbetsbok. Välj arbetsboken (.xlsx)."
+    if "xl/workbook.bin" in names:
+        return "är en binär Excel-arbetsbok (.xlsb), som inte kan läsas. " + SAVE_AS_XLSX
+    if "word/document.xml" in names:
+        return "är ett Word-dokument, inte en Excel-arbetsbok. Välj arbetsboken (.xlsx)."
+    if "ppt/presentation.xml" in names:
+        return "är en PowerPoint-presentation, inte en Excel-arbetsbok. Välj arbetsboken (.xlsx)."
+    if "xl/workbook.xml" not in names:
+        return "är ett zip-arkiv men ingen Excel-arbetsbok. Packa upp arkivet och välj arbetsboken (.xlsx) i det, eller " \
+               + SAVE_AS_XLSX[0].lower() + SAVE_AS_XLSX[1:]
+    return None
+
+
+def _first_bytes(package: zipfile.ZipFile, name: str) -> bytes:
+    with package.open(name) as stream:
+        return stream.read(200)
+
+
+def _too_big(members: list[zipfile.ZipInfo]) -> bool:
+    """Unpacked size beyond reason, or a large member compressed suspiciously well (a zip bomb)."""
+    unpacked = sum(m.file_size for m in members)
+    bomb = any(m.file_size > 10 * 1024 * 1024 and m.file_size > MAX_COMPRESSION_RATIO * max(m.compress_size, 1)
+               for m in members)
+    return unpacked > MAX_UNPACKED_BYTES or bomb
+
+
+def _may_be_xml(name: str) -> bool:
+    return not name.startswith(NOT_XML_FOLDERS) and not name.lower().endswith(NOT_XML_SUFFIXES)
+
+
+def _declares_entities(package: zipfile.ZipFile, member: zipfile.ZipInfo) -> bool:
+    """Whether a member holds a DTD or entity declaration anywhere, in any encoding XML parsers accept."""
+    tail = b""
+    with package.open(member) as stream:
+        while chunk := stream.read(1024 * 1024):
+            window = tail + chunk
+            if any(mark in window for mark in XML_DECLARATION_MARKS):
+                return True
+            tail = window[-64:]
     return False
 
 
-def _read_sheet(ws) -> Sheet:
+def _damaged(where: str) -> Problem:
+    return Problem(where, "filen är skadad eller ofullständig (kanske avbruten vid kopiering eller nedladdning). "
+                          "Kopiera den igen, eller öppna den i Excel och spara den på nytt.")
+
+
+def _unreadable(where: str, exc: BaseException) -> Problem:
+    chain = []
+    while exc is not None and len(chain) < 10:
+        chain.append(exc)
+        exc = exc.__cause__ or exc.__context__
+    names = [type(e).__name__ for e in chain]
+    if any("Forbidden" in n or "DTD" in n or "Entit" in n for n in names):
+        return Problem(where, "innehåller otillåten XML (entiteter), vilket Excel aldrig skriver. "
+                              "Be avsändaren om en ny fil sparad i Excel.")
+    if any(isinstance(e, (zipfile.BadZipFile, KeyError, EOFError)) for e in chain):
+        return _damaged(where)
+    return Problem(where, f"kan inte läsas som Excel-arbetsbok ({names[0]}). {SAVE_AS_XLSX}")
+
+
+# --- values --------------------------------------------------------------------------------------
+
+def _load(path: Path, where: str, wanted: set[str] | None) -> Book:
+    """The wanted sheets' computed values; a file handle, so openpyxl does not judge by the file name."""
+    import openpyxl  # imported here so commands that never read a workbook start fast
+
+    with path.open("rb") as handle, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # openpyxl warns in English about features it skips; they do not matter here
+        book = openpyxl.load_workbook(handle, read_only=True, data_only=True, keep_links=False)
+        try:
+            sheets = [_read_sheet(ws, where) for ws in book.worksheets if _is_wanted(ws.title, wanted)]
+            return Book(list(book.sheetnames), sheets)
+        finally:
+            book.close()
+
+
+def _read_sheet(ws, where: str) -> Sheet:
+    """Rows without trailing blanks; a sheet far beyond any allocation's size is refused, not read for hours."""
     ws.reset_dimensions()
-    rows = [tuple(_value(v) for v in row) for row in ws.iter_rows(values_only=True)]
-    while rows and all(v is None for v in rows[-1]):
-        rows.pop()
+    rows: list[tuple[CellValue, ...]] = []
+    budget = MAX_CELLS
+    for row in ws.iter_rows(values_only=True):
+        budget -= 1 + len(row)
+        if budget < 0:
+            raise InputError([Problem(where, f'bladet "{ws.title}" är orimligt stort (mer än två miljoner celler, kanske '
+                                             "något långt ner eller långt till höger). Ta bort rader och kolumner utanför "
+                                             "tabellen och spara igen.")])
+        values = [_value(v) for v in row]
+        while values and values[-1] is None:
+            values.pop()
+        rows.append(tuple(values))
     return Sheet(ws.title, rows)
 
 
@@ -161,34 +309,90 @@ def _value(value) -> CellValue:
     return value
 
 
-def _mark_uncalculated(path: Path, sheets: list[Sheet]) -> None:
-    """Replace blank values of formula cells by ``UNCALCULATED`` (a second, formula-only read)."""
-    import openpyxl
+# --- what only the sheets' XML tells: formulas, error cells, merged cells, hidden rows -------------
 
-    book = openpyxl.load_workbook(path, read_only=True, data_only=False, keep_links=False)
-    try:
-        for index, sheet in enumerate(sheets):
-            ws = book[sheet.title]
-            ws.reset_dimensions()
-            for r, row in enumerate(ws.iter_rows(values_only=True)):
-                if r >= len(sheet.rows):
-                    break
-                cells = list(sheet.rows[r])
-                changed = False
-                for c, raw in enumerate(row):
-                    if isinstance(raw, str) and raw.startswith("=") and c < len(cells) and cells[c] is None:
-                        cells[c] = UNCALCULATED
-                        changed = True
-                if changed:
-                    sheet.rows[r] = tuple(cells)
-    finally:
-        book.close()
+def _scan_sheets(path: Path, sheets: list[Sheet]) -> None:
+    """Mark cells whose value cannot be trusted, and note merged ranges and hidden rows.
+
+    A formula has no trustworthy value when it has no cached ``<v>``, or when the file asks
+    to be recalculated on load (``fullCalcOnLoad``): programs that cannot calculate write
+    that flag, and Excel removes it when it saves.
+    """
+    with zipfile.ZipFile(path) as package:
+        parts, recalculates = _sheet_parts(package)
+        names = set(package.namelist())
+        for sheet in sheets:
+            part = parts.get(sheet.title)
+            if part in names:
+                with package.open(part) as stream:
+                    _scan_sheet(stream, sheet, recalculates)
 
 
-def _unreadable(where: str, exc: Exception) -> Problem:
-    name = type(exc).__name__
-    if "Forbidden" in name or "DTD" in name or "Entit" in name:
-        return Problem(where, "innehåller otillåten XML (entiteter), vilket Excel aldrig skriver. "
-                              "Be avsändaren om en ny fil sparad i Excel.")
-    return Problem(where, f"kan inte läsas som Excel-arbetsbok ({name}). "
-                          "Öppna den i Excel och spara den som Excel-arbetsbok (.xlsx).")
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _parse(package: zipfile.ZipFile, name: str):
+    from defusedxml.ElementTree import fromstring
+
+    return fromstring(package.read(name), forbid_dtd=True)
+
+
+def _sheet_parts(package: zipfile.ZipFile) -> tuple[dict[str, str], bool]:
+    """Sheet title → its part in the package, and whether the workbook asks for recalculation on load."""
+    targets = {}
+    for rel in _parse(package, "xl/_rels/workbook.xml.rels"):
+        target = rel.get("Target", "")
+        targets[rel.get("Id")] = target.lstrip("/") if target.startswith("/") else posixpath.normpath("xl/" + target)
+    parts: dict[str, str] = {}
+    recalculates = False
+    for element in _parse(package, "xl/workbook.xml").iter():
+        tag = _local(element.tag)
+        if tag == "sheet":
+            rel_id = next((v for k, v in element.attrib.items() if _local(k) == "id"), None)
+            if rel_id in targets:
+                parts[element.get("name", "")] = targets[rel_id]
+        elif tag == "calcPr":
+            recalculates = element.get("fullCalcOnLoad", "").lower() in ("1", "true")
+    return parts, recalculates
+
+
+def _scan_sheet(stream, sheet: Sheet, recalculates: bool) -> None:
+    from defusedxml.ElementTree import iterparse
+    from openpyxl.utils.cell import coordinate_to_tuple
+
+    r = c = 0
+    sheet_data = None
+    for event, element in iterparse(stream, events=("start", "end"), forbid_dtd=True):
+        tag = _local(element.tag)
+        if event == "start":
+            if tag == "row":
+                r, c = int(element.get("r") or r + 1), 0
+                if element.get("hidden", "").lower() in ("1", "true"):
+                    sheet.hidden_rows.append(r)
+            elif tag == "sheetData":
+                sheet_data = element
+            continue
+        if tag == "c":
+            ref = element.get("r")
+            r, c = coordinate_to_tuple(ref) if ref else (r, c + 1)
+            children = {_local(child.tag): child for child in element}
+            if "f" in children and (recalculates or "v" not in children):
+                _put(sheet, r, c, UNCALCULATED)
+            elif element.get("t") == "e":
+                _put(sheet, r, c, ExcelError((children["v"].text or "").strip() if "v" in children else "#FEL"))
+            element.clear()
+        elif tag == "row" and sheet_data is not None and len(sheet_data) and sheet_data[-1] is element:
+            del sheet_data[-1]  # keep memory flat on long sheets
+        elif tag == "mergeCell" and element.get("ref"):
+            sheet.merged.append(element.get("ref"))
+
+
+def _put(sheet: Sheet, r: int, c: int, marker: CellValue) -> None:
+    """Set cell (r, c) (1-based) of a sheet that was read, padding the row if needed."""
+    if not (1 <= r <= len(sheet.rows) and 1 <= c <= 16384):
+        return
+    cells = list(sheet.rows[r - 1])
+    cells.extend([None] * (c - len(cells)))
+    cells[c - 1] = marker
+    sheet.rows[r - 1] = tuple(cells)
