@@ -25,6 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
                               description="Kontrollerar arbetsboken, fördelar medlen och skriver en ny körmapp under --out.")
     run.add_argument("workbook", metavar="ARBETSBOK", type=Path, help="arbetsboken (.xlsx)")
     run.add_argument("--out", metavar="MAPP", type=Path, default=Path("output"), help="var körmappen skapas (standard: output/)")
+    run.add_argument("--pdf", action="store_true", help="gör också en PDF av tjänsteutlåtandet och varje brev (kräver LibreOffice)")
 
     validate = commands.add_parser("validate", help="visa alla fel, eller fördelningen, utan att skriva något",
                                    description="Kontrollerar arbetsboken och visar alla fel på en gång, eller fördelningen. Skriver inget.")
@@ -79,15 +80,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def print_problems(error: InputError) -> None:
-    for line in problem_lines(error):
+    for line in error.report_lines():
         print(line, file=sys.stderr)
-
-
-def problem_lines(error: InputError) -> list[str]:
-    """The messages for an input error, as ``validate`` prints them and the hot folder's reports hold them."""
-    count = len(error.problems)
-    return [f"Arbetsboken kan inte användas: {count} {'fel' if count == 1 else 'fel'} att rätta.",
-            *(f"  {problem}" for problem in error.problems)]
 
 
 def print_warnings(warnings) -> None:
@@ -96,9 +90,17 @@ def print_warnings(warnings) -> None:
 
 
 def cmd_run(args) -> int:
+    from processor.documents import ConversionError, NoOfficeError
     from processor.pipeline import run
 
-    result = run(args.workbook, args.out, progress=print)
+    try:
+        result = run(args.workbook, args.out, progress=print, pdf=args.pdf)
+    except NoOfficeError as error:
+        print(f"Kan inte göra PDF: {error.problems[0].message}", file=sys.stderr)
+        return EXIT_INPUT
+    except ConversionError as error:
+        print(f"Fel: {error} Ingen körmapp skrevs.", file=sys.stderr)
+        return EXIT_FAILED
     print_warnings(result.case.warnings)
     print(f"Klart: {len(result.files)} filer för {len(result.case.recipients)} mottagare.")
     print(result.run_dir)

@@ -22,3 +22,7 @@ class InputError(Exception):
     def __init__(self, problems: list[Problem]):
         self.problems = list(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
+
+    def report_lines(self) -> list[str]:
+        """The messages as ``processor validate`` prints them and the hot folder's reports hold them."""
+        return [f"Arbetsboken kan inte användas: {len(self.problems)} fel att rätta.", *(f"  {p}" for p in self.problems)]

@@ -257,7 +257,6 @@ class Watcher:
 
     def _process(self, path: Path, signature: Signature) -> WatchResult | None:
         """Run one workbook and move it; None when it changed meanwhile (it will be checked again)."""
-        from processor.cli import problem_lines
         from processor.pipeline import run
 
         self._echo(f"{_clock()}  Kör {path.name} …")
@@ -265,7 +264,7 @@ class Watcher:
         try:
             outcome = run(path, self.out_dir)
         except InputError as error:
-            failure = problem_lines(error), f"{len(error.problems)} fel att rätta."
+            failure = error.report_lines(), f"{len(error.problems)} fel att rätta."
         except Exception as error:  # anything else must not stop the watcher; it is reported like a bad workbook
             failure = _unexpected(error), "oväntat fel."
         else:
