@@ -7,6 +7,7 @@ import hashlib
 import os
 import subprocess
 import sys
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -77,8 +78,8 @@ def workbook(tmp_path):
     return make
 
 
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def sha256(path: Path) -> str | None:
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
 
 
 @pytest.fixture
@@ -91,6 +92,24 @@ def cli(capsys):
         return status, captured.out, captured.err
 
     return invoke
+
+
+@pytest.fixture
+def refused(cli, tmp_path):
+    """``refused(path)`` → stderr (NFC) of a ``run`` that must refuse the input and leave no trace."""
+
+    def check(path: Path) -> str:
+        before = sha256(path)
+        out = tmp_path / "ut"
+        status, stdout, err = cli("run", path, "--out", out)
+        assert status == 2, (stdout, err)
+        assert not out.exists() or not any(out.iterdir())
+        assert sha256(path) == before
+        assert "Traceback" not in err
+        assert err.startswith("Arbetsboken kan inte användas")
+        return unicodedata.normalize("NFC", err)
+
+    return check
 
 
 def processor_command() -> list[str]:
