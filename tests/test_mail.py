@@ -7,62 +7,31 @@ import io
 import re
 from email import policy
 from email.parser import BytesParser
-from importlib import resources
 from pathlib import Path
 
 import pytest
-from jinja2 import FileSystemLoader, StrictUndefined
-from jinja2.sandbox import SandboxedEnvironment
 from openpyxl import load_workbook
 
-from processor.formats import kronor, long_date
-from processor.mail import (APPENDIX_NAME, build_message, html_body, message_bytes, outbox_warnings, render_body,
+from processor.documents import prepare_documents
+from processor.mail import (APPENDIX_NAME, BODY_TEMPLATE, build_message, html_body, message_bytes, outbox_warnings, render_body,
                             unmailed_indices, write_outbox)
-from processor.pipeline import check
-from processor.rundir import unique_filenames
+from processor.pipeline import check, run
 from conftest import DEFAULT_CASE
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = dt.datetime(2024, 5, 21, 9, 30, tzinfo=dt.timezone(dt.timedelta(hours=2)))
 
 
-def epost_renderer(case, allocation):
-    """Bodies from the packaged ``epost.txt``, rendered in a Jinja2 sandbox as the pipeline does."""
-    folder = Path(str(resources.files("processor.templates")))
-    env = SandboxedEnvironment(loader=FileSystemLoader(folder), undefined=StrictUndefined, keep_trailing_newline=True)
-    env.filters.update(kronor=kronor, long_date=long_date)
-
-    def render(name, context):
-        return env.get_template(name).render(context)
-
-    def body(index):
-        recipient = case.recipients[index]
-        context = {"title": case.info.title, "fields": case.info.fields, "total": allocation.total,
-                   "recipient": {"name": recipient.name, "total": allocation.totals[index]}}
-        return render_body(render, context)
-
-    return body
+def epost_renderer(case, allocation, workbook_path: Path):
+    """Bodies from the packaged ``epost.txt``, rendered by the same sandbox and context as the pipeline's."""
+    documents = prepare_documents(case, allocation, workbook_path, text_templates=(BODY_TEMPLATE,))
+    return lambda index: render_body(documents.templates.render_text, documents.contexts.letter(index))
 
 
-def letters_in(run_dir: Path, case) -> dict[int, Path]:
-    """The letters the run wrote (PDF before .docx), by recipient index."""
-    found = {}
-    for i, name in enumerate(unique_filenames([r.name for r in case.recipients])):
-        for suffix in (".pdf", ".docx"):
-            if (run_dir / "brev" / f"{name}{suffix}").is_file():
-                found[i] = run_dir / "brev" / f"{name}{suffix}"
-                break
-    return found
-
-
-def make_outbox(cli, workbook_path: Path, out: Path) -> tuple[Path, list[Path]]:
-    """``processor run`` a workbook, then write its outbox with the mail functions."""
-    status, printed, err = cli("run", workbook_path, "--out", out)
-    assert status == 0, err
-    run_dir = Path(printed.strip().splitlines()[-1])
-    case, allocation = check(workbook_path)
-    written = write_outbox(case, allocation, run_dir, letters_in(run_dir, case), epost_renderer(case, allocation), now=NOW)
-    return run_dir, written
+def make_outbox(workbook_path: Path, out: Path) -> tuple[Path, list[Path]]:
+    """Run a workbook through the pipeline, which writes the outbox; → the run folder and its messages."""
+    run_dir = run(workbook_path, out, now=NOW).run_dir
+    return run_dir, sorted((run_dir / "utskick").glob("*.eml"))
 
 
 def parse(path: Path):
@@ -90,12 +59,12 @@ RECIPIENTS = [
 @pytest.fixture
 def swedish_outbox(cli, workbook, tmp_path):
     path = workbook(case=DEFAULT_CASE + [("Ämne", "Stimulansmedel 2024")], recipients=RECIPIENTS)
-    run_dir, written = make_outbox(cli, path, tmp_path / "ut")
-    return run_dir, written, check(path)
+    run_dir, written = make_outbox(path, tmp_path / "ut")
+    return run_dir, written, (*check(path), path)
 
 
 def test_dalarna_gets_one_message_per_municipality_with_the_appendix(cli, tmp_path):
-    run_dir, written = make_outbox(cli, ROOT / "input" / "dalarna_2020.xlsx", tmp_path / "ut")
+    run_dir, written = make_outbox(ROOT / "input" / "dalarna_2020.xlsx", tmp_path / "ut")
     assert len(written) == 15
     assert sorted(p.name for p in (run_dir / "utskick").iterdir()) == sorted(p.name for p in written)
     borlange = parse(run_dir / "utskick" / "Borlänge.eml")
@@ -136,14 +105,14 @@ def test_swedish_letters_are_encoded_for_the_wire_and_decoded_back(swedish_outbo
     assert message["Subject"] == "Stimulansmedel 2024 – Älvdalen"
     assert message["From"].addresses[0].display_name == "Äldreförvaltningen"
     assert [a.addr_spec for a in message["To"].addresses] == ["registrator@alvdalen.example", "kansli@alvdalen.example"]
-    assert list(attachments(message)) == [APPENDIX_NAME]
+    assert list(attachments(message)) == ["Älvdalen.docx", APPENDIX_NAME]
 
 
 def test_letter_is_attached_pdf_before_docx(swedish_outbox, tmp_path):
-    run_dir, _, (case, allocation) = swedish_outbox
+    run_dir, _, (case, allocation, path) = swedish_outbox
     letter = tmp_path / "Älvdalen.pdf"
     letter.write_bytes(b"%PDF-1.4\n% brev till \xc3\x84lvdalen\n%%EOF\n")
-    written = write_outbox(case, allocation, tmp_path, {0: letter}, epost_renderer(case, allocation), now=NOW)
+    written = write_outbox(case, allocation, tmp_path, {0: letter}, epost_renderer(case, allocation, path), now=NOW)
     message = parse(written[0])
     files = attachments(message)
     assert files["Älvdalen.pdf"] == letter.read_bytes()
@@ -153,7 +122,7 @@ def test_letter_is_attached_pdf_before_docx(swedish_outbox, tmp_path):
 
 
 def test_only_recipients_with_money_and_an_address_get_mail(swedish_outbox):
-    run_dir, written, (case, allocation) = swedish_outbox
+    run_dir, written, (case, allocation, _) = swedish_outbox
     assert sorted(p.name for p in written) == ["Borlänge.eml", "Älvdalen.eml"]
     assert [case.recipients[i].name for i in unmailed_indices(case, allocation)] == ["Säter"]
     warnings = outbox_warnings(case, allocation)
@@ -162,13 +131,13 @@ def test_only_recipients_with_money_and_an_address_get_mail(swedish_outbox):
 
 
 def test_subject_defaults_to_the_title(cli, workbook, tmp_path):
-    run_dir, _ = make_outbox(cli, workbook(), tmp_path / "ut")
+    run_dir, _ = make_outbox(workbook(), tmp_path / "ut")
     assert parse(run_dir / "utskick" / "Falun.eml")["Subject"] == "Stimulansmedel God och nära vård 2024 – Falun"
 
 
 def test_no_sender_address_means_no_outbox_and_a_warning(cli, workbook, tmp_path):
     path = workbook(case=[row for row in DEFAULT_CASE if row[0] != "E-post"])
-    run_dir, written = make_outbox(cli, path, tmp_path / "ut")
+    run_dir, written = make_outbox(path, tmp_path / "ut")
     case, allocation = check(path)
     assert written == [] and not (run_dir / "utskick").exists()
     assert any('fältet "E-post" saknas' in w for w in outbox_warnings(case, allocation))

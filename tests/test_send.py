@@ -88,7 +88,7 @@ def server():
 @pytest.fixture
 def run_dir(cli, tmp_path):
     """A fresh run folder of input/dalarna_2020.xlsx with its outbox of 15 messages."""
-    folder, written = make_outbox(cli, ROOT / "input" / "dalarna_2020.xlsx", tmp_path / "ut")
+    folder, written = make_outbox(ROOT / "input" / "dalarna_2020.xlsx", tmp_path / "ut")
     assert len(written) == 15
     return folder
 
@@ -183,7 +183,7 @@ def test_a_partly_refused_message_goes_to_the_refused_address_only_next_time(cli
 
     recipients = list(DEFAULT_RECIPIENTS)
     recipients[1] = ("Avesta", "registrator@avesta.example; chef@avesta.example", "Kommun", 100)
-    folder, _ = make_outbox(cli, workbook(recipients=recipients), tmp_path / "ut")
+    folder, _ = make_outbox(workbook(recipients=recipients), tmp_path / "ut")
     server.refuse["chef@avesta.example"] = "550 5.7.1 Brevlådan är full"
     assert cli(*send_args(folder, server, "--yes"))[0] == 1
     server.refuse.clear()

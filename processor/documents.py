@@ -1,0 +1,358 @@
+"""The decision document and the letters, rendered from Word templates; PDFs through LibreOffice.
+
+Every template is checked, and the decision document and one letter rendered in memory, before
+the run folder is made: a bad template stops the run with a message naming the file and the tag.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import os
+import queue
+import re
+import shutil
+import subprocess
+import tempfile
+import zipfile
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from io import BytesIO
+from pathlib import Path
+
+from docx.opc.exceptions import PackageNotFoundError
+from docxtpl import DocxTemplate
+from lxml import etree
+
+from processor.errors import InputError, Problem
+from processor.model import Allocation, Case
+from processor.rundir import unique_filenames
+from processor.templating import (ContextBuilder, TemplateFile, TemplateSet, check_source, context_names,
+                                  plain_text, render_problem, word_environment)
+
+DECISION_TEMPLATE = "tjansteutlatande.docx"
+LETTER_TEMPLATE = "brev.docx"
+DECISION_FILE = "tjansteutlatande.docx"
+LETTER_DIR = "brev"
+PDF_CHUNK = 200
+
+Progress = Callable[[str], None]
+_PARAGRAPH_START = re.compile(r"<w:p([ >])")
+_LEFTOVER_TAG = re.compile(r"\{\{|\{%")
+_WORD_PARTS = re.compile(r"word/(document|header\d*|footer\d*|footnotes)\.xml$")
+
+
+class ConversionError(Exception):
+    """LibreOffice did not make every PDF; the run is abandoned (exit status 1)."""
+
+
+class NoOfficeError(InputError):
+    """``--pdf`` without LibreOffice on the machine (exit status 2, checked before the run starts)."""
+
+
+# --- Word templates -----------------------------------------------------------------------------
+
+class WordTemplate:
+    """One checked ``.docx`` template, rendered with a shared sandbox that compiles each part once."""
+
+    def __init__(self, file: TemplateFile, env):
+        self.file = file
+        self.env = env
+        self.sources = self._sources()
+        self.source = "\n".join(self.sources)
+
+    @property
+    def label(self) -> str:
+        return self.file.label
+
+    def _sources(self) -> list[str]:
+        """The Jinja source of the body, headers, footers and footnotes, as docxtpl prepares them."""
+        try:
+            template = DocxTemplate(BytesIO(self.file.data))
+            template.init_docx()
+        except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, etree.XMLSyntaxError) as error:
+            raise InputError([Problem(self.label, "filen är inte ett Word-dokument (.docx). Öppna mallen i Word och "
+                                                  "spara den som \"Word-dokument (*.docx)\".")]) from error
+        sources = [template.patch_xml(template.get_xml())]
+        for uri in (template.HEADER_URI, template.FOOTER_URI):
+            sources.extend(template.patch_xml(template.get_part_xml(part)) for _, part in template.get_headers_footers(uri))
+        for part in template.docx.part.package.parts:
+            if part.content_type.endswith("wordprocessingml.footnotes+xml"):
+                sources.append(template.patch_xml(part.blob.decode("utf-8")))
+        return [_PARAGRAPH_START.sub(r"\n<w:p\1", s) for s in sources]
+
+    def check(self, letter: bool) -> None:
+        """Syntax, filters and variable names in every part, without rendering."""
+        problems = []
+        for source in self.sources:
+            try:
+                check_source(self.env, source, self.label, context_names(letter))
+            except InputError as error:
+                problems.extend(p for p in error.problems if p not in problems)
+        if problems:
+            raise InputError(problems)
+
+    def render(self, context: dict) -> bytes:
+        """One document as .docx bytes; a template problem is an InputError naming the file."""
+        template = DocxTemplate(BytesIO(self.file.data))
+        try:
+            template.render(context, jinja_env=self.env, autoescape=True)
+        except etree.XMLSyntaxError as error:
+            raise InputError([Problem(self.label, "taggarna ger ett trasigt Word-dokument, oftast för att en "
+                                                  "{%p …%}-, {%tr …%}- eller {%tc …%}-tagg inte står ensam i sitt "
+                                                  "stycke, sin tabellrad eller cell. Rätta taggarna i mallen.")]) from error
+        except Exception as error:
+            raise InputError([render_problem(error, self.source, self.label)]) from error
+        title = getattr(context.get("arende"), "rubrik", None)
+        if title and not template.docx.core_properties.title:
+            template.docx.core_properties.title = title  # shown as the PDF's and the file's title
+        out = BytesIO()
+        template.save(out)
+        return out.getvalue()
+
+
+def leftover_tag(document: bytes) -> str | None:
+    """Text around a ``{{``/``{%`` left in a rendered document (a tag docxtpl could not read), else None."""
+    with zipfile.ZipFile(BytesIO(document)) as package:
+        for name in package.namelist():
+            if _WORD_PARTS.match(name):
+                text = plain_text(package.read(name).decode("utf-8"))
+                match = _LEFTOVER_TAG.search(text)
+                if match:
+                    return text[max(0, match.start() - 30):match.end() + 30]
+    return None
+
+
+# --- the batch ----------------------------------------------------------------------------------
+
+@dataclass
+class WrittenDocuments:
+    """What the documents stage wrote: the decision document and each letter by recipient index."""
+
+    decision: Path
+    letters: dict[int, Path] = field(default_factory=dict)
+    pdfs: dict[Path, Path] = field(default_factory=dict)
+
+    @property
+    def files(self) -> list[Path]:
+        return [self.decision, *self.letters.values()]
+
+    def letter_files(self) -> dict[int, Path]:
+        """Each recipient's letter as it should be sent: the PDF where one was made, else the .docx."""
+        return {i: self.pdfs.get(path, path) for i, path in self.letters.items()}
+
+
+def letter_indices(allocation: Allocation) -> list[int]:
+    """Recipients who get a letter: those whose total is above 0, in workbook order."""
+    return [i for i, total in enumerate(allocation.totals) if total > 0]
+
+
+class DocumentBatch:
+    """The checked templates and contexts of one run, ready to write (see ``prepare_documents``)."""
+
+    def __init__(self, case: Case, allocation: Allocation, templates: TemplateSet, contexts: ContextBuilder,
+                 decision: WordTemplate, letter: WordTemplate, rendered: dict[str | int, bytes]):
+        self.case = case
+        self.allocation = allocation
+        self.templates = templates
+        self.contexts = contexts
+        self.decision_template = decision
+        self.letter_template = letter
+        self._rendered = rendered
+
+    def decision(self) -> bytes:
+        return self._rendered.get("decision") or self.decision_template.render(self.contexts.decision())
+
+    def letter(self, index: int) -> bytes:
+        return self._rendered.get(index) or self.letter_template.render(self.contexts.letter(index))
+
+    def write(self, folder: Path, progress: Progress = lambda message: None) -> WrittenDocuments:
+        """Write ``tjansteutlatande.docx`` and ``brev/<mottagare>.docx`` into the (hidden) run folder."""
+        decision = Path(folder) / DECISION_FILE
+        decision.write_bytes(self.decision())
+        written = WrittenDocuments(decision)
+        indices = letter_indices(self.allocation)
+        names = unique_filenames([r.name for r in self.case.recipients])
+        letters = Path(folder) / LETTER_DIR
+        letters.mkdir(exist_ok=True)
+        for count, index in enumerate(indices, start=1):
+            path = letters / f"{names[index]}.docx"
+            path.write_bytes(self.letter(index))
+            written.letters[index] = path
+            if count % 100 == 0:
+                progress(f"Skrev {count} av {len(indices)} brev …")
+        self._rendered.clear()
+        progress(f"Skrev tjänsteutlåtandet och {len(indices)} brev.")
+        return written
+
+
+def prepare_documents(case: Case, allocation: Allocation, workbook: Path, *, cwd: Path | None = None,
+                      today: dt.date | None = None, text_templates: Sequence[str] = ()) -> DocumentBatch:
+    """Find and check every template, and render the decision document and one letter in memory.
+
+    ``text_templates`` (e.g. ``("epost.txt",)``) are checked too and rendered for the first letter's
+    recipient. Raises InputError with every template problem found, before anything is written.
+    """
+    templates = TemplateSet.for_case(case, Path(workbook), cwd)
+    contexts = ContextBuilder(case, allocation, today)
+    problems: list[Problem] = []
+    loaded = _load_word_templates(templates, problems)
+    first = letter_indices(allocation)[:1]
+    trials = [(DECISION_TEMPLATE, "decision", contexts.decision())]
+    trials += [(LETTER_TEMPLATE, i, contexts.letter(i)) for i in first]
+    rendered: dict[str | int, bytes] = {}
+    for name, key, context in trials:
+        document = _trial_render(loaded[name], context, problems) if name in loaded else None
+        if document:
+            rendered[key] = document
+    for name in text_templates:
+        try:
+            templates.text_template(name)
+            for i in first:
+                templates.render_text(name, contexts.letter(i))
+        except InputError as error:
+            problems.extend(error.problems)
+    if problems:
+        raise InputError(problems)
+    return DocumentBatch(case, allocation, templates, contexts, loaded[DECISION_TEMPLATE], loaded[LETTER_TEMPLATE],
+                         rendered)
+
+
+def _load_word_templates(templates: TemplateSet, problems: list[Problem]) -> dict[str, WordTemplate]:
+    """Both Word templates, each checked; what is wrong goes to ``problems``."""
+    env = word_environment()
+    loaded = {}
+    for name, letter in ((DECISION_TEMPLATE, False), (LETTER_TEMPLATE, True)):
+        try:
+            template = WordTemplate(templates.find(name), env)
+            template.check(letter)
+        except InputError as error:
+            problems.extend(error.problems)
+            continue
+        loaded[name] = template
+    return loaded
+
+
+def _trial_render(template: WordTemplate, context: dict, problems: list[Problem]) -> bytes | None:
+    """One document rendered in memory; a problem (or a tag left unrendered) goes to ``problems``."""
+    try:
+        document = template.render(context)
+    except InputError as error:
+        problems.extend(error.problems)
+        return None
+    left = leftover_tag(document)
+    if left:
+        problems.append(Problem(template.label, f'en tagg blev inte ifylld: "{left}". Skriv taggen hel, '
+                                                "som {{ namn }} eller {% if … %}, och rätta mallen."))
+        return None
+    return document
+
+
+# --- PDF through LibreOffice --------------------------------------------------------------------
+
+OFFICE_NAMES = ("soffice", "libreoffice")
+OFFICE_PATHS = ("/Applications/LibreOffice.app/Contents/MacOS/soffice",
+                r"C:\Program Files\LibreOffice\program\soffice.exe",
+                r"C:\Program Files (x86)\LibreOffice\program\soffice.exe")
+
+
+def find_office() -> str:
+    """The LibreOffice program; an InputError (exit 2) saying how to install it where there is none."""
+    for name in OFFICE_NAMES:
+        found = shutil.which(name)
+        if found:
+            return found
+    for path in OFFICE_PATHS:
+        if Path(path).is_file():
+            return path
+    raise NoOfficeError([Problem("--pdf", "LibreOffice finns inte på den här datorn, så inga PDF-filer kan göras. "
+                                       "Installera LibreOffice (Debian/Ubuntu: sudo apt-get install libreoffice-writer; "
+                                       "Windows och macOS: libreoffice.org), eller kör utan --pdf.")])
+
+
+def convert_to_pdf(documents: Sequence[Path], office: str, *, workers: int | None = None, chunk: int = PDF_CHUNK,
+                   progress: Progress = lambda message: None) -> dict[Path, Path]:
+    """A PDF beside every document: few LibreOffice processes, one per core, each with its own profile.
+
+    LibreOffice has been seen to skip files at the end of a long list and still exit 0, so the
+    documents go in chunks of at most ``chunk``, every PDF is checked afterwards, and what is
+    missing is tried once more. Returns document → PDF; raises ConversionError if any is missing.
+    """
+    documents = [Path(d) for d in documents]
+    workers = max(1, min(workers or os.cpu_count() or 1, len(documents)))
+    progress(f"Gör PDF av {len(documents)} dokument med LibreOffice …")
+    missing = _convert_all(documents, office, workers, chunk)
+    if missing:
+        missing = _convert_all(missing, office, workers, chunk)
+    if missing:
+        names = ", ".join(p.name for p in missing[:5]) + (" …" if len(missing) > 5 else "")
+        raise ConversionError(f"LibreOffice gjorde ingen PDF av {len(missing)} dokument ({names}). "
+                              "Kör igen; hjälper inte det, kör utan --pdf och gör PDF från Word.")
+    progress(f"Gjorde {len(documents)} PDF-filer.")
+    return {d: d.with_suffix(".pdf") for d in documents}
+
+
+def pdf_chunks(documents: Sequence[Path], workers: int, chunk: int) -> list[list[Path]]:
+    """Balanced chunks of at most ``chunk`` files, a multiple of ``workers`` of them, no two PDFs named alike."""
+    count = math.ceil(len(documents) / chunk)
+    count = max(1, min(len(documents), math.ceil(count / workers) * workers))
+    chunks: list[list[Path]] = [[] for _ in range(count)]
+    for i, document in enumerate(documents):
+        chunks[i % count].append(document)
+    result = []
+    for group in chunks:
+        seen: dict[str, list[Path]] = {}
+        for document in group:
+            seen.setdefault(document.stem.casefold(), []).append(document)
+        while any(seen.values()):
+            result.append([paths.pop(0) for paths in seen.values() if paths])
+    return sorted(result, key=len, reverse=True)
+
+
+def _convert_all(documents: list[Path], office: str, workers: int, chunk: int) -> list[Path]:
+    """Convert in parallel; return the documents whose PDF is missing or empty afterwards."""
+    profiles: queue.Queue[Path] = queue.Queue()
+    with tempfile.TemporaryDirectory(prefix="processor-lo-") as home:
+        for n in range(workers):
+            profiles.put(Path(home) / f"profil{n}")
+
+        def job(group: list[Path]) -> None:
+            profile = profiles.get()
+            try:
+                _run_office(office, profile, group)
+            finally:
+                profiles.put(profile)
+
+        with ThreadPoolExecutor(workers) as pool:
+            for future in [pool.submit(job, group) for group in pdf_chunks(documents, workers, chunk)]:
+                future.result()
+    return [d for d in documents if not _is_pdf(d.with_suffix(".pdf"))]
+
+
+def _run_office(office: str, profile: Path, documents: list[Path]) -> None:
+    """One LibreOffice process converting ``documents`` into a scratch folder, then each PDF moved beside its source."""
+    scratch = Path(tempfile.mkdtemp(prefix="pdf-", dir=profile.parent))
+    command = [office, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore", "--nolockcheck",
+               "--convert-to", "pdf", "--outdir", str(scratch), *map(str, documents)]
+    env = dict(os.environ)
+    if os.name != "nt" and "utf" not in (env.get("LC_ALL") or env.get("LANG") or "").lower().replace("-", ""):
+        env["LC_ALL"] = "C.UTF-8"  # so LibreOffice reads å, ä and ö in file names
+    try:
+        subprocess.run(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       env=env, timeout=120 + 5 * len(documents), check=False)
+    except subprocess.TimeoutExpired:
+        pass
+    for document in documents:
+        made = scratch / f"{document.stem}.pdf"
+        if _is_pdf(made):
+            shutil.move(made, document.with_suffix(".pdf"))
+    shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _is_pdf(path: Path) -> bool:
+    try:
+        with open(path, "rb") as file:
+            return file.read(5) == b"%PDF-"
+    except OSError:
+        return False

@@ -1,0 +1,692 @@
+"""Build the default Word templates in templates/ with python-docx, so they are reproducible and reviewable.
+
+    python tools/build_templates.py                    # templates/tjansteutlatande.docx and templates/brev.docx
+    python tools/build_templates.py --forhandsvisning  # also the PNG previews in docs/forhandsvisning/
+
+The templates hold docxtpl tags (Jinja2 in Word): ``{{ … }}`` prints a value, ``{% … %}`` is
+an if or a for inside a paragraph, ``{%p … %}`` / ``{%tr … %}`` on a paragraph or table row of
+its own repeat or drop that whole paragraph or row. docs/mallar.md lists every variable.
+Run the tool again after changing it; the output is byte-for-byte the same for the same code.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+import zipfile
+from io import BytesIO
+from pathlib import Path
+
+from docx import Document
+from docx.enum.style import WD_STYLE_TYPE
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Cm, Pt, RGBColor
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "templates"
+
+BODY_FONT = "Times New Roman"
+SANS_FONT = "Arial"
+TEXT_WIDTH = Cm(16)
+GREY = RGBColor(0x59, 0x59, 0x59)
+FIXED_TIME = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
+BULLET, DECIMAL = "bullet", "decimal"
+
+
+# --- document, styles, numbering ----------------------------------------------------------------
+
+def new_document() -> Document:
+    """An empty A4 document with Swedish language, the house styles and list numbering."""
+    doc = Document()
+    section = doc.sections[0]
+    section.page_width, section.page_height = Cm(21), Cm(29.7)
+    section.left_margin = section.right_margin = Cm(2.5)
+    section.top_margin, section.bottom_margin = Cm(2.2), Cm(2.2)
+    section.header_distance, section.footer_distance = Cm(1.0), Cm(1.0)
+    _defaults(doc)
+    _styles(doc)
+    _numbering(doc)
+    props = doc.core_properties
+    props.author = props.title = props.subject = props.keywords = props.last_modified_by = ""
+    props.comments = ""
+    props.language = "sv-SE"
+    props.created = props.modified = FIXED_TIME
+    props.revision = 1
+    return doc
+
+
+def _fonts(rpr, name: str) -> None:
+    """Set one font for every script and drop theme fonts, which would win over it."""
+    fonts = rpr.find(qn("w:rFonts"))
+    if fonts is None:
+        fonts = OxmlElement("w:rFonts")
+        rpr.insert(0, fonts)
+    for attribute in list(fonts.attrib):
+        del fonts.attrib[attribute]
+    for script in ("w:ascii", "w:hAnsi", "w:cs", "w:eastAsia"):
+        fonts.set(qn(script), name)
+
+
+def _defaults(doc) -> None:
+    rpr = doc.styles.element.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr"))
+    _fonts(rpr, BODY_FONT)
+    lang = rpr.find(qn("w:lang"))
+    if lang is None:
+        lang = OxmlElement("w:lang")
+        rpr.append(lang)
+    lang.set(qn("w:val"), "sv-SE")
+    lang.set(qn("w:eastAsia"), "sv-SE")
+    lang.set(qn("w:bidi"), "ar-SA")
+
+
+def _style(doc, name: str, *, font: str, size: float, bold: bool = False, italic: bool = False, color=None,
+           before: float = 0, after: float = 6, line: float | None = None, keep_next: bool = False, base=None):
+    styles = doc.styles
+    style = styles[name] if name in [s.name for s in styles] else styles.add_style(name, WD_STYLE_TYPE.PARAGRAPH)
+    if base is not None:
+        style.base_style = styles[base]
+    style.quick_style = True
+    _fonts(style.element.get_or_add_rPr(), font)
+    style.font.size = Pt(size)
+    style.font.bold = bold
+    style.font.italic = italic
+    style.font.color.rgb = color or RGBColor(0, 0, 0)
+    fmt = style.paragraph_format
+    fmt.space_before, fmt.space_after = Pt(before), Pt(after)
+    fmt.line_spacing = line
+    fmt.keep_with_next = keep_next
+    ppr = style.element.get_or_add_pPr()
+    for border in ppr.findall(qn("w:pBdr")):
+        ppr.remove(border)
+    return style
+
+
+def _styles(doc) -> None:
+    _style(doc, "Normal", font=BODY_FONT, size=12, after=8, line=1.1)
+    _style(doc, "Title", font=SANS_FONT, size=18, bold=True, before=6, after=14, keep_next=True, base="Normal")
+    _style(doc, "Heading 1", font=SANS_FONT, size=13, bold=True, before=16, after=4, keep_next=True, base="Normal")
+    _style(doc, "Heading 2", font=SANS_FONT, size=11.5, bold=True, before=12, after=3, keep_next=True, base="Normal")
+    _style(doc, "Header", font=SANS_FONT, size=9, after=0, line=1.0, base="Normal")
+    _style(doc, "Footer", font=SANS_FONT, size=8, after=0, line=1.0, color=GREY, base="Normal")
+    _style(doc, "Tabelltext", font=SANS_FONT, size=9.5, after=0, line=1.0, base="Normal")
+    _style(doc, "Tabellrubrik", font=SANS_FONT, size=9.5, bold=True, after=0, line=1.0, base="Tabelltext")
+    _style(doc, "Fotnot", font=SANS_FONT, size=8.5, after=2, line=1.0, color=GREY, base="Normal")
+    _style(doc, "Etikett", font=SANS_FONT, size=8, after=0, line=1.0, color=GREY, base="Normal")
+    _style(doc, "Uppgift", font=SANS_FONT, size=10, after=0, line=1.05, base="Normal")
+    _style(doc, "Lista", font=BODY_FONT, size=12, after=4, line=1.1, base="Normal")
+    _style(doc, "Belopp", font=SANS_FONT, size=12, bold=True, before=4, after=10, base="Normal")
+    for name in ("Heading 1", "Heading 2", "Title"):
+        doc.styles[name].font.color.rgb = RGBColor(0, 0, 0)
+    amount = doc.styles["Belopp"].element.get_or_add_pPr()
+    amount.append(_element("w:pBdr", [_border(side, 6, "808080", space=6) for side in ("top", "left", "bottom", "right")]))
+    amount.append(_element("w:shd", attrs={"w:val": "clear", "w:color": "auto", "w:fill": "F2F2F2"}))
+
+
+def _element(tag: str, children=(), attrs: dict | None = None):
+    element = OxmlElement(tag)
+    for key, value in (attrs or {}).items():
+        element.set(qn(key), value)
+    for child in children:
+        element.append(child)
+    return element
+
+
+def _border(side: str, size: int, color: str, space: int = 0):
+    return _element(f"w:{side}", attrs={"w:val": "single", "w:sz": str(size), "w:space": str(space), "w:color": color})
+
+
+def _numbering(doc) -> None:
+    """Two list formats of our own (1. 2. 3. and •) that each list restarts from."""
+    numbering = doc.part.numbering_part.element
+    first_num = numbering.find(qn("w:num"))
+    for abstract_id, kind in ((90, DECIMAL), (91, BULLET)):
+        level = _element("w:lvl", attrs={"w:ilvl": "0"})
+        level.append(_element("w:start", attrs={"w:val": "1"}))
+        level.append(_element("w:numFmt", attrs={"w:val": kind}))
+        level.append(_element("w:lvlText", attrs={"w:val": "%1." if kind == DECIMAL else "•"}))
+        level.append(_element("w:lvlJc", attrs={"w:val": "left"}))
+        level.append(_element("w:pPr", [_element("w:ind", attrs={"w:left": "425", "w:hanging": "425"})]))
+        if kind == BULLET:
+            level.append(_element("w:rPr", [_element("w:rFonts", attrs={"w:ascii": SANS_FONT, "w:hAnsi": SANS_FONT})]))
+        abstract = _element("w:abstractNum", [_element("w:multiLevelType", attrs={"w:val": "singleLevel"}), level],
+                            attrs={"w:abstractNumId": str(abstract_id)})
+        first_num.addprevious(abstract)
+
+
+def new_list(doc, kind: str) -> int:
+    """A list instance that starts again at 1: each list of the document gets its own."""
+    numbering = doc.part.numbering_part.element
+    num_id = max(int(n.get(qn("w:numId"))) for n in numbering.findall(qn("w:num"))) + 1
+    num = _element("w:num", [_element("w:abstractNumId", attrs={"w:val": "90" if kind == DECIMAL else "91"})],
+                   attrs={"w:numId": str(num_id)})
+    num.append(_element("w:lvlOverride", [_element("w:startOverride", attrs={"w:val": "1"})], attrs={"w:ilvl": "0"}))
+    numbering.append(num)
+    return num_id
+
+
+# --- paragraphs -----------------------------------------------------------------------------------
+
+def para(container, text: str = "", style: str | None = None, *, bold=False, italic=False, align=None,
+         before: float | None = None, after: float | None = None, keep_next=False, page_break=False):
+    """A paragraph of plain text and tags (tags are just text to python-docx)."""
+    paragraph = container.add_paragraph(style=style)
+    if text:
+        run = paragraph.add_run(text)
+        run.bold = bold or None
+        run.italic = italic or None
+    if align is not None:
+        paragraph.alignment = align
+    fmt = paragraph.paragraph_format
+    if before is not None:
+        fmt.space_before = Pt(before)
+    if after is not None:
+        fmt.space_after = Pt(after)
+    if keep_next:
+        fmt.keep_with_next = True
+    if page_break:
+        fmt.page_break_before = True
+    return paragraph
+
+
+def tag(container, text: str):
+    """A paragraph holding only a ``{%p … %}`` tag: docxtpl drops the paragraph and keeps the logic."""
+    return container.add_paragraph(text)
+
+
+def list_item(container, text: str, num_id: int):
+    paragraph = para(container, text, "Lista")
+    numbering = paragraph._p.get_or_add_pPr().get_or_add_numPr()
+    numbering.get_or_add_ilvl().val = 0
+    numbering.get_or_add_numId().val = num_id
+    return paragraph
+
+
+def heading(doc, text: str, level: int = 1, page_break=False):
+    return para(doc, text, f"Heading {level}", page_break=page_break)
+
+
+def field(paragraph, instruction: str, placeholder: str = "1") -> None:
+    """A Word field (PAGE, NUMPAGES) that Word and LibreOffice fill in."""
+    simple = _element("w:fldSimple", attrs={"w:instr": f" {instruction} "})
+    run = OxmlElement("w:r")
+    text = OxmlElement("w:t")
+    text.text = placeholder
+    run.append(text)
+    simple.append(run)
+    paragraph._p.append(simple)
+
+
+def texter_or(doc, section: str, standard: list[str], keep_next: bool = False) -> None:
+    """The workbook's Texter section if it has one, else the standard wording built from the case.
+
+    ``keep_next`` keeps the text on the page of what follows (a table it introduces).
+    """
+    lookup = f"texter.{section}" if section.isidentifier() and section.isascii() else f'texter["{section}"]'
+    tag(doc, f"{{%p if {lookup} %}}")
+    para(doc, f"{{{{ {lookup} }}}}", keep_next=keep_next)
+    tag(doc, "{%p else %}")
+    for text in standard:
+        para(doc, text, keep_next=keep_next)
+    tag(doc, "{%p endif %}")
+
+
+# --- tables ---------------------------------------------------------------------------------------
+
+def table(container, widths: list, *, borders=True):
+    """A fixed-layout table that fits the text width; header rows repeat on every page."""
+    tbl = container.add_table(rows=0, cols=len(widths))
+    tbl.autofit = False
+    tbl.alignment = WD_TABLE_ALIGNMENT.LEFT
+    props = tbl._tbl.tblPr
+    props.append(_element("w:tblLayout", attrs={"w:type": "fixed"}))
+    width = props.find(qn("w:tblW"))
+    width.set(qn("w:type"), "dxa")
+    width.set(qn("w:w"), str(sum(int(w.twips) for w in widths)))
+    if borders:
+        props.append(_element("w:tblBorders", [_border("top", 8, "000000"), _border("bottom", 8, "000000"),
+                                               _border("insideH", 4, "BFBFBF")]))
+    props.append(_element("w:tblCellMar", [_element("w:left", attrs={"w:w": "85", "w:type": "dxa"}),
+                                           _element("w:right", attrs={"w:w": "85", "w:type": "dxa"})]))
+    for column, w in zip(tbl.columns, widths):
+        column.width = w
+    tbl._widths = widths
+    return tbl
+
+
+def row(tbl, texts: list[str], *, style="Tabelltext", header=False, bold=False, right: tuple[int, ...] = (-1,),
+        shade: str | None = None, top_rule=False, indent_first: float | None = None, keep_next=False):
+    """One row: one paragraph of text per cell; the ``right`` cells (amounts) right-aligned.
+
+    ``keep_next`` keeps the row on the page of the next one, so a short table is not split.
+    """
+    cells = tbl.add_row().cells
+    tr_pr = tbl.rows[-1]._tr.get_or_add_trPr()
+    tr_pr.append(_element("w:cantSplit"))
+    if header:
+        tr_pr.append(_element("w:tblHeader"))
+    for i, (cell, text, w) in enumerate(zip(cells, texts, tbl._widths)):
+        cell.width = w
+        paragraph = cell.paragraphs[0]
+        paragraph.style = tbl.part.document.styles["Tabellrubrik" if header else style]
+        if text:
+            run = paragraph.add_run(text)
+            run.bold = bold or None
+        if i in right or i - len(texts) in right:
+            paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+        if i == 0 and indent_first:
+            paragraph.paragraph_format.left_indent = Cm(indent_first)
+        if keep_next:
+            paragraph.paragraph_format.keep_with_next = True
+        tc_pr = cell._tc.get_or_add_tcPr()
+        if shade:
+            tc_pr.append(_element("w:shd", attrs={"w:val": "clear", "w:color": "auto", "w:fill": shade}))
+        if top_rule:
+            tc_pr.append(_element("w:tcBorders", [_border("top", 8, "000000")]))
+    return cells
+
+
+def tag_row(tbl, text: str) -> None:
+    """A table row holding only a ``{%tr … %}`` tag in its first cell; docxtpl drops the row."""
+    cells = tbl.add_row().cells
+    for cell, w in zip(cells, tbl._widths):
+        cell.width = w
+    cells[0].paragraphs[0].add_run(text)
+
+
+def posts_row(tbl, bold=False) -> None:
+    """A recipient with the posts it gets, one line each (name left, amount right), and its total."""
+    cells = row(tbl, ["{{ m.namn }}", "", "{{ m.belopp|tal }}"], bold=bold)
+    lines = cells[1].paragraphs[0]
+    lines.paragraph_format.tab_stops.add_tab_stop(Cm(6.2), WD_TAB_ALIGNMENT.RIGHT)
+    for text in ("{% for p in m.poster %}{{ p.namn }}", None, "{{ p.belopp|tal }}{% if not loop.last %}", "",
+                 "{% endif %}{% endfor %}{% if not m.deltar %}Avstår{% endif %}"):
+        run = lines.add_run(text or None)
+        run.bold = bold or None
+        if text is None:
+            run.add_tab()
+        elif text == "":
+            run.add_break()
+
+
+def distribution_tables(doc, letter: bool) -> None:
+    """Bilaga 1's table: one post → name, basis, amount; several → name, the posts it gets, total.
+
+    In a letter the recipient's own row is bold.
+    """
+    tag(doc, "{%p if poster|length == 1 %}")
+    tbl = table(doc, [Cm(8.5), Cm(3.5), Cm(4.0)])
+    row(tbl, ["Mottagare", "{{ bilaga.underlag_rubrik }}", "Belopp, kr"], header=True, shade="F2F2F2", right=(1, 2))
+    tag_row(tbl, "{%tr for m in alla_mottagare %}")
+    if letter:
+        tag_row(tbl, "{%tr if m.nummer == mottagare.nummer %}")
+        row(tbl, ["{{ m.namn }}", "{{ m.underlag }}", "{{ m.belopp|tal }}"], right=(1, 2), bold=True)
+        tag_row(tbl, "{%tr else %}")
+    row(tbl, ["{{ m.namn }}", "{{ m.underlag }}", "{{ m.belopp|tal }}"], right=(1, 2))
+    if letter:
+        tag_row(tbl, "{%tr endif %}")
+    tag_row(tbl, "{%tr endfor %}")
+    row(tbl, ["Totalt", "", "{{ summa|tal }}"], bold=True, top_rule=True)
+    tag(doc, "{%p else %}")
+    tbl = table(doc, [Cm(6.5), Cm(6.5), Cm(3.0)])
+    row(tbl, ["Mottagare", "Varav", "Totalt, kr"], header=True, shade="F2F2F2")
+    tag_row(tbl, "{%tr for m in alla_mottagare %}")
+    if letter:
+        tag_row(tbl, "{%tr if m.nummer == mottagare.nummer %}")
+        posts_row(tbl, bold=True)
+        tag_row(tbl, "{%tr else %}")
+    posts_row(tbl)
+    if letter:
+        tag_row(tbl, "{%tr endif %}")
+    tag_row(tbl, "{%tr endfor %}")
+    row(tbl, ["Totalt", "", "{{ summa|tal }}"], bold=True, top_rule=True)
+    tag(doc, "{%p endif %}")
+    tag(doc, "{%p for rad in bilaga.fotnot %}")
+    para(doc, "{{ rad }}", "Fotnot")
+    tag(doc, "{%p endfor %}")
+
+
+def summary_table(doc) -> None:
+    """The decision document's table: areas in bold with their "varav" posts, and the total (seed 002).
+
+    The table is short, so its rows are kept together on one page.
+    """
+    tbl = table(doc, [Cm(5.4), Cm(7.6), Cm(3.0)])
+    row(tbl, ["{{ sammanstallning.rubriker[0] }}", "{{ sammanstallning.rubriker[1] }}",
+              "{{ sammanstallning.rubriker[2] }}"], header=True, shade="F2F2F2", keep_next=True)
+    tag_row(tbl, "{%tr for rad in sammanstallning.rader %}")
+    tag_row(tbl, "{%tr if rad.rubrik %}")
+    row(tbl, ["{{ rad.text }}", "{{ rad.beskrivning }}", "{{ rad.belopp|tal }}"], bold=True, keep_next=True)
+    tag_row(tbl, "{%tr elif rad.varav %}")
+    row(tbl, ["– {{ rad.text }}", "{{ rad.beskrivning }}", "{{ rad.belopp|tal }}"], indent_first=0.3, keep_next=True)
+    tag_row(tbl, "{%tr else %}")
+    row(tbl, ["{{ rad.text }}", "{{ rad.beskrivning }}", "{{ rad.belopp|tal }}"], keep_next=True)
+    tag_row(tbl, "{%tr endif %}")
+    tag_row(tbl, "{%tr endfor %}")
+    row(tbl, ["Totalt", "", "{{ sammanstallning.summa|tal }}"], bold=True, top_rule=True)
+
+
+# --- header and footer ----------------------------------------------------------------------------
+
+def page_header(doc, right_lines: list[str], bold_first: bool) -> None:
+    """Sender on the left; document type or date, diarienummer and "Sida 1 (3)" on the right."""
+    header = doc.sections[0].header
+    header.is_linked_to_previous = False
+    tbl = header.add_table(rows=1, cols=2, width=TEXT_WIDTH)
+    tbl.autofit = False
+    props = tbl._tbl.tblPr
+    props.append(_element("w:tblLayout", attrs={"w:type": "fixed"}))
+    props.append(_element("w:tblBorders", [_border("bottom", 4, "808080")]))
+    props.append(_element("w:tblCellMar", [_element("w:left", attrs={"w:w": "0", "w:type": "dxa"}),
+                                           _element("w:right", attrs={"w:w": "0", "w:type": "dxa"})]))
+    left, right = tbl.rows[0].cells
+    left.width, right.width = Cm(10), Cm(6)
+    left.paragraphs[0].add_run("{% if arende.avsandare %}{{ arende.avsandare }}{% endif %}").bold = True
+    left.paragraphs[0].style = doc.styles["Header"]
+    left.add_paragraph("{% if arende.avdelning %}{{ arende.avdelning }}{% endif %}", style=doc.styles["Header"])
+    for i, text in enumerate(right_lines):
+        paragraph = right.paragraphs[0] if i == 0 else right.add_paragraph()
+        paragraph.style = doc.styles["Header"]
+        paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+        if text == "PAGE":
+            paragraph.add_run("Sida ")
+            field(paragraph, "PAGE")
+            paragraph.add_run(" (")
+            field(paragraph, "NUMPAGES")
+            paragraph.add_run(")")
+        else:
+            paragraph.add_run(text).bold = (bold_first and i == 0) or None
+        paragraph.paragraph_format.space_after = Pt(2) if i == len(right_lines) - 1 else Pt(0)
+    spacer = header.paragraphs[0]
+    spacer.style = doc.styles["Header"]
+    header._element.remove(spacer._p)
+    header._element.append(spacer._p)
+    spacer.paragraph_format.space_after = Pt(0)
+
+    footer = doc.sections[0].footer
+    footer.is_linked_to_previous = False
+    line = footer.paragraphs[0]
+    line.style = doc.styles["Footer"]
+    line.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    line.add_run("{% if arende.avsandare %}{{ arende.avsandare }}{% endif %}"
+                 "{% if arende.avsandare and arende.e_post %}  ·  {% endif %}"
+                 "{% if arende.e_post %}{{ arende.e_post }}{% endif %}")
+
+
+def info_block(doc, left: list[tuple[str, str]], right: list[tuple[str, str]]) -> None:
+    """The sender block of seed 002: labelled facts in two borderless columns."""
+    tbl = doc.add_table(rows=1, cols=2)
+    tbl.autofit = False
+    props = tbl._tbl.tblPr
+    props.append(_element("w:tblLayout", attrs={"w:type": "fixed"}))
+    props.append(_element("w:tblCellMar", [_element("w:left", attrs={"w:w": "0", "w:type": "dxa"}),
+                                           _element("w:right", attrs={"w:w": "0", "w:type": "dxa"})]))
+    for cell, lines, w in zip(tbl.rows[0].cells, (left, right), (Cm(8), Cm(8))):
+        cell.width = w
+        for i, (style, text) in enumerate(lines):
+            paragraph = cell.paragraphs[0] if i == 0 else cell.add_paragraph()
+            paragraph.style = doc.styles[style]
+            paragraph.add_run(text)
+            if style == "Etikett" and i:
+                paragraph.paragraph_format.space_before = Pt(6)
+    para(doc, "", after=6)
+
+
+def signature(doc, title_filter: str = "") -> None:
+    tag(doc, "{%p if arende.undertecknare %}")
+    para(doc, "{{ arende.undertecknare }}", before=30, after=0, keep_next=True)
+    para(doc, "{% if arende.undertecknarens_titel %}{{ arende.undertecknarens_titel" + title_filter + " }}{% endif %}",
+         after=0, keep_next=True)
+    tag(doc, "{%p elif arende.handlaggare %}")
+    para(doc, "{{ arende.handlaggare }}", before=30, after=0, keep_next=True)
+    tag(doc, "{%p endif %}")
+    para(doc, "{% if arende.avsandare and arende.avsandare not in (arende.undertecknarens_titel or '') %}"
+              "{{ arende.avsandare }}{% endif %}", after=12)
+
+
+# --- the two templates ----------------------------------------------------------------------------
+
+def decision_document() -> Document:
+    """Tjänsteutlåtande, like seeds 001 and 002."""
+    doc = new_document()
+    page_header(doc, ["Tjänsteutlåtande", "{% if arende.diarienummer %}Dnr {{ arende.diarienummer }}{% endif %}", "PAGE"],
+                bold_first=True)
+    info_block(doc,
+               [("Etikett", "{% if arende.handlaggare %}Handläggare{% endif %}"),
+                ("Uppgift", "{% if arende.handlaggare %}{{ arende.handlaggare }}{% endif %}"),
+                ("Uppgift", "{% if arende.telefon %}Telefon: {{ arende.telefon }}{% endif %}")],
+               [("Etikett", "{% if arende.namnd %}Till{% endif %}"),
+                ("Uppgift", "{% if arende.namnd %}{{ arende.namnd }}{% endif %}"),
+                ("Uppgift", "{{ (arende.datum or dagens_datum)|datum }}")])
+    para(doc, "{{ arende.rubrik }}", "Title")
+
+    heading(doc, "Förvaltningens förslag till beslut")
+    points = new_list(doc, DECIMAL)
+    tag(doc, "{%p for punkt in beslutspunkter %}")
+    list_item(doc, "{{ punkt }}", points)
+    tag(doc, "{%p endfor %}")
+
+    heading(doc, "Sammanfattning")
+    texter_or(doc, "Sammanfattning", [
+        "{% if arende.avsandare %}{{ arende.avsandare }}{% else %}Förvaltningen{% endif %} föreslår att "
+        "{{ summa|kronor }} i stimulansmedel fördelas mellan {{ antal_mottagare }} mottagare"
+        "{% if arende.overenskommelse %} inom överenskommelsen {{ arende.overenskommelse }}{% endif %}."
+        "{% if arende.overfort_fran_tidigare_ar %} Beloppet består av årets medel, {{ arende.medel_att_fordela|kronor }}, "
+        "och {{ arende.overfort_fran_tidigare_ar|kronor }} som inte har förbrukats tidigare år.{% endif %}",
+        "{% if poster|length > 1 %}Medlen fördelas i {{ poster|length }} poster. {% endif %}"
+        "Fördelningen per mottagare framgår av {% if sammanstallning.per_mottagare %}tabellen under "
+        "Förvaltningens synpunkter och förslag{% else %}bilaga 1{% endif %}.",
+    ])
+
+    heading(doc, "Bakgrund")
+    texter_or(doc, "Bakgrund", [
+        "{% if arende.overenskommelse %}Stimulansmedlen ges inom överenskommelsen {{ arende.overenskommelse }}. {% endif %}"
+        "{% if arende.ar %}För {{ arende.ar }} finns{% else %}Det finns{% endif %} "
+        "{{ arende.medel_att_fordela|kronor }} att fördela."
+        "{% if arende.overfort_fran_tidigare_ar %} Därtill kommer {{ arende.overfort_fran_tidigare_ar|kronor }} från "
+        "tidigare år som inte har förbrukats, så att totalt {{ summa|kronor }} kan fördelas.{% endif %}",
+    ])
+
+    heading(doc, "Ärendet")
+    texter_or(doc, "Ärendet", [
+        "Ärendet gäller hur {{ summa|kronor }} i stimulansmedel ska fördelas mellan {{ antal_mottagare }} mottagare, "
+        "och att förvaltningschefen får i uppdrag att betala ut medlen enligt den föreslagna modellen.",
+    ])
+
+    heading(doc, "Ärendets beredning")
+    texter_or(doc, "Ärendets beredning", [
+        "Ärendet har beretts inom {% if arende.avsandare %}{{ arende.avsandare }}{% else %}förvaltningen{% endif %}"
+        "{% if arende.avdelning %} ({{ arende.avdelning }}){% endif %}.",
+    ])
+
+    heading(doc, "Förvaltningens synpunkter och förslag")
+    texter_or(doc, "Förvaltningens synpunkter och förslag", [
+        "Förvaltningen föreslår att medlen fördelas enligt följande.",
+    ], keep_next=True)
+    tag(doc, "{%p if sammanstallning.per_mottagare %}")
+    distribution_tables(doc, letter=False)
+    tag(doc, "{%p if poster[0].per_enhet_i_ord %}")
+    para(doc, "Fördelningen motsvarar {{ poster[0].per_enhet_i_ord }}.", before=8)
+    tag(doc, "{%p endif %}")
+    tag(doc, "{%p else %}")
+    summary_table(doc)
+    tag(doc, "{%p endif %}")
+    tag(doc, "{%p for avsnitt in ovriga_texter %}")
+    heading(doc, "{{ avsnitt.rubrik }}", 2)
+    para(doc, "{{ avsnitt.text }}")
+    tag(doc, "{%p endfor %}")
+
+    heading(doc, "Jämställdhetsanalys")
+    texter_or(doc, "Jämställdhetsanalys", [
+        "Medlen fördelas mellan mottagarna efter en modell som inte tar hänsyn till kön. Förvaltningen bedömer att "
+        "fördelningen i sig inte påverkar jämställdheten. Hur medlen används, och vad det betyder för kvinnor och män, "
+        "följs upp i mottagarnas återrapportering.",
+    ])
+
+    signature(doc, "|versal")
+
+    tag(doc, "{%p if not sammanstallning.per_mottagare %}")
+    heading(doc, "Bilagor", 2)
+    appendix = new_list(doc, DECIMAL)
+    list_item(doc, "{{ bilaga.titel }}", appendix)
+    heading(doc, "{{ bilaga.rubrik }}", 1, page_break=True)
+    distribution_tables(doc, letter=False)
+    tag(doc, "{%p endif %}")
+    return doc
+
+
+def letter() -> Document:
+    """The letter to each recipient, like seeds 000 and 003."""
+    doc = new_document()
+    page_header(doc, ["{{ (arende.datum or dagens_datum)|datum }}",
+                      "{% if arende.diarienummer %}Dnr {{ arende.diarienummer }}{% endif %}", "PAGE"], bold_first=False)
+    para(doc, "Till", "Etikett", after=0)
+    para(doc, "{{ mottagare.namn }}", "Uppgift", bold=True, after=18)
+    para(doc, "{{ arende.rubrik }}", "Title")
+    para(doc, "Här följer information om hur {{ mottagare.namn }} kan ta del av stimulansmedlen"
+              "{% if arende.avsandare %} genom att fakturera {{ arende.avsandare }}{% endif %}.")
+    para(doc, "{{ mottagare.namn }} tilldelas {{ mottagare.belopp|kronor }}"
+              "{% if arende.ar %} för {{ arende.ar }}{% endif %}.", "Belopp")
+    tag(doc, "{%p if mottagare.poster|length == 1 %}")
+    para(doc, "{% set p = mottagare.poster[0] %}{% if p.nyckel_i_ord %}Medlen fördelas {{ p.nyckel_i_ord }}"
+              "{% if p.underlag_i_ord %}; ert underlag är {{ p.underlag_i_ord }}{% endif %}."
+              "{% else %}Beloppet kommer ur posten {{ p.namn }} ({{ p.forklaring }}).{% endif %}")
+    tag(doc, "{%p else %}")
+    para(doc, "Beloppet består av:", after=4, keep_next=True)
+    parts = new_list(doc, BULLET)
+    tag(doc, "{%p for p in mottagare.poster %}")
+    list_item(doc, "{{ p.namn }}: {{ p.belopp|kronor }} ({{ p.forklaring }})", parts)
+    tag(doc, "{%p endfor %}")
+    tag(doc, "{%p endif %}")
+    para(doc, "Fördelningen mellan alla {{ antal_mottagare }} mottagare framgår av bilaga 1"
+              "{% if not bilaga.i_brevet %}, som skickas med som en separat fil{% endif %}.")
+
+    heading(doc, "Bakgrund")
+    texter_or(doc, "Bakgrund", [
+        "{% if arende.overenskommelse %}Överenskommelsen {{ arende.overenskommelse }} ligger till grund för "
+        "stimulansmedlen. {% endif %}{% if arende.avsandare %}{{ arende.avsandare }}{% else %}Vi{% endif %} "
+        "fördelar totalt {{ summa|kronor }} mellan {{ antal_mottagare }} mottagare"
+        "{% if arende.overfort_fran_tidigare_ar %}, varav {{ arende.overfort_fran_tidigare_ar|kronor }} är medel från "
+        "tidigare år som inte har förbrukats{% endif %}.",
+    ])
+
+    heading(doc, "Hur medlen får användas")
+    texter_or(doc, "Hur medlen får användas", [
+        "Medlen ska användas{% if arende.ar %} under {{ arende.ar }}{% endif %} i enlighet med "
+        "{% if arende.overenskommelse %}överenskommelsen {{ arende.overenskommelse }}{% else %}syftet med "
+        "stimulansmedlen{% endif %}. De kan användas för att stärka nya eller redan pågående satsningar.",
+    ])
+
+    heading(doc, "Faktura{% if arende.avsandare %} till {{ arende.avsandare }}{% endif %}")
+    para(doc, "Om ni vill ta del av medlen skickar ni en faktura"
+              "{% if arende.sista_dag %} senast den {{ arende.sista_dag|datum }}{% endif %}."
+              "{% if arende.faktura_e_post %} Skicka gärna fakturan elektroniskt till {{ arende.faktura_e_post }}.{% endif %}")
+    tag(doc, "{%p if arende.fakturaadress %}")
+    para(doc, "Fakturaadress: {{ arende.fakturaadress }}")
+    tag(doc, "{%p endif %}")
+    para(doc, "Ange ”{{ arende.rubrik }}”{% if arende.diarienummer %}, diarienummer {{ arende.diarienummer }}{% endif %}, "
+              "samt:", after=4, keep_next=True)
+    invoice = new_list(doc, DECIMAL)
+    tag(doc, "{%p if arende.fakturareferens %}")
+    list_item(doc, "märk fakturan med referens {{ arende.fakturareferens }}", invoice)
+    tag(doc, "{%p endif %}")
+    list_item(doc, "belopp: {{ mottagare.belopp|kronor }}", invoice)
+    list_item(doc, "ert konto för utbetalning och eventuella andra utbetalningsinstruktioner", invoice)
+    list_item(doc, "vad ni kommer att använda medlen till (på rubriknivå)", invoice)
+    para(doc, "Eftersom detta är ett statligt bidrag ska ni inte lägga på moms, utan fakturera endast det belopp ni har "
+              "tilldelats.", before=6)
+
+    heading(doc, "Meddelanden och frågor")
+    notes = new_list(doc, BULLET)
+    list_item(doc, "Om ni inte vill ta del av medlen, meddela det så snart som möjligt"
+                   "{% if arende.e_post %} till {{ arende.e_post }}{% endif %}.", notes)
+    list_item(doc, "Meddela gärna er kontaktperson, med e-postadress och telefonnummer"
+                   "{% if arende.e_post %}, till {{ arende.e_post }}{% endif %}.", notes)
+    list_item(doc, "Har ni frågor är ni välkomna att kontakta "
+                   "{% if arende.handlaggare %}{{ arende.handlaggare }}{% if arende.telefon %}, telefon "
+                   "{{ arende.telefon }}{% endif %}{% if arende.e_post %}, e-post {{ arende.e_post }}{% endif %}"
+                   "{% else %}oss{% if arende.e_post %} på {{ arende.e_post }}{% endif %}{% endif %}.", notes)
+
+    heading(doc, "Återrapportering")
+    texter_or(doc, "Återrapportering", [
+        "{% if arende.avsandare %}{{ arende.avsandare }}{% else %}Vi{% endif %} ansvarar för att återrapportera hur "
+        "stimulansmedlen har använts och fördelats. Om ni redan nu vet hur ni planerar att använda medlen, ange gärna "
+        "det i fakturaunderlaget enligt punktlistan ovan. Vid behov återkommer vi för att efterfråga mer underlag "
+        "inför återrapporteringen.",
+    ])
+
+    tag(doc, "{%p if arende.undertecknare or arende.handlaggare or arende.avsandare %}")
+    para(doc, "Med vänlig hälsning", before=12, keep_next=True)
+    signature(doc)
+    tag(doc, "{%p endif %}")
+
+    heading(doc, "Bilaga", 2)
+    para(doc, "Bilaga 1: {{ bilaga.titel }}{% if not bilaga.i_brevet %} (skickas med som en separat fil){% endif %}")
+    tag(doc, "{%p if bilaga.i_brevet %}")
+    heading(doc, "{{ bilaga.rubrik }}", 1, page_break=True)
+    distribution_tables(doc, letter=True)
+    tag(doc, "{%p endif %}")
+    return doc
+
+
+# --- writing --------------------------------------------------------------------------------------
+
+def reproducible_bytes(doc) -> bytes:
+    """The .docx with fixed zip timestamps, so building twice gives the same bytes."""
+    raw = BytesIO()
+    doc.save(raw)
+    out = BytesIO()
+    with zipfile.ZipFile(BytesIO(raw.getvalue())) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            info = zipfile.ZipInfo(item.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            target.writestr(info, source.read(item.filename))
+    return out.getvalue()
+
+
+def previews(folder: Path, letter_to: str = "Rinkeby-Kista stadsdelsförvaltning") -> list[Path]:
+    """PNG pages of the Stockholm example's decision document and one letter (LibreOffice, then pdftoppm)."""
+    import subprocess
+    import tempfile
+
+    sys.path.insert(0, str(ROOT))
+    from processor.documents import prepare_documents
+    from processor.pipeline import check
+
+    workbook = ROOT / "input" / "stockholm_2024.xlsx"
+    case, allocation = check(workbook)
+    batch = prepare_documents(case, allocation, workbook, today=dt.date(2024, 5, 21))
+    index = next(i for i, r in enumerate(case.recipients) if r.name == letter_to)
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as scratch:
+        work = Path(scratch)
+        (work / "tjansteutlatande.docx").write_bytes(batch.decision())
+        (work / "brev.docx").write_bytes(batch.letter(index))
+        subprocess.run(["soffice", f"-env:UserInstallation={(work / 'profil').as_uri()}", "--headless",
+                        "--convert-to", "pdf", "--outdir", str(work), str(work / "tjansteutlatande.docx"),
+                        str(work / "brev.docx")], check=True, capture_output=True)
+        for old in folder.glob("*.png"):
+            old.unlink()
+        for stem in ("tjansteutlatande", "brev"):
+            subprocess.run(["pdftoppm", "-r", "70", "-png", str(work / f"{stem}.pdf"), str(folder / stem)], check=True)
+    return sorted(folder.glob("*.png"))
+
+
+def main(argv: list[str]) -> int:
+    """``build_templates.py [MAPP]`` writes the templates; ``--forhandsvisning`` also renders docs/forhandsvisning/."""
+    args = [a for a in argv[1:] if a != "--forhandsvisning"]
+    folder = Path(args[0]) if args else OUT
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, build in (("tjansteutlatande.docx", decision_document), ("brev.docx", letter)):
+        (folder / name).write_bytes(reproducible_bytes(build()))
+        print(folder / name)
+    if "--forhandsvisning" in argv:
+        for path in previews(ROOT / "docs" / "forhandsvisning"):
+            print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
