@@ -16,6 +16,7 @@ import subprocess
 import tempfile
 import zipfile
 from collections.abc import Callable, Sequence
+from contextlib import contextmanager
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from io import BytesIO
@@ -26,6 +27,7 @@ from docxtpl import DocxTemplate
 from lxml import etree
 
 from processor.errors import InputError, Problem
+from processor.fastdocx import PackageCopier, PreparedTemplate
 from processor.model import Allocation, Case
 from processor.rundir import unique_filenames
 from processor.templating import (ContextBuilder, TemplateFile, TemplateSet, check_source, context_names,
@@ -94,22 +96,38 @@ class WordTemplate:
             raise InputError(problems)
 
     def render(self, context: dict) -> bytes:
-        """One document as .docx bytes; a template problem is an InputError naming the file."""
+        """One document as .docx bytes through plain docxtpl; a template problem is an InputError naming the file."""
         template = DocxTemplate(BytesIO(self.file.data))
-        try:
+        with self._problems():
             template.render(context, jinja_env=self.env, autoescape=True)
-        except etree.XMLSyntaxError as error:
-            raise InputError([Problem(self.label, "taggarna ger ett trasigt Word-dokument, oftast för att en "
-                                                  "{%p …%}-, {%tr …%}- eller {%tc …%}-tagg inte står ensam i sitt "
-                                                  "stycke, sin tabellrad eller cell. Rätta taggarna i mallen.")]) from error
-        except Exception as error:
-            raise InputError([render_problem(error, self.source, self.label)]) from error
         title = getattr(context.get("arende"), "rubrik", None)
         if title and not template.docx.core_properties.title:
             template.docx.core_properties.title = title  # shown as the PDF's and the file's title
         out = BytesIO()
         template.save(out)
         return out.getvalue()
+
+    def prepare(self, title: str | None) -> PreparedTemplate:
+        """The template compiled once for many documents (``render_members``)."""
+        return PreparedTemplate(self.file.data, self.env, default_title=title)
+
+    def render_members(self, prepared: PreparedTemplate, context: dict) -> dict[str, bytes]:
+        """The changed zip members of one document, the same XML as ``render`` gives."""
+        with self._problems():
+            return prepared.render(context)
+
+    @contextmanager
+    def _problems(self):
+        try:
+            yield
+        except etree.XMLSyntaxError as error:
+            raise InputError([Problem(self.label, "taggarna ger ett trasigt Word-dokument, oftast för att en "
+                                                  "{%p …%}-, {%tr …%}- eller {%tc …%}-tagg inte står ensam i sitt "
+                                                  "stycke, sin tabellrad eller cell. Rätta taggarna i mallen.")]) from error
+        except InputError:
+            raise
+        except Exception as error:
+            raise InputError([render_problem(error, self.source, self.label)]) from error
 
 
 def leftover_tag(document: bytes) -> str | None:
@@ -176,12 +194,15 @@ class DocumentBatch:
         names = unique_filenames([r.name for r in self.case.recipients])
         letters = Path(folder) / LETTER_DIR
         letters.mkdir(exist_ok=True)
-        for count, index in enumerate(indices, start=1):
-            path = letters / f"{names[index]}.docx"
-            path.write_bytes(self.letter(index))
-            written.letters[index] = path
-            if count % 100 == 0:
-                progress(f"Skrev {count} av {len(indices)} brev …")
+        if indices:
+            package = PackageCopier(self.letter(indices[0]))
+            prepared = self.letter_template.prepare(self.case.info.title)
+            for count, index in enumerate(indices, start=1):
+                path = letters / f"{names[index]}.docx"
+                package.write(path, self.letter_template.render_members(prepared, self.contexts.letter(index)))
+                written.letters[index] = path
+                if count % 100 == 0:
+                    progress(f"Skrev {count} av {len(indices)} brev …")
         self._rendered.clear()
         progress(f"Skrev tjänsteutlåtandet och {len(indices)} brev.")
         return written

@@ -1,0 +1,91 @@
+"""Letters through the prepared template are the same documents as plain docxtpl makes, written cheaply."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import zipfile
+from pathlib import Path
+
+import docx
+import pytest
+
+from processor.documents import prepare_documents
+from processor.fastdocx import PackageCopier
+from processor.pipeline import check, run
+from processor.rundir import unique_filenames
+
+ROOT = Path(__file__).resolve().parents[1]
+NOW = dt.datetime(2024, 5, 21, 9, 30).astimezone()
+
+
+@pytest.fixture(scope="module", params=["stockholm_2024.xlsx", "dalarna_2020.xlsx"])
+def both_paths(request, tmp_path_factory):
+    """Each letter of a run (the fast path) beside the same letter rendered by plain docxtpl."""
+    workbook = ROOT / "input" / request.param
+    result = run(workbook, tmp_path_factory.mktemp("ut"), now=NOW)
+    case, allocation = check(workbook)
+    batch = prepare_documents(case, allocation, workbook, today=NOW.date())
+    names = unique_filenames([r.name for r in case.recipients])
+    pairs = []
+    for index in range(len(case.recipients)):
+        fast = (result.run_dir / "brev" / f"{names[index]}.docx").read_bytes()
+        pairs.append((batch.letter_template.render(batch.contexts.letter(index)), fast))
+    return pairs
+
+
+def text_of(document: bytes) -> list[str]:
+    """Every paragraph and table cell, headers and footers included, as python-docx reads them."""
+    doc = docx.Document(io.BytesIO(document))
+    texts = [p.text for p in doc.paragraphs]
+    texts += [cell.text for table in doc.tables for row in table.rows for cell in row.cells]
+    for section in doc.sections:
+        texts += [p.text for p in section.header.paragraphs] + [p.text for p in section.footer.paragraphs]
+    return texts
+
+
+def test_every_member_has_the_same_content_as_plain_docxtpl(both_paths):
+    for plain, fast in both_paths:
+        with zipfile.ZipFile(io.BytesIO(plain)) as a, zipfile.ZipFile(io.BytesIO(fast)) as b:
+            assert b.testzip() is None
+            assert a.namelist() == b.namelist()
+            for name in a.namelist():
+                assert a.read(name) == b.read(name), name
+
+
+def test_the_text_is_the_same_as_plain_docxtpl(both_paths):
+    for plain, fast in both_paths:
+        assert text_of(fast) == text_of(plain)
+
+
+def test_unchanged_members_are_copied_without_recompression(both_paths):
+    plain, fast = both_paths[0]
+    changed = {"word/document.xml", "docProps/core.xml"}
+    with zipfile.ZipFile(io.BytesIO(plain)) as a, zipfile.ZipFile(io.BytesIO(fast)) as b:
+        for info in a.infolist():
+            other = b.getinfo(info.filename)
+            assert (other.compress_type, other.CRC, other.file_size) == (info.compress_type, info.CRC, info.file_size)
+            if not info.filename.startswith(("word/document", "word/header", "word/footer")) and info.filename not in changed:
+                assert other.compress_size == info.compress_size, info.filename
+                assert raw_bytes(fast, other) == raw_bytes(plain, info), info.filename
+
+
+def raw_bytes(package: bytes, info: zipfile.ZipInfo) -> bytes:
+    start = info.header_offset
+    name_length, extra_length = int.from_bytes(package[start + 26:start + 28], "little"), \
+        int.from_bytes(package[start + 28:start + 30], "little")
+    data = start + 30 + name_length + extra_length
+    return package[data:data + info.compress_size]
+
+
+def test_package_copier_replaces_only_what_it_is_given(tmp_path):
+    source = io.BytesIO()
+    with zipfile.ZipFile(source, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("a.xml", "<a>" + "x" * 5000 + "</a>")
+        archive.writestr("b.xml", "<b/>")
+    copier = PackageCopier(source.getvalue())
+    copier.write(tmp_path / "out.zip", {"b.xml": "<b>ändrad</b>".encode()})
+    with zipfile.ZipFile(tmp_path / "out.zip") as archive:
+        assert archive.testzip() is None
+        assert archive.read("a.xml") == ("<a>" + "x" * 5000 + "</a>").encode()
+        assert archive.read("b.xml") == "<b>ändrad</b>".encode()
