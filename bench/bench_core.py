@@ -57,7 +57,9 @@ def build_workbook(path: Path, count: int) -> int:
     case = book.create_sheet("Ärende")
     for row in [("Fält", "Värde"), ("Rubrik", "Stimulansmedel God och nära vård 2024"), ("Medel att fördela", grant),
                 ("Överfört från tidigare år", 11_500_000), ("Avrundning", 1), ("Diarienummer", "ÄLD 2024/0412"),
-                ("Datum", dt.date(2024, 5, 21)), ("Avsändare", "Äldreförvaltningen")]:
+                ("Datum", dt.date(2024, 5, 21)), ("Avsändare", "Äldreförvaltningen"),
+                ("E-post", "aldreforvaltningen@stad.example"), ("Sista dag", dt.date(2024, 11, 30)),
+                ("Fakturaadress", "Äldreförvaltningen, Box 1, 100 00 Stockholm"), ("Fakturareferens", "GNV-2024")]:
         case.append(row)
     sheet = book.create_sheet("Mottagare")
     sheet.append(("Mottagare", "E-post", "Grupp", "Deltar", "Befolkning", "Patienter", "Kontaktperson"))

@@ -189,6 +189,7 @@ class DocumentBatch:
         """Write ``tjansteutlatande.docx`` and ``brev/<mottagare>.docx`` into the (hidden) run folder."""
         decision = Path(folder) / DECISION_FILE
         decision.write_bytes(self.decision())
+        progress("Skrev tjänsteutlåtandet.")
         written = WrittenDocuments(decision)
         indices = letter_indices(self.allocation)
         names = unique_filenames([r.name for r in self.case.recipients])
@@ -204,7 +205,7 @@ class DocumentBatch:
                 if count % 100 == 0:
                     progress(f"Skrev {count} av {len(indices)} brev …")
         self._rendered.clear()
-        progress(f"Skrev tjänsteutlåtandet och {len(indices)} brev.")
+        progress(f"Skrev {len(indices)} brev.")
         return written
 
 

@@ -1,0 +1,247 @@
+"""The whole batch, measured: every stage, peak memory, end-to-end runs, and the naive docxtpl loop.
+
+    python bench/bench.py                      # 26, 290, 1 000, 3 000 and 10 000 recipients, writes bench/RESULTS.md
+    python bench/bench.py --sizes 26,290 --no-naive --no-pdf   # a quick look
+
+A benchmark, not a test: it asserts nothing and writes its figures to bench/RESULTS.md. Work
+files go to bench/work/ (git-ignored). The stages are timed by the pipeline's own progress
+messages, so what is measured is exactly what ``processor run`` does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+import tracemalloc
+from email.message import EmailMessage
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_core import build_workbook  # noqa: E402
+
+from processor.documents import find_office, letter_indices, prepare_documents  # noqa: E402
+from processor.pipeline import check, run  # noqa: E402
+
+WORK = Path(__file__).with_name("work")
+RESULTS = Path(__file__).with_name("RESULTS.md")
+SIZES = (26, 290, 1_000, 3_000, 10_000)
+STAGES = [  # (label, the progress message that ends the stage)
+    ("read + validate + allocate", "Fördelade"),
+    ("check templates", "Mallarna är kontrollerade"),
+    ("fordelning.json", "Skrev fordelning.json"),
+    ("appendix", "Skrev bilagan"),
+    ("decision document", "Skrev tjänsteutlåtandet."),
+    ("letters", "brev."),
+    ("e-mails", "e-postmeddelanden"),
+    ("report", "Skrev rapporten"),
+]
+
+
+def staged_run(workbook: Path, out: Path) -> dict[str, float]:
+    """One in-process run; seconds per stage, from the pipeline's progress messages."""
+    marks: list[tuple[str, float]] = []
+    start = time.perf_counter()
+    result = run(workbook, out, progress=lambda message: marks.append((message, time.perf_counter())))
+    end = time.perf_counter()
+    times, previous = {}, start
+    for label, ending in STAGES:
+        stamp = next((t for message, t in marks if ending in message and t >= previous), previous)
+        times[label] = stamp - previous
+        previous = stamp
+    times["manifest + rename"] = end - previous
+    times["total"] = end - start
+    shutil.rmtree(result.run_dir)
+    return times
+
+
+def best_stages(workbook: Path, out: Path, repeats: int) -> dict[str, float]:
+    runs = [staged_run(workbook, out) for _ in range(repeats)]
+    return {key: min(r[key] for r in runs) for key in runs[0]}
+
+
+def peak_traced(workbook: Path, out: Path) -> float:
+    """Peak memory Python allocated during one run, MiB."""
+    tracemalloc.start()
+    result = run(workbook, out)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    shutil.rmtree(result.run_dir)
+    return peak / 2**20
+
+
+def process_run(workbook: Path, out: Path, *extra: str) -> tuple[float, float]:
+    """``processor run`` as a process: wall seconds and its max RSS in MiB (start-up included)."""
+    command = [sys.executable, "-m", "processor", "run", str(workbook), "--out", str(out), *extra]
+    start = time.perf_counter()
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(child.pid, 0)
+    seconds = time.perf_counter() - start
+    output = child.stdout.read().decode()
+    child.stdout.close()
+    child.stderr.close()
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode != 0:
+        raise RuntimeError(f"processor run failed: {child.returncode}")
+    shutil.rmtree(output.strip().splitlines()[-1])
+    return seconds, usage.ru_maxrss / 1024
+
+
+def naive_loop(workbook: Path, out: Path, limit: int | None = None) -> tuple[float, int]:
+    """docxtpl as its documentation shows, then an EmailMessage with the letter attached: seconds, letters."""
+    from docxtpl import DocxTemplate
+
+    case, allocation = check(workbook)
+    batch = prepare_documents(case, allocation, workbook)
+    template = batch.letter_template.file.data
+    appendix = (out / "naive-appendix.xlsx")
+    appendix.write_bytes(b"x" * 20_000)
+    indices = letter_indices(allocation)[:limit]
+    contexts = [batch.contexts.letter(i) for i in indices]
+    folder = out / "naive"
+    folder.mkdir(parents=True, exist_ok=True)
+    import io
+
+    start = time.perf_counter()
+    for n, (index, context) in enumerate(zip(indices, contexts)):
+        letter = folder / f"{n}.docx"
+        document = DocxTemplate(io.BytesIO(template))
+        document.render(context, autoescape=True)
+        document.save(letter)
+        message = EmailMessage()
+        message["From"] = "Äldreförvaltningen <aldre@stad.example>"
+        message["To"] = ", ".join(case.recipients[index].emails)
+        message["Subject"] = f"{case.info.title} – {case.recipients[index].name}"
+        message.set_content("Hej!")
+        message.add_attachment(letter.read_bytes(), maintype="application",
+                               subtype="vnd.openxmlformats-officedocument.wordprocessingml.document", filename=letter.name)
+        (folder / f"{n}.eml").write_bytes(message.as_bytes())
+    seconds = time.perf_counter() - start
+    shutil.rmtree(folder)
+    return seconds, len(indices)
+
+
+def copy_floor(workbook: Path, out: Path, count: int) -> float:
+    """Copying the letter template once per letter: the least any letter writer can cost."""
+    case, allocation = check(workbook)
+    template = out / "template.docx"
+    template.write_bytes(prepare_documents(case, allocation, workbook).letter_template.file.data)
+    folder = out / "copies"
+    folder.mkdir(exist_ok=True)
+    start = time.perf_counter()
+    for n in range(count):
+        shutil.copyfile(template, folder / f"{n}.docx")
+    seconds = time.perf_counter() - start
+    shutil.rmtree(folder)
+    return seconds
+
+
+def pdf_times(workbook: Path, out: Path) -> tuple[float, float, int]:
+    """LibreOffice for every document of a run: both cores as the pipeline does it, and one process."""
+    from processor.documents import convert_to_pdf
+
+    result = run(workbook, out)
+    documents = [result.run_dir / "tjansteutlatande.docx", *sorted((result.run_dir / "brev").glob("*.docx"))]
+    office = find_office()
+    timings = []
+    for workers in (None, 1):
+        for pdf in result.run_dir.rglob("*.pdf"):
+            pdf.unlink()
+        start = time.perf_counter()
+        convert_to_pdf(documents, office, workers=workers)
+        timings.append(time.perf_counter() - start)
+    shutil.rmtree(result.run_dir)
+    return timings[0], timings[1], len(documents)
+
+
+def machine() -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else ""
+    return f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, {platform.system()} {platform.machine()}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default=",".join(map(str, SIZES)))
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--no-naive", action="store_true", help="skip the naive docxtpl loop")
+    parser.add_argument("--no-pdf", action="store_true", help="skip LibreOffice")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    sizes = [int(s) for s in args.sizes.split(",")]
+    WORK.mkdir(exist_ok=True)
+    rows = []
+    for size in sizes:
+        folder = WORK / f"n{size}"
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        workbook = folder / f"bench_{size}.xlsx"
+        build_workbook(workbook, size)
+        row = {"size": size, "stages": best_stages(workbook, folder / "ut", 1 if size >= 3000 else args.repeats)}
+        row["peak"] = peak_traced(workbook, folder / "ut")
+        row["process"] = min((process_run(workbook, folder / "ut") for _ in range(1 if size >= 3000 else 2)),
+                             key=lambda t: t[0])
+        if not args.no_naive and size in (1_000, 3_000):
+            row["naive"] = naive_loop(workbook, folder)
+        if size in (1_000, 3_000):
+            row["copy"] = copy_floor(workbook, folder, size)
+        if not args.no_pdf and size == 290:
+            row["pdf"] = pdf_times(workbook, folder / "ut")
+        rows.append(row)
+        print(f"{size} recipients: {row['stages']['total']:.2f} s in process, {row['process'][0]:.2f} s as a command",
+              flush=True)
+    args.out.write_text(report(rows), encoding="utf-8")
+    print(f"Wrote {args.out}")
+    return 0
+
+
+def report(rows: list[dict]) -> str:
+    labels = [label for label, _ in STAGES] + ["manifest + rename", "total"]
+    lines = [
+        "# Benchmark: the whole batch",
+        "",
+        f"Made by `python bench/bench.py` on {dt.date.today().isoformat()}: {machine()}. Stage times are the best of the "
+        "in-process runs, read from the pipeline's own progress messages; \"command\" is `processor run` as a process "
+        "(start-up included, no PDF) with its max RSS; peak traced is what Python allocated during one run (tracemalloc).",
+        "",
+        "Workbook: a 50/50 weighted key, a per-recipient post and a fixed rest post; every recipient has an address, "
+        "so each gets a letter and an e-mail with the letter and the appendix attached.",
+        "",
+        "| stage | " + " | ".join(f"{r['size']:,}".replace(",", " ") for r in rows) + " |",
+        "|---|" + "---:|" * len(rows),
+    ]
+    for label in labels:
+        lines.append(f"| {label} | " + " | ".join(f"{r['stages'][label]:.3f} s" for r in rows) + " |")
+    lines.append("| command, wall | " + " | ".join(f"{r['process'][0]:.2f} s" for r in rows) + " |")
+    lines.append("| command, max RSS | " + " | ".join(f"{r['process'][1]:.0f} MiB" for r in rows) + " |")
+    lines.append("| peak traced | " + " | ".join(f"{r['peak']:.1f} MiB" for r in rows) + " |")
+    by_size = {r["size"]: r for r in rows}
+    lines += ["", "## Marginal cost per recipient (letter and e-mail), between 1 000 and 3 000", ""]
+    if 1_000 in by_size and 3_000 in by_size:
+        small, large = by_size[1_000], by_size[3_000]
+        ours = ((large["stages"]["letters"] + large["stages"]["e-mails"])
+                - (small["stages"]["letters"] + small["stages"]["e-mails"])) / 2_000
+        lines.append(f"- processor: {ours * 1000:.2f} ms a recipient")
+        if "naive" in small and "naive" in large:
+            naive = (large["naive"][0] - small["naive"][0]) / (large["naive"][1] - small["naive"][1])
+            lines.append(f"- naive docxtpl loop (load, render, save, then an EmailMessage with it attached): "
+                         f"{naive * 1000:.2f} ms a recipient")
+            lines.append(f"- ratio: **{naive / ours:.1f}×** (goal at least 20×, aim 30×)")
+        copy = (large["copy"] - small["copy"]) / 2_000
+        lines.append(f"- copy floor (copying the template file per letter): {copy * 1000:.3f} ms a letter")
+    if any("pdf" in r for r in rows):
+        pdf = next(r["pdf"] for r in rows if "pdf" in r)
+        lines += ["", "## PDF (290 recipients)", "",
+                  f"- {pdf[2]} documents: {pdf[0]:.1f} s with one LibreOffice per core, {pdf[1]:.1f} s with one "
+                  f"process ({pdf[1] / pdf[0]:.2f}× faster)"]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
