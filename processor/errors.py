@@ -23,6 +23,10 @@ class InputError(Exception):
         self.problems = list(problems)
         super().__init__("\n".join(str(p) for p in self.problems))
 
+    def __reduce__(self):
+        """Pickled with its problems (a worker process hands it back whole)."""
+        return type(self), (self.problems,)
+
     def report_lines(self) -> list[str]:
         """The messages as ``processor validate`` prints them and the hot folder's reports hold them."""
         return [f"Arbetsboken kan inte användas: {len(self.problems)} fel att rätta.", *(f"  {p}" for p in self.problems)]

@@ -58,6 +58,8 @@ class PreparedTemplate:
         """What docxtpl does to a rendered part (render_xml_part)."""
         xml = _PARAGRAPH_BREAK.sub(r"<w:p\1", xml)
         xml = xml.replace("{_{", "{{").replace("}_}", "}}").replace("{_%", "{%").replace("%_}", "%}")
+        if not any(character in xml for character in "\t\a\n\f"):
+            return xml  # resolve_listing only rewrites these characters; without them it is the identity
         return self.tpl.resolve_listing(xml)
 
     def render(self, context: Mapping) -> dict[str, bytes]:

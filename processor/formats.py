@@ -15,6 +15,9 @@ NBSP = "\u00a0"
 
 def number(value: int | Decimal | Fraction | float, decimals: int | None = None, nbsp: bool = True) -> str:
     """``1264598`` → ``1 264 598``; ``Decimal('33.3')`` → ``33,3``."""
+    if _is_whole(value) and not decimals:
+        # babel's result for whole numbers in sv_SE, without its per-call cost (tested against it)
+        return f"{int(value):,}".replace(",", NBSP if nbsp else " ")
     if isinstance(value, Fraction):
         value = Decimal(value.numerator) / Decimal(value.denominator)
     if decimals is not None:
@@ -24,6 +27,14 @@ def number(value: int | Decimal | Fraction | float, decimals: int | None = None,
         text = format_decimal(value, locale=LOCALE, decimal_quantization=False)
     text = text.replace("\u2212", "-")
     return text if nbsp else text.replace(NBSP, " ")
+
+
+def _is_whole(value) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return True
+    return isinstance(value, (Decimal, Fraction)) and value == int(value) and value.__class__ is not float
 
 
 def kronor(value: int | Decimal | Fraction, nbsp: bool = True) -> str:

@@ -12,13 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from processor.allocate import allocate
-from processor.appendix import appendix_xlsx
-from processor.documents import convert_to_pdf, find_office, prepare_documents
 from processor.errors import InputError, Problem
 from processor.mail import BODY_TEMPLATE, outbox_warnings, render_body, write_outbox
 from processor.manifest import manifest_json, sha256_file
 from processor.model import Allocation, Case
-from processor.report import write_report
 from processor.result import result_json
 from processor.rundir import atomic_run_dir
 from processor.validate import load_case
@@ -50,6 +47,11 @@ def check(workbook: Path) -> tuple[Case, Allocation]:
 def run(workbook: Path, out_dir: Path = Path("output"), *, now: dt.datetime | None = None,
         progress: Progress = lambda message: None, pdf: bool = False) -> RunResult:
     """Run the whole batch for one workbook and return where the run folder landed (``pdf``: a PDF beside each document)."""
+    # The writing stages are imported here, so that ``processor validate`` starts without them.
+    from processor.appendix import appendix_xlsx
+    from processor.documents import convert_to_pdf, find_office, prepare_documents
+    from processor.report import write_report
+
     workbook = Path(workbook)
     now = now or dt.datetime.now().astimezone()
     office = find_office() if pdf else None

@@ -22,6 +22,7 @@ import re
 from decimal import Decimal, InvalidOperation
 from email import policy
 from email.parser import BytesParser
+from email.utils import getaddresses
 from importlib import resources
 from pathlib import Path
 from urllib.parse import quote
@@ -519,12 +520,10 @@ def read_journal(path: Path) -> dict[str, list[dict]]:
 
 def message_addresses(path: Path) -> list[str]:
     """The To and Cc addresses of an ``.eml``, as ``send`` delivers to them."""
-    headers = BytesParser(policy=policy.default).parsebytes(path.read_bytes(), headersonly=True)
-    found = []
-    for name in ("To", "Cc"):
-        header = headers.get(name)
-        found += [a.addr_spec for a in getattr(header, "addresses", ())] if header is not None else []
-    return found
+    with path.open("rb") as handle:
+        head = handle.read(64 * 1024).split(b"\r\n\r\n", 1)[0]
+    headers = BytesParser(policy=policy.compat32).parsebytes(head, headersonly=True)
+    return [address for _, address in getaddresses(headers.get_all("To", []) + headers.get_all("Cc", [])) if address]
 
 
 def build_mailing(result: dict, names: list[str], run_dir: Path) -> dict:

@@ -497,6 +497,7 @@ class ContextBuilder:
         self.case = case
         self.allocation = allocation
         self.today = today or dt.date.today()
+        self._sums: dict[tuple[str, str], Decimal] = {}
         self.columns = list(dict.fromkeys(c for r in case.recipients for c in [*r.bases, *r.texts]))
         self.recipients = [self._recipient(i) for i in range(len(case.recipients))]
         self.common = self._common()
@@ -614,9 +615,16 @@ class ContextBuilder:
         parts = []
         for part in post.key:
             mine = self.case.recipients[index].bases.get(part.column, Decimal(0))
-            whole = sum((self.case.recipients[j].bases.get(part.column, Decimal(0)) for j in result.shares), Decimal(0))
-            parts.append(f"{basis_word(part.column)} {formats.number(mine)} av {formats.number(whole)}")
+            parts.append(f"{basis_word(part.column)} {formats.number(mine)} av {formats.number(self._whole(result, part.column))}")
         return ", ".join(parts)
+
+    def _whole(self, result: PostResult, column: str) -> Decimal:
+        """A key column's sum over a post's recipients, computed once per post (not per letter)."""
+        key = (result.post.name, column)
+        if key not in self._sums:
+            self._sums[key] = sum((self.case.recipients[j].bases.get(column, Decimal(0)) for j in result.shares),
+                                  Decimal(0))
+        return self._sums[key]
 
     def _basis_columns(self) -> list[str]:
         seen: list[str] = []

@@ -89,3 +89,20 @@ def test_package_copier_replaces_only_what_it_is_given(tmp_path):
         assert archive.testzip() is None
         assert archive.read("a.xml") == ("<a>" + "x" * 5000 + "</a>").encode()
         assert archive.read("b.xml") == "<b>ändrad</b>".encode()
+
+
+def test_letters_written_on_every_core_equal_those_written_serially(workbook, tmp_path, monkeypatch):
+    from processor.documents import LetterWriter
+
+    rows = [("Mottagare", "E-post", "Befolkning")] + [(f"Kommun {n:03d}", f"k{n}@kommun.example", n) for n in range(1, 251)]
+    path = workbook(recipients=rows, case=[("Rubrik", "Stimulansmedel 2024"), ("Medel att fördela", 10_000_000),
+                                           ("Nyckel", "Befolkning")])
+    parallel = run(path, tmp_path / "parallel", now=NOW).run_dir
+    monkeypatch.setattr(LetterWriter, "PARALLEL_FROM", 10**9)
+    serial = run(path, tmp_path / "serial", now=NOW).run_dir
+    letters = sorted(p.name for p in (serial / "brev").iterdir())
+    assert letters == sorted(p.name for p in (parallel / "brev").iterdir()) and len(letters) == 250
+    for name in letters:
+        with zipfile.ZipFile(serial / "brev" / name) as a, zipfile.ZipFile(parallel / "brev" / name) as b:
+            assert b.testzip() is None
+            assert all(a.read(member) == b.read(member) for member in a.namelist()), name

@@ -86,12 +86,12 @@ def test_runs_never_overwrite_each_other(tmp_path):
 
 
 def test_failed_run_leaves_nothing_behind(workbook, tmp_path, monkeypatch):
-    import processor.pipeline as pipeline
+    import processor.appendix
 
     def broken(*args):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(pipeline, "appendix_xlsx", broken)
+    monkeypatch.setattr(processor.appendix, "appendix_xlsx", broken)
     out = tmp_path / "ut"
     with pytest.raises(RuntimeError):
         run(workbook(), out)
