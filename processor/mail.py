@@ -16,7 +16,6 @@ import quopri
 import re
 import secrets
 from collections.abc import Callable, Mapping, Sequence
-from email.header import Header
 from email.headerregistry import Address
 from email.utils import encode_rfc2231, formataddr, format_datetime, make_msgid
 from pathlib import Path
@@ -148,7 +147,7 @@ def build_message(*, sender: str, sender_name: str | None, to: Sequence[str], su
     lines = [
         f"From: {_address_header(sender_address, utf8)}",
         f"To: {', '.join(_address_header(r, utf8) for r in recipients)}",
-        f"Subject: {subject if utf8 else _encoded_words(subject, 'Subject')}",
+        f"Subject: {subject if utf8 else _encoded_words(subject)}",
         f"Date: {format_datetime(date or dt.datetime.now().astimezone())}",
         f"Message-ID: {make_msgid(domain=sender_address.domain)}",
         "MIME-Version: 1.0",
@@ -179,11 +178,18 @@ def _boundary() -> str:
     return f"==============={secrets.randbelow(10**19):019d}=="
 
 
-def _encoded_words(value: str, header_name: str) -> str:
-    """RFC 2047 where needed, folded as the stdlib folds it."""
+def _encoded_words(value: str) -> str:
+    """RFC 2047 base64 encoded words, folded, each under 78 characters; ASCII stays as it is."""
     if value.isascii():
         return value
-    return Header(value, "utf-8", header_name=header_name).encode(linesep="\r\n")
+    chunks, chunk = [], ""
+    for character in value:
+        if len((chunk + character).encode("utf-8")) > 42:
+            chunks.append(chunk)
+            chunk = ""
+        chunk += character
+    chunks.append(chunk)
+    return "\r\n ".join(f"=?utf-8?b?{base64.b64encode(c.encode('utf-8')).decode('ascii')}?=" for c in chunks)
 
 
 def _address_header(value: Address, utf8: bool) -> str:
@@ -191,7 +197,9 @@ def _address_header(value: Address, utf8: bool) -> str:
         return value.addr_spec
     if utf8:
         return str(value)
-    return formataddr((value.display_name, value.addr_spec), charset="utf-8")
+    if value.display_name.isascii():
+        return formataddr((value.display_name, value.addr_spec))
+    return f"{_encoded_words(value.display_name)} <{value.addr_spec}>"
 
 
 def _text_part(subtype: str, text: str) -> bytes:

@@ -5,14 +5,22 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from functools import lru_cache
 from pathlib import Path
 
 from processor import __version__
 
 
 def sha256_file(path: Path) -> str:
+    """A file's SHA-256, computed once per version of it: the report and the manifest both list every file."""
+    status = Path(path).stat()
+    return _sha256(str(path), status.st_size, status.st_mtime_ns)
+
+
+@lru_cache(maxsize=1 << 16)
+def _sha256(path: str, size: int, mtime_ns: int) -> str:
     digest = hashlib.sha256()
-    with path.open("rb") as handle:
+    with open(path, "rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
