@@ -337,9 +337,13 @@ def composition_chart(result: dict, colors: dict) -> dict:
     return {"width": CHART_WIDTH, "height": 34, "segments": segments}
 
 
+CHART_MAX_BARS = 50
+
+
 def recipient_chart(result: dict, colors: dict) -> dict:
-    """Horizontal bars of each recipient's total, largest first, stacked by post."""
-    recipients = sorted(enumerate(result["recipients"]), key=lambda pair: (-pair[1]["total"], pair[0]))
+    """Horizontal bars of each recipient's total, largest first, stacked by post; at most ``CHART_MAX_BARS``."""
+    ranked = sorted(enumerate(result["recipients"]), key=lambda pair: (-pair[1]["total"], pair[0]))
+    recipients = ranked[:CHART_MAX_BARS]
     longest = max((len(r["name"]) for _, r in recipients), default=10)
     label_width = min(max(longest * CHAR_WIDTH + 16, 120), 330)
     amount_width = 110
@@ -368,7 +372,7 @@ def recipient_chart(result: dict, colors: dict) -> dict:
              for v in range(0, scale_max + 1, step)] if top else []
     return {"width": CHART_WIDTH, "height": plot_bottom + 26, "rows": rows, "ticks": ticks, "top": 4,
             "bottom": plot_bottom, "tick_y": plot_bottom + 16, "label_x": label_width - 8, "bar_height": BAR_HEIGHT,
-            "stacked": len(result["posts"]) > 1}
+            "stacked": len(result["posts"]) > 1, "shown": len(recipients), "count": len(ranked)}
 
 
 def nice_step(top: int) -> int:

@@ -332,3 +332,14 @@ def test_the_report_prints_on_a4(stockholm, tmp_path):
     boxes = re.findall(rb"/MediaBox\s*\[\s*0 0 ([\d.]+) ([\d.]+)\s*\]", pdf.read_bytes())
     sizes = {tuple(sorted((round(float(w)), round(float(h))))) for w, h in boxes}
     assert boxes and sizes == {(595, 842)}
+
+
+def test_the_chart_shows_the_largest_recipients_when_there_are_many(workbook, tmp_path):
+    from processor.report import CHART_MAX_BARS
+
+    rows = [("Mottagare", "Befolkning")] + [(f"Kommun {n:03d}", n) for n in range(1, 81)]
+    path = workbook(recipients=rows, case=[("Rubrik", "Stimulansmedel 2024"), ("Medel att fördela", 1_000_000),
+                                           ("Nyckel", "Befolkning")])
+    page = (run(path, tmp_path / "ut").run_dir / "rapport.html").read_text(encoding="utf-8")
+    assert f"Diagrammet visar de {CHART_MAX_BARS} största av 80 mottagare" in page
+    assert "Kommun 080" in page and "Kommun 001" in page  # the table still has everyone
