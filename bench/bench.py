@@ -96,7 +96,12 @@ def process_run(workbook: Path, out: Path, *extra: str) -> tuple[float, float]:
 def naive_loop(workbook: Path, out: Path, limit: int | None = None) -> tuple[float, int]:
     """docxtpl as its documentation shows, then an EmailMessage with the letter attached: seconds, letters."""
     from docxtpl import DocxTemplate
+    from jinja2 import StrictUndefined
 
+    from processor.templating import FILTERS, GuardedSandbox, finalize_word
+
+    env = GuardedSandbox(undefined=StrictUndefined, autoescape=True, finalize=finalize_word)  # no compile cache
+    env.filters.update(FILTERS)
     case, allocation = check(workbook)
     batch = prepare_documents(case, allocation, workbook)
     template = batch.letter_template.file.data
@@ -112,7 +117,7 @@ def naive_loop(workbook: Path, out: Path, limit: int | None = None) -> tuple[flo
     for n, (index, context) in enumerate(zip(indices, contexts)):
         letter = folder / f"{n}.docx"
         document = DocxTemplate(io.BytesIO(template))
-        document.render(context, autoescape=True)
+        document.render(context, jinja_env=env, autoescape=True)
         document.save(letter)
         message = EmailMessage()
         message["From"] = "Äldreförvaltningen <aldre@stad.example>"
