@@ -245,7 +245,37 @@ def report(rows: list[dict]) -> str:
         lines += ["", "## PDF (290 recipients)", "",
                   f"- {pdf[2]} documents: {pdf[0]:.1f} s with one LibreOffice per core, {pdf[1]:.1f} s with one "
                   f"process ({pdf[1] / pdf[0]:.2f}× faster)"]
+    lines += ["", "## Goals (issue 6), judged from the figures above", ""] + verdicts(by_size)
     return "\n".join(lines) + "\n"
+
+
+def verdicts(by_size: dict[int, dict]) -> list[str]:
+    """Each goal: met or not, with the figure it rests on."""
+    def verdict(ok: bool) -> str:
+        return "**met**" if ok else "**not met**"
+
+    lines = []
+    small, large = by_size.get(1_000), by_size.get(3_000)
+    if small and large and "naive" in small and "naive" in large:
+        ours = sum(large["stages"][k] - small["stages"][k] for k in ("letters", "e-mails")) / 2_000
+        naive = (large["naive"][0] - small["naive"][0]) / (large["naive"][1] - small["naive"][1])
+        lines.append(f"- Marginal cost per recipient at least 20× below the naive loop: {verdict(naive / ours >= 20)} "
+                     f"({naive / ours:.1f}×).")
+    if 290 in by_size:
+        seconds = by_size[290]["process"][0]
+        lines.append(f"- 290 recipients end to end as a process within about 2 s: {verdict(seconds <= 2.2)} ({seconds:.2f} s).")
+    if 10_000 in by_size:
+        seconds = by_size[10_000]["process"][0]
+        lines.append(f"- 10 000 recipients within 20 s: {verdict(seconds <= 20)} ({seconds:.1f} s).")
+    if 1_000 in by_size and 10_000 in by_size:
+        growth = (by_size[10_000]["peak"] - by_size[1_000]["peak"]) / 9_000 * 1_000
+        lines.append(f"- Peak memory not growing with the recipients beyond the data: {verdict(growth < 5)} "
+                     f"({growth:.0f} MiB more per 1 000 recipients, traced).")
+    pdf = next((r["pdf"] for r in by_size.values() if "pdf" in r), None)
+    if pdf:
+        lines.append(f"- --pdf for 290 letters in about half the single-process time: {verdict(pdf[0] <= 0.6 * pdf[1])} "
+                     f"({pdf[0]:.1f} s against {pdf[1]:.1f} s).")
+    return lines
 
 
 if __name__ == "__main__":
