@@ -15,6 +15,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import threading
 import zipfile
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
@@ -228,7 +229,8 @@ class LetterWriter:
         workers = min(os.cpu_count() or 1, len(chunks))
         if len(chunks) == 1:
             return self.write(indices)
-        if len(indices) < self.PARALLEL_FROM or workers < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        if (len(indices) < self.PARALLEL_FROM or workers < 2 or "fork" not in multiprocessing.get_all_start_methods()
+                or threading.active_count() > 1):  # forking a threaded process (the watcher) risks deadlocks
             done = []
             for chunk in chunks:
                 done += self.write(chunk)

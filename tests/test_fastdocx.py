@@ -92,8 +92,11 @@ def test_package_copier_replaces_only_what_it_is_given(tmp_path):
 
 
 def test_letters_written_on_every_core_equal_those_written_serially(workbook, tmp_path, monkeypatch):
+    import threading
+
     from processor.documents import LetterWriter
 
+    assert threading.active_count() == 1, "letters are written on every core only in a single-threaded process"
     rows = [("Mottagare", "E-post", "Befolkning")] + [(f"Kommun {n:03d}", f"k{n}@kommun.example", n) for n in range(1, 251)]
     path = workbook(recipients=rows, case=[("Rubrik", "Stimulansmedel 2024"), ("Medel att fördela", 10_000_000),
                                            ("Nyckel", "Befolkning")])
