@@ -8,19 +8,16 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import multiprocessing
 import os
 import queue
 import re
 import shutil
 import subprocess
 import tempfile
-import threading
 import zipfile
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
 from io import BytesIO
 from pathlib import Path
 
@@ -30,6 +27,7 @@ from lxml import etree
 
 from processor.errors import InputError, Problem
 from processor.fastdocx import PackageCopier, PreparedTemplate
+from processor.manifest import remember_sha256, write_hashed
 from processor.model import Allocation, Case
 from processor.rundir import unique_filenames
 from processor.templating import (ContextBuilder, TemplateFile, TemplateSet, check_source, context_names,
@@ -146,23 +144,6 @@ def leftover_tag(document: bytes) -> str | None:
 
 # --- the batch ----------------------------------------------------------------------------------
 
-@dataclass
-class WrittenDocuments:
-    """What the documents stage wrote: the decision document and each letter by recipient index."""
-
-    decision: Path
-    letters: dict[int, Path] = field(default_factory=dict)
-    pdfs: dict[Path, Path] = field(default_factory=dict)
-
-    @property
-    def files(self) -> list[Path]:
-        return [self.decision, *self.letters.values()]
-
-    def letter_files(self) -> dict[int, Path]:
-        """Each recipient's letter as it should be sent: the PDF where one was made, else the .docx."""
-        return {i: self.pdfs.get(path, path) for i, path in self.letters.items()}
-
-
 def letter_indices(allocation: Allocation) -> list[int]:
     """Recipients who get a letter: those whose total is above 0, in workbook order."""
     return [i for i, total in enumerate(allocation.totals) if total > 0]
@@ -187,75 +168,37 @@ class DocumentBatch:
     def letter(self, index: int) -> bytes:
         return self._rendered.get(index) or self.letter_template.render(self.contexts.letter(index))
 
-    def write(self, folder: Path, progress: Progress = lambda message: None) -> WrittenDocuments:
-        """Write ``tjansteutlatande.docx`` and ``brev/<mottagare>.docx`` into the (hidden) run folder."""
-        decision = Path(folder) / DECISION_FILE
-        decision.write_bytes(self.decision())
-        progress("Skrev tjänsteutlåtandet.")
-        written = WrittenDocuments(decision)
+    def write_decision(self, folder: Path) -> Path:
+        """Write ``tjansteutlatande.docx`` into the (hidden) run folder."""
+        path = Path(folder) / DECISION_FILE
+        remember_sha256(path, write_hashed(path, [self.decision()]))
+        self._rendered.pop("decision", None)
+        return path
+
+    def letter_writer(self, folder: Path) -> LetterWriter:
+        """A writer of ``brev/<mottagare>.docx`` from the letter template, compiled once for the run."""
         indices = letter_indices(self.allocation)
-        names = unique_filenames([r.name for r in self.case.recipients])
-        letters = Path(folder) / LETTER_DIR
-        letters.mkdir(exist_ok=True)
-        if indices:
-            writer = LetterWriter(self, PackageCopier(self.letter(indices[0])),
-                                  self.letter_template.prepare(self.case.info.title), letters, names)
-            for index in writer.write_all(indices, progress):
-                written.letters[index] = letters / f"{names[index]}.docx"
+        package = PackageCopier(self.letter(indices[0]) if indices else self.letter_template.file.data)
         self._rendered.clear()
-        progress(f"Skrev {len(indices)} brev.")
-        return written
+        return LetterWriter(self, package, self.letter_template.prepare(self.case.info.title), Path(folder) / LETTER_DIR,
+                            unique_filenames([r.name for r in self.case.recipients]))
 
 
 class LetterWriter:
-    """Writes letters from the prepared template; with many letters, on every core (forked workers)."""
-
-    PARALLEL_FROM = 200
-    CHUNK = 100
+    """Writes one recipient's letter at a time: the changed parts rendered, the rest of the package copied."""
 
     def __init__(self, batch: DocumentBatch, package: PackageCopier, prepared: PreparedTemplate, folder: Path,
                  names: list[str]):
         self.batch, self.package, self.prepared, self.folder, self.names = batch, package, prepared, folder, names
+        self.indices = letter_indices(batch.allocation)
+        folder.mkdir(exist_ok=True)
 
-    def write(self, indices: Sequence[int]) -> list[int]:
-        for index in indices:
-            members = self.batch.letter_template.render_members(self.prepared, self.batch.contexts.letter(index))
-            self.package.write(self.folder / f"{self.names[index]}.docx", members)
-        return list(indices)
-
-    def write_all(self, indices: Sequence[int], progress: Progress) -> list[int]:
-        """Write every letter; the indices written, in order. Progress every hundred or so."""
-        chunks = [indices[i:i + self.CHUNK] for i in range(0, len(indices), self.CHUNK)]
-        workers = min(os.cpu_count() or 1, len(chunks))
-        if len(chunks) == 1:
-            return self.write(indices)
-        if (len(indices) < self.PARALLEL_FROM or workers < 2 or "fork" not in multiprocessing.get_all_start_methods()
-                or threading.active_count() > 1):  # forking a threaded process (the watcher) risks deadlocks
-            done = []
-            for chunk in chunks:
-                done += self.write(chunk)
-                progress(f"Skrev {len(done)} av {len(indices)} brev …")
-            return done
-        global _FORKED_WRITER
-        _FORKED_WRITER = self
-        try:
-            context = multiprocessing.get_context("fork")
-            with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-                done = []
-                for written in pool.map(_write_forked, chunks):
-                    done += written
-                    progress(f"Skrev {len(done)} av {len(indices)} brev …")
-                return done
-        finally:
-            _FORKED_WRITER = None
-
-
-_FORKED_WRITER: LetterWriter | None = None
-
-
-def _write_forked(indices: Sequence[int]) -> list[int]:
-    """In a forked worker: the parent's writer, inherited, writes one chunk."""
-    return _FORKED_WRITER.write(indices)
+    def write(self, index: int) -> tuple[Path, bytes, str]:
+        """Recipient ``index``'s letter, written: its path, its content (for the e-mail) and its SHA-256."""
+        members = self.batch.letter_template.render_members(self.prepared, self.batch.contexts.letter(index))
+        document = self.package.document(members)
+        path = self.folder / f"{self.names[index]}.docx"
+        return path, document, write_hashed(path, [document])
 
 
 def prepare_documents(case: Case, allocation: Allocation, workbook: Path, *, cwd: Path | None = None,

@@ -16,7 +16,6 @@ import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from io import BytesIO
-from pathlib import Path
 
 FOOTNOTES = "application/vnd.openxmlformats-officedocument.wordprocessingml.footnotes+xml"
 CORE_PROPERTIES = ("author", "comments", "identifier", "language", "subject", "title")
@@ -120,26 +119,25 @@ class PackageCopier:
                     hour << 11 | minute << 5 | second // 2, (year - 1980) << 9 | month << 4 | day,
                     info.CRC, info.compress_size, info.file_size, package[data:data + info.compress_size]))
 
-    def write(self, path: Path, replaced: Mapping[str, bytes]) -> None:
-        """Write the package to ``path``: ``replaced`` members compressed anew, the others copied."""
+    def document(self, replaced: Mapping[str, bytes]) -> bytes:
+        """The package as bytes: ``replaced`` members compressed anew, the others copied as they are."""
+        out: list[bytes] = []
         central = []
         offset = 0
-        with open(path, "wb") as out:
-            for member in self.members:
-                new = replaced.get(member.name.decode("utf-8"))
-                if new is not None:
-                    member = _deflated(member, new)
-                local = _LOCAL_HEADER.pack(0x04034B50, 20, member.flags, member.method, member.dos_time, member.dos_date,
-                                           member.crc, member.compressed_size, member.size, len(member.name), 0)
-                out.write(local + member.name)
-                out.write(member.raw)
-                central.append(_CENTRAL_HEADER.pack(
-                    0x02014B50, 20, 20, member.flags, member.method, member.dos_time, member.dos_date, member.crc,
-                    member.compressed_size, member.size, len(member.name), 0, 0, 0, 0, 0, offset) + member.name)
-                offset += len(local) + len(member.name) + len(member.raw)
-            directory = b"".join(central)
-            out.write(directory)
-            out.write(_END.pack(0x06054B50, 0, 0, len(central), len(central), len(directory), offset, 0))
+        for member in self.members:
+            new = replaced.get(member.name.decode("utf-8"))
+            if new is not None:
+                member = _deflated(member, new)
+            local = _LOCAL_HEADER.pack(0x04034B50, 20, member.flags, member.method, member.dos_time, member.dos_date,
+                                       member.crc, member.compressed_size, member.size, len(member.name), 0)
+            out += (local, member.name, member.raw)
+            central.append(_CENTRAL_HEADER.pack(
+                0x02014B50, 20, 20, member.flags, member.method, member.dos_time, member.dos_date, member.crc,
+                member.compressed_size, member.size, len(member.name), 0, 0, 0, 0, 0, offset) + member.name)
+            offset += len(local) + len(member.name) + len(member.raw)
+        directory = b"".join(central)
+        out += (directory, _END.pack(0x06054B50, 0, 0, len(central), len(central), len(directory), offset, 0))
+        return b"".join(out)
 
 
 def _deflated(member: _Member, data: bytes) -> _Member:

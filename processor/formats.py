@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
 
 from babel.dates import format_date
@@ -20,6 +20,10 @@ def number(value: int | Decimal | Fraction | float, decimals: int | None = None,
         return f"{int(value):,}".replace(",", NBSP if nbsp else " ")
     if isinstance(value, Fraction):
         value = Decimal(value.numerator) / Decimal(value.denominator)
+    if decimals and isinstance(value, Decimal) and value.is_finite() and value >= 0:
+        # babel's result for a fixed number of decimals, rounded half to even (tested against it)
+        whole, _, fraction = str(value.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_EVEN)).partition(".")
+        return f"{number(int(whole), nbsp=nbsp)},{fraction}"
     if decimals is not None:
         pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
         text = format_decimal(value, format=pattern, locale=LOCALE, decimal_quantization=True)

@@ -5,24 +5,56 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from functools import lru_cache
+import os
+import threading
+from collections.abc import Iterable
 from pathlib import Path
 
 from processor import __version__
 
+_KNOWN_MAX = 1 << 16
+_known: dict[tuple[str, int, int], str] = {}
+_lock = threading.Lock()
+
 
 def sha256_file(path: Path) -> str:
     """A file's SHA-256, computed once per version of it: the report and the manifest both list every file."""
-    status = Path(path).stat()
-    return _sha256(str(path), status.st_size, status.st_mtime_ns)
+    key = _version(path)
+    with _lock:
+        digest = _known.get(key)
+    if digest is None:
+        digest = hashlib.sha256()
+        with open(key[0], "rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+        digest = digest.hexdigest()
+        remember_sha256(path, digest, key)
+    return digest
 
 
-@lru_cache(maxsize=1 << 16)
-def _sha256(path: str, size: int, mtime_ns: int) -> str:
+def remember_sha256(path: Path, digest: str, key: tuple[str, int, int] | None = None) -> None:
+    """Record the checksum of a file written from memory, so that it is never read back just to hash it."""
+    key = key or _version(path)
+    with _lock:
+        _known[key] = digest
+        while len(_known) > _KNOWN_MAX:
+            del _known[next(iter(_known))]
+
+
+def _version(path: Path) -> tuple[str, int, int]:
+    """A file as of now: its absolute path, size and modification time (a changed file is hashed anew)."""
+    name = os.path.abspath(path)
+    status = os.stat(name)
+    return name, status.st_size, status.st_mtime_ns
+
+
+def write_hashed(path: Path, chunks: Iterable[bytes]) -> str:
+    """Write ``chunks`` to a new file and return their SHA-256, hashed on the way out (no read-back, no join)."""
     digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
+    with open(path, "wb") as out:
+        for chunk in chunks:
             digest.update(chunk)
+            out.write(chunk)
     return digest.hexdigest()
 
 

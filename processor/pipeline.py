@@ -7,18 +7,23 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from processor.allocate import allocate
 from processor.errors import InputError, Problem
-from processor.mail import BODY_TEMPLATE, outbox_warnings, render_body, write_outbox
-from processor.manifest import manifest_json, sha256_file
+from processor.mail import BODY_TEMPLATE, Outbox, outbox_warnings, render_body
+from processor.manifest import manifest_json, remember_sha256, sha256_file
 from processor.model import Allocation, Case
+from processor.parallel import map_chunks
 from processor.result import result_json
 from processor.rundir import atomic_run_dir
 from processor.validate import load_case
+
+if TYPE_CHECKING:
+    from processor.documents import LetterWriter
 
 Progress = Callable[[str], None]
 
@@ -49,7 +54,7 @@ def run(workbook: Path, out_dir: Path = Path("output"), *, now: dt.datetime | No
     """Run the whole batch for one workbook and return where the run folder landed (``pdf``: a PDF beside each document)."""
     # The writing stages are imported here, so that ``processor validate`` starts without them.
     from processor.appendix import appendix_xlsx
-    from processor.documents import convert_to_pdf, find_office, prepare_documents
+    from processor.documents import find_office, prepare_documents
     from processor.report import write_report
 
     workbook = Path(workbook)
@@ -67,12 +72,11 @@ def run(workbook: Path, out_dir: Path = Path("output"), *, now: dt.datetime | No
         progress("Skrev fordelning.json.")
         (folder / "fordelning.xlsx").write_bytes(appendix_xlsx(case, allocation))
         progress("Skrev bilagan fordelning.xlsx.")
-        written = documents.write(folder, progress)
-        if office:
-            written.pdfs = convert_to_pdf(written.files, office, progress=progress)
-        mails = write_outbox(case, allocation, folder, written.letter_files(),
-                             lambda i: render_body(documents.templates.render_text, documents.contexts.letter(i)), now=now)
-        progress(f"Skrev {len(mails)} e-postmeddelanden i utskick/.")
+        decision = documents.write_decision(folder)
+        progress("Skrev tjänsteutlåtandet.")
+        outbox = Outbox(case, allocation, folder,
+                        lambda i: render_body(documents.templates.render_text, documents.contexts.letter(i)), now=now)
+        write_recipients(documents.letter_writer(folder), outbox, office, decision, progress)
         if sha256_file(workbook) != input_sha256:
             raise InputError([Problem(workbook.name, "arbetsboken ändrades medan körningen pågick. Spara klart och kör igen.")])
         write_report(case, allocation, folder, created=now)
@@ -80,6 +84,50 @@ def run(workbook: Path, out_dir: Path = Path("output"), *, now: dt.datetime | No
         (folder / "manifest.json").write_bytes(manifest_json(workbook, input_sha256, folder, list(case.warnings), now))
         files = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
     return RunResult(run_dir.final, case, allocation, files)
+
+
+def write_recipients(letters: LetterWriter, outbox: Outbox, office: str | None, decision: Path,
+                     progress: Progress) -> None:
+    """Every letter and every e-mail, on every core.
+
+    Without PDFs a worker writes a recipient's e-mail right after its letter, from the letter still
+    in memory. With PDFs, LibreOffice converts the decision document and the letters first, and the
+    e-mails then carry the PDFs. Every file's checksum is taken as it is written, for the manifest.
+    """
+    from processor.documents import convert_to_pdf
+
+    indices = letters.indices
+
+    def letters_and_mail(chunk: Sequence[int]) -> list[list[tuple[str, str]]]:
+        done = []
+        for index in chunk:
+            path, document, digest = letters.write(index)
+            written = [(str(path), digest)]
+            if office is None and index in outbox:
+                message, message_digest = outbox.write(index, (path.name, document))
+                written.append((str(message), message_digest))
+            done.append(written)
+        return done
+
+    def mail_with_pdf(chunk: Sequence[int]) -> list[list[tuple[str, str]]]:
+        done = []
+        for index in chunk:
+            pdf = letters.folder / f"{letters.names[index]}.pdf"
+            message, digest = outbox.write(index, (pdf.name, pdf.read_bytes()))
+            done.append([(str(message), digest)])
+        return done
+
+    def remember(records: list[list[tuple[str, str]]]) -> None:
+        for path, digest in (record for written in records for record in written):
+            remember_sha256(path, digest)
+
+    remember(map_chunks(letters_and_mail, indices, lambda n: progress(f"Skrev {n} av {len(indices)} brev …")))
+    progress(f"Skrev {len(indices)} brev.")
+    if office is not None:
+        convert_to_pdf([decision, *(letters.folder / f"{letters.names[i]}.docx" for i in indices)], office,
+                       progress=progress)
+        remember(map_chunks(mail_with_pdf, [i for i in indices if i in outbox]))
+    progress(f"Skrev {len(outbox.indices)} e-postmeddelanden i utskick/.")
 
 
 def _kr(amount: int) -> str:

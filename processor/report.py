@@ -19,9 +19,8 @@ import json
 import math
 import os
 import re
+from collections.abc import Iterable, Iterator
 from decimal import Decimal, InvalidOperation
-from email import policy
-from email.parser import BytesParser
 from email.utils import getaddresses
 from importlib import resources
 from pathlib import Path
@@ -31,7 +30,7 @@ from processor import __version__, formats
 from processor.appendix import basis_columns
 from processor.describe import footnote, method_in_words, per_unit_in_words
 from processor.errors import InputError, Problem
-from processor.mail import OUTBOX_DIR, outbox_warnings
+from processor.mail import OUTBOX_DIR, message_head, outbox_warnings
 from processor.model import Allocation, Case
 from processor.rundir import unique_filenames
 from processor.send import JOURNAL as JOURNAL_FILE
@@ -43,6 +42,7 @@ DATA_FORMAT = 1
 SHOWN_FIELDS = ("Diarienummer", "Datum", "Avsändare", "Avdelning", "Nämnd", "Handläggare")
 PALETTE = ("#2f6db5", "#e8a33d", "#2a9d78", "#c8588f", "#6cb4e4", "#d9612b", "#7a5ea8", "#9a9a3a",
            "#5c6670", "#e3c41a")
+_FOLDED_LINE = re.compile(r"\r?\n(?![ \t])")
 _DATA_BLOCK = re.compile(r'<script type="application/json" id="data">(.*?)</script>', re.S)
 
 
@@ -90,12 +90,12 @@ def read_embedded_data(path: Path) -> dict:
     return data
 
 
-def _write_atomically(path: Path, text: str) -> Path:
+def _write_atomically(path: Path, pieces: Iterable[str]) -> Path:
     """Replace the file in one step, so a browser or a crash never sees half a report."""
     temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         with open(temp, "x", encoding="utf-8", newline="\n") as out:
-            out.write(text)
+            out.writelines(pieces)
         os.replace(temp, path)
     except BaseException:
         temp.unlink(missing_ok=True)
@@ -135,8 +135,8 @@ def _decimal_text(value: Decimal | None) -> str | None:
 
 # --- the page -----------------------------------------------------------------------------------
 
-def render_report(result: dict, extras: dict, run_dir: Path, refreshed: dt.datetime | None = None) -> str:
-    """The whole page as text."""
+def render_report(result: dict, extras: dict, run_dir: Path, refreshed: dt.datetime | None = None) -> Iterator[str]:
+    """The page as pieces of text, to write as they come (for 10 000 recipients it is megabytes)."""
     from jinja2 import Environment, StrictUndefined
 
     env = Environment(autoescape=True, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
@@ -144,7 +144,7 @@ def render_report(result: dict, extras: dict, run_dir: Path, refreshed: dt.datet
     page = build_page(result, extras, Path(run_dir), refreshed)
     csp = (f"default-src 'none'; style-src '{_block_digest(template, 'style')}'; "
            f"script-src '{_block_digest(template, 'script')}'; img-src data:; base-uri 'none'; form-action 'none'")
-    return template.render(page=page, data=extras, csp=csp)
+    return template.generate(page=page, data=extras, csp=csp)
 
 
 def _block_digest(template, name: str) -> str:
@@ -424,9 +424,9 @@ def build_table(result: dict, extras: dict) -> dict:
     columns.append({"label": "Totalt", "type": "number", "kind": "total"})
     if any(notes):
         columns.append({"label": "Anmärkning", "type": "text", "kind": "note"})
-    rows = [{"index": i + 1, "declining": not r["participates"],
+    rows = ({"index": i + 1, "declining": not r["participates"],  # built as the page is written, row by row
              "cells": [{"notes": [], **table_cell(c, i, r, bases, notes[i])} for c in columns]}
-            for i, r in enumerate(recipients)]
+            for i, r in enumerate(recipients))
     totals = [total_cell(c, result, bases) for c in columns]
     area_row = [] if not any(c.get("area") for c in columns) else _area_headings(columns)
     return {"columns": columns, "rows": rows, "totals": totals, "area_row": area_row,
@@ -523,11 +523,15 @@ def read_journal(path: Path) -> dict[str, list[dict]]:
 
 
 def message_addresses(path: Path) -> list[str]:
-    """The To and Cc addresses of an ``.eml``, as ``send`` delivers to them."""
-    with path.open("rb") as handle:
-        head = handle.read(64 * 1024).split(b"\r\n\r\n", 1)[0]
-    headers = BytesParser(policy=policy.compat32).parsebytes(head, headersonly=True)
-    return [address for _, address in getaddresses(headers.get_all("To", []) + headers.get_all("Cc", [])) if address]
+    """The To and Cc addresses of an ``.eml``, as ``send`` delivers to them (header lines unfolded by hand:
+    the report reads every message of the outbox, and the email parser costs most of that)."""
+    text = message_head(path).decode("utf-8", "replace")
+    values = []
+    for line in _FOLDED_LINE.split(text):
+        name, _, value = line.partition(":")
+        if name.strip().lower() in ("to", "cc"):
+            values.append(re.sub(r"\r?\n[ \t]", " ", value))
+    return [address for _, address in getaddresses(values) if address]
 
 
 def build_mailing(result: dict, names: list[str], run_dir: Path) -> dict:
@@ -580,19 +584,17 @@ def message_status(name: str, path: Path, deliveries: list[dict]) -> dict:
 
 # --- the files of the run folder ----------------------------------------------------------------
 
-def build_files(run_dir: Path, names: list[str], recipients: list[dict]) -> list[dict]:
-    """Every visible file of the folder but this page, with what it is, its size and SHA-256."""
+def build_files(run_dir: Path, names: list[str], recipients: list[dict]) -> Iterator[dict]:
+    """Every visible file of the folder but this page, with what it is, its size and SHA-256, one at a time."""
     from processor.manifest import sha256_file
 
     owners = {stem: r["name"] for stem, r in zip(names, recipients)}
-    files = []
     for path in sorted(run_dir.rglob("*")):
         relative = path.relative_to(run_dir)
         if not path.is_file() or relative.as_posix() == REPORT_FILE or any(p.startswith(".") for p in relative.parts):
             continue
-        files.append({"path": relative.as_posix(), "href": _href(relative), "what": describe_file(relative, owners),
-                      "size": file_size(path.stat().st_size), "sha256": sha256_file(path)})
-    return files
+        yield {"path": relative.as_posix(), "href": _href(relative), "what": describe_file(relative, owners),
+               "size": file_size(path.stat().st_size), "sha256": sha256_file(path)}
 
 
 def _href(relative: Path) -> str:

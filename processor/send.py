@@ -24,7 +24,7 @@ from email.parser import BytesParser
 from pathlib import Path
 
 from processor.errors import InputError, Problem
-from processor.mail import OUTBOX_DIR
+from processor.mail import OUTBOX_DIR, message_head
 
 JOURNAL = "skickat.jsonl"
 LOCK = ".skickar.lock"
@@ -165,7 +165,7 @@ def read_outbox(run_dir: Path) -> list[Outgoing]:
     delivered = read_journal(folder / JOURNAL)
     messages, problems = [], []
     for path in sorted(folder.glob("*.eml")):
-        headers = BytesParser(policy=policy.default).parsebytes(path.read_bytes(), headersonly=True)
+        headers = BytesParser(policy=policy.default).parsebytes(message_head(path), headersonly=True)
         senders = _addresses(headers, "From")
         to = tuple(_addresses(headers, "To") + _addresses(headers, "Cc"))
         if len(senders) != 1 or not to:

@@ -13,7 +13,7 @@ import datetime as dt
 import functools
 import re
 import unicodedata
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -490,6 +490,23 @@ def large_amount(amount: int) -> str:
     return formats.mnkr(amount) if amount >= 1_000_000 else formats.kronor(amount)
 
 
+class LazyList(Sequence):
+    """A list whose items are built when a template reaches them, so that a run never holds them all at once."""
+
+    def __init__(self, length: int, build: Callable[[int], object]):
+        self._length, self._build = length, build
+
+    def __len__(self) -> int:
+        return self._length
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self._build(i) for i in range(*index.indices(self._length))]
+        if not -self._length <= index < self._length:
+            raise IndexError(index)
+        return self._build(index % self._length)
+
+
 class ContextBuilder:
     """The values every template sees, built once per case; letters add their recipient."""
 
@@ -499,12 +516,12 @@ class ContextBuilder:
         self.today = today or dt.date.today()
         self._sums: dict[tuple[str, str], Decimal] = {}
         self.columns = list(dict.fromkeys(c for r in case.recipients for c in [*r.bases, *r.texts]))
-        self.recipients = [self._recipient(i) for i in range(len(case.recipients))]
+        self.recipients = LazyList(len(case.recipients), self._recipient)
         self.common = self._common()
 
     def letter(self, index: int) -> dict:
         """The context of recipient ``index``'s letter and e-mail: everything plus ``mottagare``."""
-        return {**self.common, "mottagare": self.recipients[index]}
+        return {**self.common, "mottagare": self._recipient(index)}
 
     def decision(self) -> dict:
         return dict(self.common)
@@ -676,15 +693,18 @@ class ContextBuilder:
             return words
         return f"{words} ({formats.kronor(round_ore(result.per_unit))} per enhet)"
 
+    def _summary_row(self, index: int) -> SimpleNamespace:
+        recipient = self.case.recipients[index]
+        return SimpleNamespace(text=recipient.name, beskrivning=self._bases_in_words(recipient, index) or "",
+                               belopp=self.allocation.totals[index], varav=False, rubrik=False)
+
     def _summary(self) -> SimpleNamespace:
         """The decision document's table: areas with "varav" lines for their posts, or one row per recipient."""
         allocation = self.allocation
         rows = []
         if len(allocation.posts) == 1:
-            for recipient, view in zip(self.case.recipients, self.recipients):
-                rows.append(SimpleNamespace(text=recipient.name, beskrivning=view.underlag, belopp=view.belopp,
-                                            varav=False, rubrik=False))
-            return SimpleNamespace(rubriker=["Mottagare", self._basis_heading(), "Belopp, kr"], rader=rows,
+            return SimpleNamespace(rubriker=["Mottagare", self._basis_heading(), "Belopp, kr"],
+                                   rader=LazyList(len(self.case.recipients), self._summary_row),
                                    summa=allocation.total, per_mottagare=True)
         for area, results in area_groups(allocation):
             if area is None or len(results) == 1:

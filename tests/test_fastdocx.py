@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
+import json
 import zipfile
 from pathlib import Path
 
@@ -84,28 +86,47 @@ def test_package_copier_replaces_only_what_it_is_given(tmp_path):
         archive.writestr("a.xml", "<a>" + "x" * 5000 + "</a>")
         archive.writestr("b.xml", "<b/>")
     copier = PackageCopier(source.getvalue())
-    copier.write(tmp_path / "out.zip", {"b.xml": "<b>ändrad</b>".encode()})
+    (tmp_path / "out.zip").write_bytes(copier.document({"b.xml": "<b>ändrad</b>".encode()}))
     with zipfile.ZipFile(tmp_path / "out.zip") as archive:
         assert archive.testzip() is None
         assert archive.read("a.xml") == ("<a>" + "x" * 5000 + "</a>").encode()
         assert archive.read("b.xml") == "<b>ändrad</b>".encode()
 
 
-def test_letters_written_on_every_core_equal_those_written_serially(workbook, tmp_path, monkeypatch):
+def test_letters_and_mail_written_on_every_core_equal_those_written_serially(workbook, tmp_path, monkeypatch):
     import threading
+    from email import message_from_bytes, policy
 
-    from processor.documents import LetterWriter
+    from processor import parallel
 
     assert threading.active_count() == 1, "letters are written on every core only in a single-threaded process"
     rows = [("Mottagare", "E-post", "Befolkning")] + [(f"Kommun {n:03d}", f"k{n}@kommun.example", n) for n in range(1, 251)]
     path = workbook(recipients=rows, case=[("Rubrik", "Stimulansmedel 2024"), ("Medel att fördela", 10_000_000),
-                                           ("Nyckel", "Befolkning")])
-    parallel = run(path, tmp_path / "parallel", now=NOW).run_dir
-    monkeypatch.setattr(LetterWriter, "PARALLEL_FROM", 10**9)
+                                           ("Nyckel", "Befolkning"), ("E-post", "stimulans@region.example")])
+    forked = run(path, tmp_path / "forked", now=NOW).run_dir
+    monkeypatch.setattr(parallel, "PARALLEL_FROM", 10**9)
     serial = run(path, tmp_path / "serial", now=NOW).run_dir
     letters = sorted(p.name for p in (serial / "brev").iterdir())
-    assert letters == sorted(p.name for p in (parallel / "brev").iterdir()) and len(letters) == 250
+    assert letters == sorted(p.name for p in (forked / "brev").iterdir()) and len(letters) == 250
     for name in letters:
-        with zipfile.ZipFile(serial / "brev" / name) as a, zipfile.ZipFile(parallel / "brev" / name) as b:
+        with zipfile.ZipFile(serial / "brev" / name) as a, zipfile.ZipFile(forked / "brev" / name) as b:
             assert b.testzip() is None
             assert all(a.read(member) == b.read(member) for member in a.namelist()), name
+    messages = sorted(p.name for p in (serial / "utskick").iterdir())
+    assert messages == sorted(p.name for p in (forked / "utskick").iterdir()) and len(messages) == 250
+    for name in messages:
+        a, b = (message_from_bytes((run_dir / "utskick" / name).read_bytes(), policy=policy.default)
+                for run_dir in (serial, forked))
+        assert (a["To"], a["Subject"], a.get_body(("plain",)).get_content()) == \
+               (b["To"], b["Subject"], b.get_body(("plain",)).get_content())
+        assert [(p.get_filename(), members(p.get_content())) for p in a.iter_attachments()] == \
+               [(p.get_filename(), members(p.get_content())) for p in b.iter_attachments()]
+    for run_dir in (serial, forked):
+        listed = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))["files"]
+        assert all(f["sha256"] == hashlib.sha256((run_dir / f["path"]).read_bytes()).hexdigest() for f in listed)
+
+
+def members(package: bytes) -> dict[str, bytes]:
+    """A zip's members but its creation time (each run packs its files anew, and the appendix is dated)."""
+    with zipfile.ZipFile(io.BytesIO(package)) as archive:
+        return {name: archive.read(name) for name in archive.namelist() if name != "docProps/core.xml"}

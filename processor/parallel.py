@@ -1,0 +1,56 @@
+"""Per-recipient work on every core: chunks of recipient indices handed to forked workers.
+
+Workers are forked so that they inherit the run's prepared templates and contexts instead of
+receiving them pickled. Forking is used only where it is safe and pays: enough items, more than
+one core, a platform that forks, and a single-threaded process (forking a threaded one, such as
+the watcher, risks deadlocks); otherwise the chunks run here, one after the other.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from typing import TypeVar
+
+T = TypeVar("T")
+Job = Callable[[Sequence[int]], list[T]]
+
+PARALLEL_FROM = 200
+CHUNK = 100
+
+_forked_job: Job | None = None
+
+
+def map_chunks(job: Job, indices: Sequence[int], done: Callable[[int], None] = lambda count: None) -> list[T]:
+    """``job`` over ``indices`` in chunks; the results in order. ``done(count)`` after each chunk, for progress."""
+    global _forked_job
+    chunks = [indices[i:i + CHUNK] for i in range(0, len(indices), CHUNK)]
+    workers = min(os.cpu_count() or 1, len(chunks))
+    results: list[T] = []
+    if not forking_pays(len(indices), workers):
+        for chunk in chunks:
+            results += job(chunk)
+            done(len(results))
+        return results
+    _forked_job = job
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            for part in pool.map(_run_forked, chunks):
+                results += part
+                done(len(results))
+        return results
+    finally:
+        _forked_job = None
+
+
+def forking_pays(items: int, workers: int) -> bool:
+    return (items >= PARALLEL_FROM and workers >= 2 and "fork" in multiprocessing.get_all_start_methods()
+            and threading.active_count() == 1)
+
+
+def _run_forked(chunk: Sequence[int]) -> list:
+    """In a forked worker: the parent's job, inherited, runs one chunk."""
+    return _forked_job(chunk)
