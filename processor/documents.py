@@ -108,8 +108,8 @@ class WordTemplate:
         return out.getvalue()
 
     def prepare(self, title: str | None) -> PreparedTemplate:
-        """The template compiled once for many documents (``render_members``)."""
-        return PreparedTemplate(self.file.data, self.env, default_title=title)
+        """The template compiled once for many letters (``render_members``); what no letter varies is rendered once."""
+        return PreparedTemplate(self.file.data, self.env, default_title=title, per_document="mottagare")
 
     def render_members(self, prepared: PreparedTemplate, context: dict) -> dict[str, bytes]:
         """The changed zip members of one document, the same XML as ``render`` gives."""

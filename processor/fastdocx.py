@@ -27,14 +27,22 @@ _END = struct.Struct("<IHHHHIIH")
 
 
 class PreparedTemplate:
-    """A Word template compiled once; ``render(context)`` gives the XML members that change."""
+    """A Word template compiled once; ``render(context)`` gives the XML members that change.
 
-    def __init__(self, template_data: bytes, env, default_title: str | None = None):
+    With ``per_document`` (the context name that differs between documents, ``mottagare`` for
+    letters), a header, footer, footnote part or the core properties that never use it are
+    rendered once, by the first document, and reused as the same bytes for the others.
+    """
+
+    def __init__(self, template_data: bytes, env, default_title: str | None = None, per_document: str | None = None):
         from docxtpl import DocxTemplate
 
         env.autoescape = True  # compiled in: docxtpl sets the same for render(autoescape=True)
         self.env = env
         self.default_title = default_title
+        self.per_document = per_document
+        self.constant: set[str] = set()
+        self.fixed: dict[str, bytes] = {}
         self.tpl = tpl = DocxTemplate(BytesIO(template_data))
         tpl.render_init()
         self.body = self._compile(tpl.patch_xml(tpl.get_xml()))
@@ -42,16 +50,29 @@ class PreparedTemplate:
         for uri in (tpl.HEADER_URI, tpl.FOOTER_URI):
             for _, part in tpl.get_headers_footers(uri):
                 xml = tpl.get_part_xml(part)
-                self.xml_parts.append((_member(part.partname), self._compile(tpl.patch_xml(xml)),
+                self.xml_parts.append((_member(part.partname), self._compile(tpl.patch_xml(xml), _member(part.partname)),
                                        tpl.get_headers_footers_encoding(xml)))
-        self.blob_parts = [(_member(part.partname), self._compile(tpl.patch_xml(part.blob.decode("utf-8"))))
+        self.blob_parts = [(_member(part.partname), self._compile(tpl.patch_xml(part.blob.decode("utf-8")),
+                                                                  _member(part.partname)))
                            for part in tpl.docx.part.package.parts if part.content_type == FOOTNOTES]
         core = tpl.docx.core_properties
-        self.properties = [(name, env.from_string(getattr(core, name) or "")) for name in CORE_PROPERTIES]
         self.core_member = _member(tpl.docx.part.package._core_properties_part.partname)
+        sources = [getattr(core, name) or "" for name in CORE_PROPERTIES]
+        self.properties = [(name, env.from_string(source)) for name, source in zip(CORE_PROPERTIES, sources)]
+        if not any(self._varies(source) for source in sources):
+            self.constant.add(self.core_member)
 
-    def _compile(self, xml: str):
-        return self.env.from_string(_PARAGRAPH.sub(r"\n<w:p\1", xml))
+    def _compile(self, xml: str, member: str | None = None):
+        source = _PARAGRAPH.sub(r"\n<w:p\1", xml)
+        if member and not self._varies(source):
+            self.constant.add(member)
+        return self.env.from_string(source)
+
+    def _varies(self, source: str) -> bool:
+        """Whether a part's source uses the context name that differs between documents."""
+        from jinja2 import meta
+
+        return self.per_document is None or self.per_document in meta.find_undeclared_variables(self.env.parse(source))
 
     def _finish(self, xml: str) -> str:
         """What docxtpl does to a rendered part (render_xml_part)."""
@@ -72,17 +93,22 @@ class PreparedTemplate:
         tpl.fix_docpr_ids(body)
         root = tpl.docx._element
         root.replace(root.body, body)
-        members = {"word/document.xml": serialize_part_xml(root)}
+        members = {"word/document.xml": serialize_part_xml(root), **self.fixed}
         for name, template, encoding in self.xml_parts:
-            members[name] = serialize_part_xml(parse_xml(self._finish(template.render(context)).encode(encoding)))
+            if name not in self.fixed:
+                members[name] = serialize_part_xml(parse_xml(self._finish(template.render(context)).encode(encoding)))
         for name, template in self.blob_parts:
-            members[name] = self._finish(template.render(context)).encode("utf-8")
-        core = tpl.docx.core_properties
-        for name, template in self.properties:
-            setattr(core, name, template.render(context))
-        if self.default_title and not core.title:
-            core.title = self.default_title
-        members[self.core_member] = serialize_part_xml(core._element)
+            if name not in self.fixed:
+                members[name] = self._finish(template.render(context)).encode("utf-8")
+        if self.core_member not in self.fixed:
+            core = tpl.docx.core_properties
+            for name, template in self.properties:
+                setattr(core, name, template.render(context))
+            if self.default_title and not core.title:
+                core.title = self.default_title
+            members[self.core_member] = serialize_part_xml(core._element)
+        if not self.fixed:
+            self.fixed = {name: members[name] for name in self.constant}
         return members
 
 
@@ -108,6 +134,7 @@ class PackageCopier:
 
     def __init__(self, package: bytes):
         self.members: list[_Member] = []
+        self.compressed: dict[str, tuple[bytes, _Member]] = {}
         with zipfile.ZipFile(BytesIO(package)) as archive:
             for info in archive.infolist():
                 start = info.header_offset
@@ -120,14 +147,19 @@ class PackageCopier:
                     info.CRC, info.compress_size, info.file_size, package[data:data + info.compress_size]))
 
     def document(self, replaced: Mapping[str, bytes]) -> bytes:
-        """The package as bytes: ``replaced`` members compressed anew, the others copied as they are."""
+        """The package as bytes: ``replaced`` members compressed anew (the same bytes object as last time: once),
+        the others copied as they are."""
         out: list[bytes] = []
         central = []
         offset = 0
         for member in self.members:
-            new = replaced.get(member.name.decode("utf-8"))
+            name = member.name.decode("utf-8")
+            new = replaced.get(name)
             if new is not None:
-                member = _deflated(member, new)
+                last = self.compressed.get(name)
+                if last is None or last[0] is not new:
+                    last = self.compressed[name] = (new, _deflated(member, new))
+                member = last[1]
             local = _LOCAL_HEADER.pack(0x04034B50, 20, member.flags, member.method, member.dos_time, member.dos_date,
                                        member.crc, member.compressed_size, member.size, len(member.name), 0)
             out += (local, member.name, member.raw)

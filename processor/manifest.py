@@ -8,6 +8,7 @@ import json
 import os
 import threading
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from processor import __version__
@@ -17,9 +18,48 @@ _known: dict[tuple[str, int, int], str] = {}
 _lock = threading.Lock()
 
 
+@dataclass(frozen=True)
+class FileEntry:
+    """One file of a run folder as listed once for the report and the manifest."""
+
+    parts: tuple[str, ...]
+    full: str
+    size: int
+    mtime_ns: int
+
+    @property
+    def path(self) -> str:
+        """The path inside the folder, with forward slashes: ``brev/Avesta.docx``."""
+        return "/".join(self.parts)
+
+    @property
+    def sha256(self) -> str:
+        return _sha256((self.full, self.size, self.mtime_ns))
+
+
+def folder_files(folder: Path) -> list[FileEntry]:
+    """Every file below ``folder``, in path order, each stat'ed once."""
+    found: list[FileEntry] = []
+
+    def walk(directory: str, prefix: tuple[str, ...]) -> None:
+        with os.scandir(directory) as entries:
+            for entry in entries:
+                if entry.is_dir():
+                    walk(entry.path, (*prefix, entry.name))
+                elif entry.is_file():
+                    status = entry.stat()
+                    found.append(FileEntry((*prefix, entry.name), entry.path, status.st_size, status.st_mtime_ns))
+
+    walk(os.path.abspath(folder), ())
+    return sorted(found, key=lambda entry: entry.parts)
+
+
 def sha256_file(path: Path) -> str:
     """A file's SHA-256, computed once per version of it: the report and the manifest both list every file."""
-    key = _version(path)
+    return _sha256(_version(path))
+
+
+def _sha256(key: tuple[str, int, int]) -> str:
     with _lock:
         digest = _known.get(key)
     if digest is None:
@@ -28,13 +68,16 @@ def sha256_file(path: Path) -> str:
             for chunk in iter(lambda: handle.read(1 << 20), b""):
                 digest.update(chunk)
         digest = digest.hexdigest()
-        remember_sha256(path, digest, key)
+        _remember(key, digest)
     return digest
 
 
-def remember_sha256(path: Path, digest: str, key: tuple[str, int, int] | None = None) -> None:
+def remember_sha256(path: Path, digest: str) -> None:
     """Record the checksum of a file written from memory, so that it is never read back just to hash it."""
-    key = key or _version(path)
+    _remember(_version(path), digest)
+
+
+def _remember(key: tuple[str, int, int], digest: str) -> None:
     with _lock:
         _known[key] = digest
         while len(_known) > _KNOWN_MAX:
@@ -60,11 +103,8 @@ def write_hashed(path: Path, chunks: Iterable[bytes]) -> str:
 
 def manifest_json(input_path: Path, input_sha256: str, run_dir: Path, warnings: list[str], created: dt.datetime) -> bytes:
     """Every file in ``run_dir`` (but the manifest) with its size and SHA-256."""
-    files = [
-        {"path": p.relative_to(run_dir).as_posix(), "bytes": p.stat().st_size, "sha256": sha256_file(p)}
-        for p in sorted(run_dir.rglob("*"))
-        if p.is_file() and p.name != "manifest.json"
-    ]
+    files = [{"path": entry.path, "bytes": entry.size, "sha256": entry.sha256}
+             for entry in folder_files(run_dir) if entry.parts[-1] != "manifest.json"]
     document = {
         "input": {"file": input_path.name, "sha256": input_sha256},
         "program": {"name": "processor", "version": __version__},

@@ -11,8 +11,9 @@ from __future__ import annotations
 import multiprocessing
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -22,6 +23,7 @@ PARALLEL_FROM = 200
 CHUNK = 100
 
 _forked_job: Job | None = None
+_forked_work: Callable[[], object] | None = None
 
 
 def map_chunks(job: Job, indices: Sequence[int], done: Callable[[int], None] = lambda count: None) -> list[T]:
@@ -46,6 +48,27 @@ def map_chunks(job: Job, indices: Sequence[int], done: Callable[[int], None] = l
         _forked_job = None
 
 
+@contextmanager
+def beside(work: Callable[[], T], items: int) -> Iterator[Callable[[], T]]:
+    """Start ``work`` on another core while the caller goes on; the function yielded waits for its result.
+
+    Where forking does not pay for ``items`` (or is not safe), ``work`` runs when its result is
+    asked for. Leaving the block waits for the worker, so nothing outlives it.
+    """
+    global _forked_work
+    if not forking_pays(items, os.cpu_count() or 1):
+        yield work
+        return
+    _forked_work = work
+    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
+    try:
+        future = pool.submit(_work_forked)  # the worker is forked here, before the pool starts its thread
+        yield future.result
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        _forked_work = None
+
+
 def forking_pays(items: int, workers: int) -> bool:
     return (items >= PARALLEL_FROM and workers >= 2 and "fork" in multiprocessing.get_all_start_methods()
             and threading.active_count() == 1)
@@ -54,3 +77,8 @@ def forking_pays(items: int, workers: int) -> bool:
 def _run_forked(chunk: Sequence[int]) -> list:
     """In a forked worker: the parent's job, inherited, runs one chunk."""
     return _forked_job(chunk)
+
+
+def _work_forked():
+    """In a forked worker: the parent's work, inherited, done once."""
+    return _forked_work()

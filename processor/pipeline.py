@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING
 from processor.allocate import allocate
 from processor.errors import InputError, Problem
 from processor.mail import BODY_TEMPLATE, Outbox, outbox_warnings, render_body
-from processor.manifest import manifest_json, remember_sha256, sha256_file
+from processor.manifest import folder_files, manifest_json, remember_sha256, sha256_file
 from processor.model import Allocation, Case
-from processor.parallel import map_chunks
+from processor.parallel import beside, map_chunks
 from processor.result import result_json
 from processor.rundir import atomic_run_dir
 from processor.validate import load_case
@@ -51,7 +51,10 @@ def check(workbook: Path) -> tuple[Case, Allocation]:
 
 def run(workbook: Path, out_dir: Path = Path("output"), *, now: dt.datetime | None = None,
         progress: Progress = lambda message: None, pdf: bool = False) -> RunResult:
-    """Run the whole batch for one workbook and return where the run folder landed (``pdf``: a PDF beside each document)."""
+    """Run the whole batch for one workbook and return where the run folder landed (``pdf``: a PDF beside each document).
+
+    With many recipients, the result files are made on the other core while the templates are checked.
+    """
     # The writing stages are imported here, so that ``processor validate`` starts without them.
     from processor.appendix import appendix_xlsx
     from processor.documents import find_office, prepare_documents
@@ -64,13 +67,15 @@ def run(workbook: Path, out_dir: Path = Path("output"), *, now: dt.datetime | No
     progress("Läser och kontrollerar arbetsboken …")
     case, allocation = check(workbook)
     progress(f"Fördelade {_kr(allocation.total)} på {len(case.recipients)} mottagare i {len(case.posts)} poster.")
-    documents = prepare_documents(case, allocation, workbook, today=now.date(), text_templates=(BODY_TEMPLATE,))
-    progress("Mallarna är kontrollerade.")
+    with beside(lambda: (result_json(case, allocation), appendix_xlsx(case, allocation)), len(case.recipients)) as tables:
+        documents = prepare_documents(case, allocation, workbook, today=now.date(), text_templates=(BODY_TEMPLATE,))
+        progress("Mallarna är kontrollerade.")
+        result, appendix = tables()
     with atomic_run_dir(Path(out_dir), workbook.stem, now) as run_dir:
         folder = run_dir.path
-        (folder / "fordelning.json").write_bytes(result_json(case, allocation))
+        (folder / "fordelning.json").write_bytes(result)
         progress("Skrev fordelning.json.")
-        (folder / "fordelning.xlsx").write_bytes(appendix_xlsx(case, allocation))
+        (folder / "fordelning.xlsx").write_bytes(appendix)
         progress("Skrev bilagan fordelning.xlsx.")
         decision = documents.write_decision(folder)
         progress("Skrev tjänsteutlåtandet.")
@@ -82,7 +87,7 @@ def run(workbook: Path, out_dir: Path = Path("output"), *, now: dt.datetime | No
         write_report(case, allocation, folder, created=now)
         progress("Skrev rapporten rapport.html.")
         (folder / "manifest.json").write_bytes(manifest_json(workbook, input_sha256, folder, list(case.warnings), now))
-        files = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+        files = sorted(entry.path for entry in folder_files(folder))
     return RunResult(run_dir.final, case, allocation, files)
 
 

@@ -586,15 +586,15 @@ def message_status(name: str, path: Path, deliveries: list[dict]) -> dict:
 
 def build_files(run_dir: Path, names: list[str], recipients: list[dict]) -> Iterator[dict]:
     """Every visible file of the folder but this page, with what it is, its size and SHA-256, one at a time."""
-    from processor.manifest import sha256_file
+    from processor.manifest import folder_files
 
     owners = {stem: r["name"] for stem, r in zip(names, recipients)}
-    for path in sorted(run_dir.rglob("*")):
-        relative = path.relative_to(run_dir)
-        if not path.is_file() or relative.as_posix() == REPORT_FILE or any(p.startswith(".") for p in relative.parts):
+    for entry in folder_files(run_dir):
+        if entry.path == REPORT_FILE or any(part.startswith(".") for part in entry.parts):
             continue
-        yield {"path": relative.as_posix(), "href": _href(relative), "what": describe_file(relative, owners),
-               "size": file_size(path.stat().st_size), "sha256": sha256_file(path)}
+        relative = Path(*entry.parts)
+        yield {"path": entry.path, "href": _href(relative), "what": describe_file(relative, owners),
+               "size": file_size(entry.size), "sha256": entry.sha256}
 
 
 def _href(relative: Path) -> str:

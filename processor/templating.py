@@ -507,6 +507,25 @@ class LazyList(Sequence):
         return self._build(index % self._length)
 
 
+class LazyNamespace(SimpleNamespace):
+    """A namespace whose costly values are made when a template first reads them (then kept).
+
+    A decision document lists every recipient but reads few of their texts; a letter reads its own.
+    """
+
+    def __init__(self, lazy: Mapping[str, Callable[[], object]], **values):
+        super().__init__(**values)
+        object.__setattr__(self, "_lazy", lazy)
+
+    def __getattr__(self, name: str):
+        lazy = self.__dict__.get("_lazy", {})
+        if name not in lazy:
+            raise AttributeError(name)
+        value = lazy[name]()
+        setattr(self, name, value)
+        return value
+
+
 class ContextBuilder:
     """The values every template sees, built once per case; letters add their recipient."""
 
@@ -515,6 +534,7 @@ class ContextBuilder:
         self.allocation = allocation
         self.today = today or dt.date.today()
         self._sums: dict[tuple[str, str], Decimal] = {}
+        self._texts: dict[str, tuple[str, object]] = {}
         self.columns = list(dict.fromkeys(c for r in case.recipients for c in [*r.bases, *r.texts]))
         self.recipients = LazyList(len(case.recipients), self._recipient)
         self.common = self._common()
@@ -585,32 +605,43 @@ class ContextBuilder:
             antal_mottagare=len(result.shares),
         )
 
-    def _recipient(self, index: int) -> SimpleNamespace:
+    def _recipient(self, index: int) -> LazyNamespace:
+        """Recipient ``index`` as templates see it; its texts are made when a template reads them."""
         recipient = self.case.recipients[index]
         allocation = self.allocation
-        lines = [self._recipient_post(result, index) for result in allocation.posts if index in result.shares]
-        columns = {**dict.fromkeys(self.columns), **recipient.bases, **recipient.texts}
-        return SimpleNamespace(
-            namn=recipient.name, belopp=allocation.totals[index], nummer=index + 1,
-            grupp=recipient.group or empty(f'gruppen för mottagaren "{recipient.name}"', "grupp"),
-            deltar=recipient.participates,
-            e_post="; ".join(recipient.emails) or empty(f'e-postadressen för mottagaren "{recipient.name}"', "e_post"),
+        return LazyNamespace(
+            {"poster": lambda: [self._recipient_post(result, index) for result in allocation.posts
+                                if index in result.shares],
+             "underlag": lambda: self._bases_in_words(recipient, index) or "",
+             "kolumner": lambda: Fields({**dict.fromkeys(self.columns), **recipient.bases, **recipient.texts},
+                                        what=f'kolumnen "{{name}}" för mottagaren "{recipient.name}"'),
+             "grupp": lambda: recipient.group or empty(f'gruppen för mottagaren "{recipient.name}"', "grupp"),
+             "e_post": lambda: "; ".join(recipient.emails) or empty(f'e-postadressen för mottagaren "{recipient.name}"',
+                                                                   "e_post")},
+            namn=recipient.name, belopp=allocation.totals[index], nummer=index + 1, deltar=recipient.participates,
             adresser=list(recipient.emails),
-            poster=lines,
-            underlag=self._bases_in_words(recipient, index) or "",
-            kolumner=Fields(columns, what=f'kolumnen "{{name}}" för mottagaren "{recipient.name}"'),
         )
 
-    def _recipient_post(self, result: PostResult, index: int) -> SimpleNamespace:
+    def _recipient_post(self, result: PostResult, index: int) -> LazyNamespace:
         post = result.post
-        return SimpleNamespace(
+        return LazyNamespace(
+            {"omrade": lambda: post.area or empty(f'området för posten "{post.name}"', "omrade"),
+             "beskrivning": lambda: self._post_texts(result)[0],
+             "nyckel_i_ord": lambda: self._post_texts(result)[1],
+             "underlag_i_ord": lambda: (self._share_in_words(result, index)
+                                        or empty(f'underlaget för posten "{post.name}"', "underlag_i_ord")),
+             "forklaring": lambda: self._explanation(result, index)},
             namn=post.name, belopp=result.shares[index], metod=post.method,
-            omrade=post.area or empty(f'området för posten "{post.name}"', "omrade"),
-            beskrivning=method_in_words(result, self.case),
-            nyckel_i_ord=key_in_words(post) if post.method == KEY else empty(f'nyckeln för posten "{post.name}"', "nyckel_i_ord"),
-            underlag_i_ord=self._share_in_words(result, index) or empty(f'underlaget för posten "{post.name}"', "underlag_i_ord"),
-            forklaring=self._explanation(result, index),
         )
+
+    def _post_texts(self, result: PostResult) -> tuple[str, object]:
+        """A post's method and key in words, the same in every letter: made once per post."""
+        post = result.post
+        if post.name not in self._texts:
+            self._texts[post.name] = (method_in_words(result, self.case),
+                                      key_in_words(post) if post.method == KEY
+                                      else empty(f'nyckeln för posten "{post.name}"', "nyckel_i_ord"))
+        return self._texts[post.name]
 
     def _explanation(self, result: PostResult, index: int) -> str:
         """How the recipient's part of a post came about, for its letter: ``fast belopp``, ``… ert underlag: …``."""
@@ -622,7 +653,7 @@ class ContextBuilder:
             return f"samma belopp till var och en av {count} mottagare"
         if post.method == EQUAL:
             return f"lika delar mellan {count} mottagare"
-        return f"fördelas {key_in_words(post)}; ert underlag: {self._share_in_words(result, index)}"
+        return f"fördelas {self._post_texts(result)[1]}; ert underlag: {self._share_in_words(result, index)}"
 
     def _share_in_words(self, result: PostResult, index: int) -> str:
         """``befolkning 48 214 av 888 837`` for each basis of a key post; empty for other methods."""

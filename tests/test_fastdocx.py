@@ -121,6 +121,8 @@ def test_letters_and_mail_written_on_every_core_equal_those_written_serially(wor
                (b["To"], b["Subject"], b.get_body(("plain",)).get_content())
         assert [(p.get_filename(), members(p.get_content())) for p in a.iter_attachments()] == \
                [(p.get_filename(), members(p.get_content())) for p in b.iter_attachments()]
+    assert (serial / "fordelning.json").read_bytes() == (forked / "fordelning.json").read_bytes()
+    assert members((serial / "fordelning.xlsx").read_bytes()) == members((forked / "fordelning.xlsx").read_bytes())
     for run_dir in (serial, forked):
         listed = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))["files"]
         assert all(f["sha256"] == hashlib.sha256((run_dir / f["path"]).read_bytes()).hexdigest() for f in listed)
@@ -130,3 +132,31 @@ def members(package: bytes) -> dict[str, bytes]:
     """A zip's members but its creation time (each run packs its files anew, and the appendix is dated)."""
     with zipfile.ZipFile(io.BytesIO(package)) as archive:
         return {name: archive.read(name) for name in archive.namelist() if name != "docProps/core.xml"}
+
+
+def test_a_header_that_names_the_recipient_is_rendered_for_each_letter(workbook, tmp_path):
+    """Parts that do not use ``mottagare`` are rendered once a run; one that does, in every letter."""
+    from docx import Document
+
+    template = Document()
+    template.add_paragraph("Till {{ mottagare.namn }}: {{ mottagare.belopp|kronor }}")
+    section = template.sections[0]
+    section.header.paragraphs[0].text = "Brev till {{ mottagare.namn }}"
+    section.footer.paragraphs[0].text = "{{ arende.rubrik }}"
+    template.core_properties.subject = "{{ arende.rubrik }}"
+    (tmp_path / "mallar").mkdir()
+    template.save(str(tmp_path / "mallar" / "brev.docx"))
+    rows = [("Mottagare", "E-post", "Befolkning")] + [(f"Kommun {n}", f"k{n}@kommun.example", n) for n in range(1, 6)]
+    path = workbook(recipients=rows, case=[("Rubrik", "Stimulansmedel 2024"), ("Medel att fördela", 1_500_000),
+                                           ("Nyckel", "Befolkning"), ("Mallar", "mallar")])
+    run_dir = run(path, tmp_path / "ut", now=NOW).run_dir
+    case, allocation = check(path)
+    batch = prepare_documents(case, allocation, path, today=NOW.date())
+    for index in range(5):
+        fast = (run_dir / "brev" / f"Kommun {index + 1}.docx").read_bytes()
+        plain = batch.letter_template.render(batch.contexts.letter(index))
+        assert members(fast) == members(plain)
+        letter = Document(io.BytesIO(fast))
+        assert letter.sections[0].header.paragraphs[0].text == f"Brev till Kommun {index + 1}"
+        assert letter.sections[0].footer.paragraphs[0].text == "Stimulansmedel 2024"
+        assert letter.core_properties.subject == "Stimulansmedel 2024"

@@ -86,12 +86,12 @@ def test_runs_never_overwrite_each_other(tmp_path):
 
 
 def test_failed_run_leaves_nothing_behind(workbook, tmp_path, monkeypatch):
-    import processor.appendix
+    import processor.report
 
-    def broken(*args):
+    def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(processor.appendix, "appendix_xlsx", broken)
+    monkeypatch.setattr(processor.report, "write_report", broken)  # after the letters and e-mails are written
     out = tmp_path / "ut"
     with pytest.raises(RuntimeError):
         run(workbook(), out)

@@ -343,3 +343,23 @@ def test_the_chart_shows_the_largest_recipients_when_there_are_many(workbook, tm
     page = (run(path, tmp_path / "ut").run_dir / "rapport.html").read_text(encoding="utf-8")
     assert f"Diagrammet visar de {CHART_MAX_BARS} största av 80 mottagare" in page
     assert "Kommun 080" in page and "Kommun 001" in page  # the table still has everyone
+
+
+def test_message_addresses_read_from_the_header_block_as_the_email_parser_reads_them(tmp_path):
+    from email import policy
+    from email.parser import BytesParser
+
+    from processor.report import message_addresses
+
+    head = ("From: Region <stimulans@region.example>\r\n"
+            "To: =?utf-8?b?w4RsdmRhbGVucyBrb21tdW4=?= <registrator@xn--lvdalen-4wa.se>,\r\n"
+            " ekonomi@kommun.example\r\n"
+            "Cc: \"Kansli, Nämnd\" <kansli@kommun.example>\r\n"
+            "Subject: To: inte@en.adress\r\n"
+            "\r\n").encode("utf-8")
+    path = tmp_path / "brev.eml"
+    path.write_bytes(head + b"To: inte@heller.example\r\n" + b"x" * 100_000)
+    parsed = BytesParser(policy=policy.default).parsebytes(head, headersonly=True)
+    expected = [a.addr_spec for name in ("To", "Cc") for a in parsed[name].addresses]
+    assert message_addresses(path) == expected == ["registrator@xn--lvdalen-4wa.se", "ekonomi@kommun.example",
+                                                   "kansli@kommun.example"]
