@@ -72,16 +72,26 @@ def best_stages(workbook: Path, out: Path, repeats: int) -> dict[str, float]:
     return {key: min(r[key] for r in runs) for key in runs[0]}
 
 
-def peak_traced(workbook: Path, out: Path) -> tuple[float, float]:
-    """Peak memory Python allocated during one run, and what the case and its allocation hold (MiB)."""
+def peak_traced(workbook: Path, out: Path) -> dict:
+    """Memory Python allocated during one run (MiB): the peak, the data (case and allocation, held when
+    they are made) and the peak of each stage."""
+    stages: dict[str, float] = {}
     data = []
+
+    def progress(message: str) -> None:
+        current, peak = tracemalloc.get_traced_memory()
+        if message.startswith("Fördelade"):
+            data.append(current)
+        if len(stages) < len(STAGES) and STAGES[len(stages)][1] in message:
+            stages[STAGES[len(stages)][0]] = peak / 2**20
+            tracemalloc.reset_peak()
+
     tracemalloc.start()
-    result = run(workbook, out, progress=lambda message: data.append(tracemalloc.get_traced_memory()[0])
-                 if message.startswith("Fördelade") else None)
-    peak = tracemalloc.get_traced_memory()[1]
+    result = run(workbook, out, progress=progress)
+    stages["manifest + rename"] = tracemalloc.get_traced_memory()[1] / 2**20
     tracemalloc.stop()
     shutil.rmtree(result.run_dir)
-    return peak / 2**20, data[0] / 2**20
+    return {"peak": max(stages.values()), "data": data[0] / 2**20, "stages": stages}
 
 
 def process_run(workbook: Path, out: Path, *extra: str) -> tuple[float, float]:
@@ -242,8 +252,13 @@ def report(rows: list[dict]) -> str:
         lines.append(f"| {label} | " + " | ".join(f"{r['stages'][label]:.3f} s" for r in rows) + " |")
     lines.append("| command, wall | " + " | ".join(f"{r['process'][0]:.2f} s" for r in rows) + " |")
     lines.append("| command, max RSS | " + " | ".join(f"{r['process'][1]:.0f} MiB" for r in rows) + " |")
-    lines.append("| peak traced | " + " | ".join(f"{r['peak'][0]:.1f} MiB" for r in rows) + " |")
-    lines.append("| of which the data (case and allocation) | " + " | ".join(f"{r['peak'][1]:.1f} MiB" for r in rows) + " |")
+    lines.append("| peak traced | " + " | ".join(f"{r['peak']['peak']:.1f} MiB" for r in rows) + " |")
+    lines.append("| of which the data (case and allocation) | " + " | ".join(f"{r['peak']['data']:.1f} MiB" for r in rows) + " |")
+    lines += ["", "Peak traced memory by stage (what the main process held at most while the stage ran):", "",
+              "| stage | " + " | ".join(f"{r['size']:,}".replace(",", " ") for r in rows) + " |",
+              "|---|" + "---:|" * len(rows)]
+    for label in labels[:-1]:
+        lines.append(f"| {label} | " + " | ".join(f"{r['peak']['stages'].get(label, 0):.1f} MiB" for r in rows) + " |")
     by_size = {r["size"]: r for r in rows}
     lines += ["", "## Marginal cost per recipient (letter and e-mail), between 1 000 and 3 000", ""]
     if 1_000 in by_size and 3_000 in by_size:
@@ -286,11 +301,15 @@ def verdicts(by_size: dict[int, dict]) -> list[str]:
         seconds = by_size[10_000]["process"][0]
         lines.append(f"- 10 000 recipients within 20 s: {verdict(seconds <= 20)} ({seconds:.1f} s).")
     if 1_000 in by_size and 10_000 in by_size:
-        beyond = {size: by_size[size]["peak"][0] - by_size[size]["peak"][1] for size in (1_000, 10_000)}
+        beyond = {size: by_size[size]["peak"]["peak"] - by_size[size]["peak"]["data"] for size in (1_000, 10_000)}
         growth = (beyond[10_000] - beyond[1_000]) / 9_000 * 1_000
         lines.append(f"- Peak memory not growing with the recipients beyond the data: {verdict(growth < 1)} "
                      f"(beyond the data: {beyond[1_000]:.1f} MiB at 1 000 recipients, {beyond[10_000]:.1f} MiB at "
                      f"10 000, {growth:.2f} MiB more per 1 000 recipients, traced).")
+        streamed = {size: by_size[size]["peak"]["stages"]["letters and e-mails"] - by_size[size]["peak"]["data"]
+                    for size in (1_000, 10_000)}
+        lines.append(f"  - of which the letters and e-mails, written one recipient at a time: "
+                     f"{streamed[1_000]:.1f} MiB beyond the data at 1 000, {streamed[10_000]:.1f} MiB at 10 000.")
     pdf = next((r["pdf"] for r in by_size.values() if "pdf" in r), None)
     if pdf:
         lines.append(f"- --pdf for 290 letters in about half the single-process time: {verdict(pdf[0] <= 0.6 * pdf[1])} "

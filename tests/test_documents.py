@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import email
+import email.policy
+import hashlib
 import json
 from decimal import Decimal
 from pathlib import Path
@@ -361,6 +364,14 @@ def test_pdf_beside_every_document(cli, workbook, tmp_path):
         assert pdf.stat().st_size > 1000 and pdf.read_bytes().startswith(b"%PDF-")
     manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
     assert "brev/Falun.pdf" in json.dumps(manifest, ensure_ascii=False)
+    assert all(f["sha256"] == hashlib.sha256((run_dir / f["path"]).read_bytes()).hexdigest() for f in manifest["files"])
+    messages = sorted((run_dir / "utskick").glob("*.eml"))
+    assert messages
+    for path in messages:
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        attached = {part.get_filename(): part.get_content() for part in message.iter_attachments()}
+        letter = run_dir / LETTER_DIR / f"{path.stem}.pdf"
+        assert attached[letter.name] == letter.read_bytes() and f"{path.stem}.docx" not in attached
 
 
 def test_without_libreoffice_pdf_stops_before_anything_is_written(cli, workbook, tmp_path, monkeypatch):
