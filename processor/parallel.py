@@ -26,24 +26,24 @@ _forked_job: Job | None = None
 _forked_work: Callable[[], object] | None = None
 
 
-def map_chunks(job: Job, indices: Sequence[int], done: Callable[[int], None] = lambda count: None) -> list[T]:
-    """``job`` over ``indices`` in chunks; the results in order. ``done(count)`` after each chunk, for progress."""
+def for_chunks(job: Job, indices: Sequence[int], each: Callable[[list[T], int], None]) -> None:
+    """``job`` over ``indices`` in chunks; ``each(results, done)`` takes every chunk's results, in order, with
+    the number of indices done so far. Nothing is collected: a run holds one chunk's results at a time."""
     global _forked_job
     chunks = [indices[i:i + CHUNK] for i in range(0, len(indices), CHUNK)]
     workers = min(os.cpu_count() or 1, len(chunks))
-    results: list[T] = []
+    done = 0
     if not forking_pays(len(indices), workers):
         for chunk in chunks:
-            results += job(chunk)
-            done(len(results))
-        return results
+            done += len(chunk)
+            each(job(chunk), done)
+        return
     _forked_job = job
     try:
         with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            for part in pool.map(_run_forked, chunks):
-                results += part
-                done(len(results))
-        return results
+            for chunk, results in zip(chunks, pool.map(_run_forked, chunks)):
+                done += len(chunk)
+                each(results, done)
     finally:
         _forked_job = None
 

@@ -17,7 +17,7 @@ from processor.errors import InputError, Problem
 from processor.mail import BODY_TEMPLATE, Outbox, outbox_warnings, render_body
 from processor.manifest import folder_files, manifest_json, remember_sha256, sha256_file
 from processor.model import Allocation, Case
-from processor.parallel import beside, map_chunks
+from processor.parallel import beside, for_chunks
 from processor.result import result_json
 from processor.rundir import atomic_run_dir
 from processor.validate import load_case
@@ -122,16 +122,20 @@ def write_recipients(letters: LetterWriter, outbox: Outbox, office: str | None, 
             done.append([(str(message), digest)])
         return done
 
-    def remember(records: list[list[tuple[str, str]]]) -> None:
+    def remember(records: list[list[tuple[str, str]]], done: int) -> None:
         for path, digest in (record for written in records for record in written):
             remember_sha256(path, digest)
 
-    remember(map_chunks(letters_and_mail, indices, lambda n: progress(f"Skrev {n} av {len(indices)} brev …")))
+    def letters_done(records: list[list[tuple[str, str]]], done: int) -> None:
+        remember(records, done)
+        progress(f"Skrev {done} av {len(indices)} brev …")
+
+    for_chunks(letters_and_mail, indices, letters_done)
     progress(f"Skrev {len(indices)} brev.")
     if office is not None:
         convert_to_pdf([decision, *(letters.folder / f"{letters.names[i]}.docx" for i in indices)], office,
                        progress=progress)
-        remember(map_chunks(mail_with_pdf, [i for i in indices if i in outbox]))
+        for_chunks(mail_with_pdf, [i for i in indices if i in outbox], remember)
     progress(f"Skrev {len(outbox.indices)} e-postmeddelanden i utskick/.")
 
 
