@@ -7,6 +7,7 @@ the run folder is made: a bad template stops the run with a message naming the f
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import math
 import os
 import queue
@@ -229,6 +230,10 @@ def prepare_documents(case: Case, allocation: Allocation, workbook: Path, *, cwd
             problems.extend(error.problems)
     if problems:
         raise InputError(problems)
+    # python-docx parts point back to their package, so a trial document's XML tree (a hundred megabytes
+    # for a decision document listing 10 000 recipients) lives in reference cycles until the collector
+    # runs: collect it now, before letter workers are forked and would each inherit it.
+    gc.collect()
     return DocumentBatch(case, allocation, templates, contexts, loaded[DECISION_TEMPLATE], loaded[LETTER_TEMPLATE],
                          rendered)
 
