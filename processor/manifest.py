@@ -18,7 +18,7 @@ _known: dict[tuple[str, int, int], str] = {}
 _lock = threading.Lock()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FileEntry:
     """One file of a run folder as listed once for the report and the manifest."""
 
