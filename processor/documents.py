@@ -182,23 +182,27 @@ class DocumentBatch:
         package = PackageCopier(self.letter(indices[0]) if indices else self.letter_template.file.data)
         self._rendered.clear()
         return LetterWriter(self, package, self.letter_template.prepare(self.case.info.title), Path(folder) / LETTER_DIR,
-                            unique_filenames([r.name for r in self.case.recipients]))
+                            unique_filenames([r.name for r in self.case.recipients]), indices)
 
 
 class LetterWriter:
     """Writes one recipient's letter at a time: the changed parts rendered, the rest of the package copied."""
 
     def __init__(self, batch: DocumentBatch, package: PackageCopier, prepared: PreparedTemplate, folder: Path,
-                 names: list[str]):
+                 names: list[str], indices: list[int]):
         self.batch, self.package, self.prepared, self.folder, self.names = batch, package, prepared, folder, names
-        self.indices = letter_indices(batch.allocation)
+        self.indices = indices
         folder.mkdir(exist_ok=True)
+
+    def path(self, index: int, suffix: str = ".docx") -> Path:
+        """Where recipient ``index``'s letter is (``.pdf``: its PDF)."""
+        return self.folder / f"{self.names[index]}{suffix}"
 
     def write(self, index: int) -> tuple[Path, bytes, str]:
         """Recipient ``index``'s letter, written: its path, its content (for the e-mail) and its SHA-256."""
         members = self.batch.letter_template.render_members(self.prepared, self.batch.contexts.letter(index))
         document = self.package.document(members)
-        path = self.folder / f"{self.names[index]}.docx"
+        path = self.path(index)
         return path, document, write_hashed(path, [document])
 
 

@@ -22,14 +22,13 @@ Job = Callable[[Sequence[int]], list[T]]
 PARALLEL_FROM = 200
 CHUNK = 100
 
-_forked_job: Job | None = None
-_forked_work: Callable[[], object] | None = None
+_inherited: Callable | None = None  # what a forked worker calls: set by the parent just before it forks
 
 
 def for_chunks(job: Job, indices: Sequence[int], each: Callable[[list[T], int], None]) -> None:
     """``job`` over ``indices`` in chunks; ``each(results, done)`` takes every chunk's results, in order, with
     the number of indices done so far. Nothing is collected: a run holds one chunk's results at a time."""
-    global _forked_job
+    global _inherited
     chunks = [indices[i:i + CHUNK] for i in range(0, len(indices), CHUNK)]
     workers = min(os.cpu_count() or 1, len(chunks))
     done = 0
@@ -38,14 +37,14 @@ def for_chunks(job: Job, indices: Sequence[int], each: Callable[[list[T], int], 
             done += len(chunk)
             each(job(chunk), done)
         return
-    _forked_job = job
+    _inherited = job
     try:
         with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
-            for chunk, results in zip(chunks, pool.map(_run_forked, chunks)):
+            for chunk, results in zip(chunks, pool.map(_call_inherited, chunks)):
                 done += len(chunk)
                 each(results, done)
     finally:
-        _forked_job = None
+        _inherited = None
 
 
 @contextmanager
@@ -55,18 +54,18 @@ def beside(work: Callable[[], T], items: int) -> Iterator[Callable[[], T]]:
     Where forking does not pay for ``items`` (or is not safe), ``work`` runs when its result is
     asked for. Leaving the block waits for the worker, so nothing outlives it.
     """
-    global _forked_work
+    global _inherited
     if not forking_pays(items, os.cpu_count() or 1):
         yield work
         return
-    _forked_work = work
+    _inherited = work
     pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
     try:
-        future = pool.submit(_work_forked)  # the worker is forked here, before the pool starts its thread
+        future = pool.submit(_call_inherited)  # the worker is forked here, before the pool starts its thread
         yield future.result
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-        _forked_work = None
+        _inherited = None
 
 
 def forking_pays(items: int, workers: int) -> bool:
@@ -74,11 +73,6 @@ def forking_pays(items: int, workers: int) -> bool:
             and threading.active_count() == 1)
 
 
-def _run_forked(chunk: Sequence[int]) -> list:
-    """In a forked worker: the parent's job, inherited, runs one chunk."""
-    return _forked_job(chunk)
-
-
-def _work_forked():
-    """In a forked worker: the parent's work, inherited, done once."""
-    return _forked_work()
+def _call_inherited(*args):
+    """In a forked worker: the parent's job or work, inherited rather than pickled."""
+    return _inherited(*args)

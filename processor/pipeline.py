@@ -102,39 +102,38 @@ def write_recipients(letters: LetterWriter, outbox: Outbox, office: str | None, 
     from processor.documents import convert_to_pdf
 
     indices = letters.indices
+    Records = list[tuple[str, str]]  # (path, SHA-256) of each file a worker wrote
 
-    def letters_and_mail(chunk: Sequence[int]) -> list[list[tuple[str, str]]]:
-        done = []
+    def letters_and_mail(chunk: Sequence[int]) -> Records:
+        written = []
         for index in chunk:
             path, document, digest = letters.write(index)
-            written = [(str(path), digest)]
+            written.append((str(path), digest))
             if office is None and index in outbox:
                 message, message_digest = outbox.write(index, (path.name, document))
                 written.append((str(message), message_digest))
-            done.append(written)
-        return done
+        return written
 
-    def mail_with_pdf(chunk: Sequence[int]) -> list[list[tuple[str, str]]]:
-        done = []
+    def mail_with_pdf(chunk: Sequence[int]) -> Records:
+        written = []
         for index in chunk:
-            pdf = letters.folder / f"{letters.names[index]}.pdf"
+            pdf = letters.path(index, ".pdf")
             message, digest = outbox.write(index, (pdf.name, pdf.read_bytes()))
-            done.append([(str(message), digest)])
-        return done
+            written.append((str(message), digest))
+        return written
 
-    def remember(records: list[list[tuple[str, str]]], done: int) -> None:
-        for path, digest in (record for written in records for record in written):
+    def remember(written: Records, done: int) -> None:
+        for path, digest in written:
             remember_sha256(path, digest)
 
-    def letters_done(records: list[list[tuple[str, str]]], done: int) -> None:
-        remember(records, done)
+    def letters_done(written: Records, done: int) -> None:
+        remember(written, done)
         progress(f"Skrev {done} av {len(indices)} brev …")
 
     for_chunks(letters_and_mail, indices, letters_done)
     progress(f"Skrev {len(indices)} brev.")
     if office is not None:
-        convert_to_pdf([decision, *(letters.folder / f"{letters.names[i]}.docx" for i in indices)], office,
-                       progress=progress)
+        convert_to_pdf([decision, *map(letters.path, indices)], office, progress=progress)
         for_chunks(mail_with_pdf, [i for i in indices if i in outbox], remember)
     progress(f"Skrev {len(outbox.indices)} e-postmeddelanden i utskick/.")
 

@@ -534,8 +534,8 @@ class ContextBuilder:
         self.allocation = allocation
         self.today = today or dt.date.today()
         self._sums: dict[tuple[str, str], Decimal] = {}
-        self._texts: dict[str, tuple[str, object]] = {}
         self.columns = list(dict.fromkeys(c for r in case.recipients for c in [*r.bases, *r.texts]))
+        self.post_views = {r.post.name: self._post(r) for r in allocation.posts}
         self.recipients = LazyList(len(case.recipients), self._recipient)
         self.common = self._common()
 
@@ -549,11 +549,10 @@ class ContextBuilder:
     def _common(self) -> dict:
         case, allocation = self.case, self.allocation
         info = case.info
-        posts = [self._post(r) for r in allocation.posts]
-        by_name = {p.namn: p for p in posts}
+        posts = list(self.post_views.values())
         areas = [SimpleNamespace(namn=area if area else empty("området", "omrade"),
                                  belopp=sum(r.amount for r in results),
-                                 poster=[by_name[r.post.name] for r in results])
+                                 poster=[self.post_views[r.post.name] for r in results])
                  for area, results in area_groups(allocation)]
         return {
             "arende": self._case_fields(),
@@ -623,25 +622,15 @@ class ContextBuilder:
         )
 
     def _recipient_post(self, result: PostResult, index: int) -> LazyNamespace:
-        post = result.post
+        """One post in a recipient's letter: the post's own words (made once per post) and the recipient's part."""
+        post, view = result.post, self.post_views[result.post.name]
         return LazyNamespace(
-            {"omrade": lambda: post.area or empty(f'området för posten "{post.name}"', "omrade"),
-             "beskrivning": lambda: self._post_texts(result)[0],
-             "nyckel_i_ord": lambda: self._post_texts(result)[1],
-             "underlag_i_ord": lambda: (self._share_in_words(result, index)
+            {"underlag_i_ord": lambda: (self._share_in_words(result, index)
                                         or empty(f'underlaget för posten "{post.name}"', "underlag_i_ord")),
              "forklaring": lambda: self._explanation(result, index)},
-            namn=post.name, belopp=result.shares[index], metod=post.method,
+            namn=post.name, belopp=result.shares[index], metod=post.method, omrade=view.omrade,
+            beskrivning=view.beskrivning, nyckel_i_ord=view.nyckel_i_ord,
         )
-
-    def _post_texts(self, result: PostResult) -> tuple[str, object]:
-        """A post's method and key in words, the same in every letter: made once per post."""
-        post = result.post
-        if post.name not in self._texts:
-            self._texts[post.name] = (method_in_words(result, self.case),
-                                      key_in_words(post) if post.method == KEY
-                                      else empty(f'nyckeln för posten "{post.name}"', "nyckel_i_ord"))
-        return self._texts[post.name]
 
     def _explanation(self, result: PostResult, index: int) -> str:
         """How the recipient's part of a post came about, for its letter: ``fast belopp``, ``… ert underlag: …``."""
@@ -653,7 +642,7 @@ class ContextBuilder:
             return f"samma belopp till var och en av {count} mottagare"
         if post.method == EQUAL:
             return f"lika delar mellan {count} mottagare"
-        return f"fördelas {self._post_texts(result)[1]}; ert underlag: {self._share_in_words(result, index)}"
+        return f"fördelas {self.post_views[post.name].nyckel_i_ord}; ert underlag: {self._share_in_words(result, index)}"
 
     def _share_in_words(self, result: PostResult, index: int) -> str:
         """``befolkning 48 214 av 888 837`` for each basis of a key post; empty for other methods."""
