@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import unicodedata
@@ -127,3 +128,15 @@ def run_processor():
                               cwd=cwd, input=input, env={**os.environ, **(env or {})}, timeout=300)
 
     return invoke
+
+
+def require_program(*names: str, install: str) -> str:
+    """The first of ``names`` on the PATH; else skip the test, except in CI (``CI=true``), where it must be there."""
+    for name in names:
+        found = shutil.which(name)
+        if found:
+            return found
+    message = f"{names[0]} finns inte på den här datorn ({install})"
+    if os.environ.get("CI") == "true":
+        pytest.fail(message)
+    pytest.skip(message)

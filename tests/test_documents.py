@@ -20,7 +20,7 @@ from processor.errors import InputError
 from processor.pipeline import check
 from processor.rundir import unique_filenames
 from processor.templating import FILTERS, TemplateSet, text_environment
-from conftest import DEFAULT_CASE
+from conftest import DEFAULT_CASE, require_program
 
 ROOT = Path(__file__).resolve().parent.parent
 STOCKHOLM = ROOT / "input" / "stockholm_2024.xlsx"
@@ -356,6 +356,7 @@ def test_the_text_sandbox_does_not_escape_but_stays_sandboxed():
 # --- PDF -----------------------------------------------------------------------------------------
 
 def test_pdf_beside_every_document(cli, workbook, tmp_path):
+    require_program("soffice", "libreoffice", install="apt-get install libreoffice-writer-nogui")
     run_dir = run_ok(cli, workbook(), tmp_path / "ut", "--pdf")
     documents = [run_dir / DECISION_FILE, *sorted((run_dir / LETTER_DIR).glob("*.docx"))]
     assert len(documents) == 4

@@ -6,7 +6,6 @@ import datetime as dt
 import hashlib
 import json
 import re
-import shutil
 import struct
 import subprocess
 import tempfile
@@ -25,6 +24,7 @@ from processor.mail import write_outbox
 from processor.pipeline import run
 from processor.report import refresh_report
 from processor.send import Journal, read_outbox
+from conftest import require_program
 
 ROOT = Path(__file__).resolve().parents[1]
 STOCKHOLM = ROOT / "input" / "stockholm_2024.xlsx"
@@ -262,9 +262,7 @@ def test_refresh_needs_the_report_it_refreshes(tmp_path):
 
 def chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
     """Headless Chromium with a fresh profile and nothing that reaches the network."""
-    executable = shutil.which("chromium")
-    if executable is None:
-        pytest.skip("Chromium är inte installerat (apt-get install chromium)")
+    executable = require_program("chromium", install="apt-get install chromium")
     profile = tempfile.mkdtemp(prefix="profile-", dir=tmp_path)
     command = [executable, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                "--disable-background-networking", "--disable-component-update", "--disable-sync",
