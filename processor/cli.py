@@ -125,7 +125,7 @@ def cmd_validate(args) -> int:
 
 
 def cmd_init(args) -> int:
-    from processor.setup import init
+    from processor.init import init
 
     for path, created in init(args.folder):
         print(f"{'Skapade' if created else 'Fanns redan, orörd:'} {path}")
