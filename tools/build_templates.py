@@ -32,7 +32,7 @@ BODY_FONT = "Times New Roman"
 SANS_FONT = "Arial"
 TEXT_WIDTH = Cm(16)
 GREY = RGBColor(0x59, 0x59, 0x59)
-FIXED_TIME = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
+FIXED_TIME = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
 BULLET, DECIMAL = "bullet", "decimal"
 
 
