@@ -12,9 +12,15 @@ import unicodedata
 from pathlib import Path
 
 import pytest
+from docx import Document
+from docx.oxml.ns import qn
 from openpyxl import Workbook
 
 from processor.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+DALARNA = ROOT / "input" / "dalarna_2020.xlsx"
+STOCKHOLM = ROOT / "input" / "stockholm_2024.xlsx"
 
 DEFAULT_CASE = [
     ("Rubrik", "Stimulansmedel God och nära vård 2024"),
@@ -80,7 +86,21 @@ def workbook(tmp_path):
 
 
 def sha256(path: Path) -> str | None:
+    """The file's SHA-256 in hex; None when there is no such file."""
     return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
+
+
+def docx_text(path: Path) -> str:
+    """Every paragraph of a .docx (body, tables, headers, footers), one per line, as Word shows it."""
+    document = Document(str(path))
+    parts = [document.element.body]
+    for section in document.sections:
+        parts += [part._element for part in (section.header, section.footer) if not part.is_linked_to_previous]
+    lines = []
+    for part in parts:
+        for paragraph in part.iter(qn("w:p")):
+            lines.append("".join(t.text or "" for t in paragraph.iter(qn("w:t"))))
+    return "\n".join(lines)
 
 
 @pytest.fixture

@@ -16,14 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import processor_command, sha256
+from conftest import DALARNA, STOCKHOLM, processor_command, sha256
 from processor.readiness import (Readiness, Verdict, held_open_by, is_not_a_zip, is_whole_workbook, is_workbook_name,
                                  signature)
 from processor.watch import LOG_NAME, Watcher, WatchResult, watch
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "input"
-DALARNA = EXAMPLES / "dalarna_2020.xlsx"
-STOCKHOLM = EXAMPLES / "stockholm_2024.xlsx"
 QUIET = 0.5
 PATIENCE = 30  # seconds to wait for a result before the test fails; never a claim about speed
 
