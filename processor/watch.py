@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import signal
 import stat
 import threading
@@ -29,6 +30,9 @@ FAILED_FOLDER = "fel"
 REPORT_SUFFIX = ".fel.txt"
 LOG_NAME = "bevakning.log"
 WAKING_EVENTS = {"created", "modified", "moved", "closed"}  # not "opened": our own checks open files
+# Characters that would start a new line or change how a line shows: control characters, line and
+# paragraph separators and the bidirectional controls.
+UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 Echo = Callable[[str], None]
 
@@ -185,7 +189,7 @@ class Watcher:
         """Run one workbook and move it; None when it changed meanwhile (it will be checked again)."""
         from processor.pipeline import run
 
-        self._echo(f"{_clock()}  Kör {path.name} …")
+        self._echo(f"{_clock()}  Kör {one_line(path.name)} …")
         self._busy = True
         try:
             outcome = run(path, self.out_dir)
@@ -229,9 +233,9 @@ class Watcher:
             return None
 
     def _note(self, text: str, log: str | None = None) -> None:
-        """A line on the console and, with its date and time, in the log."""
-        self._echo(f"{_clock()}  {text}")
-        self._append_log(log or text)
+        """A line on the console and, with its date and time, in the log; names in it cannot break the line."""
+        self._echo(f"{_clock()}  {one_line(text)}")
+        self._append_log(one_line(log or text))
 
     def _append_log(self, text: str) -> None:
         stamp = dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M:%S")
@@ -285,6 +289,11 @@ def _is_plain_file(entry: os.DirEntry) -> bool:
         return not getattr(entry.stat(), "st_file_attributes", 0) & getattr(stat, "FILE_ATTRIBUTE_HIDDEN", 0)
     except OSError:
         return False
+
+
+def one_line(text: str) -> str:
+    """``text`` with every character that could start a line or disguise one escaped as Python writes it (``\\n``)."""
+    return UNPRINTABLE.sub(lambda match: repr(match.group())[1:-1], text)
 
 
 def _free_stem(folder: Path, stem: str, suffixes: list[str]) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import re
 import shutil
 import signal
 import subprocess
@@ -412,3 +413,20 @@ def test_sigterm_during_a_run_lets_it_finish_and_exits_0(tmp_path):
     [run_dir] = run_folders(out)
     assert (run_dir / "manifest.json").is_file()
     assert files_in(folder / "behandlade") == ["dalarna_2020.xlsx"]
+
+
+def test_a_file_name_with_line_breaks_and_control_characters_cannot_forge_lines_in_the_log(tmp_path):
+    folder, out = tmp_path / "inkorg", tmp_path / "ut"
+    folder.mkdir()
+    forged = "ond\n2024-01-01 00:00:00  KLAR  falsk.xlsx: körmapp x\r\x1b[2K\u2028\u202e.xlsx"
+    with watching(folder, out) as results:
+        shutil.copy(DALARNA, folder / forged)
+        [result] = results.take()
+    assert result.name == forged
+    lines = (folder / LOG_NAME).read_text(encoding="utf-8").split("\n")
+    assert lines.pop() == ""
+    one_entry = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d  [^\x00-\x1f\x7f\u2028\u2029\u202e]+")
+    assert all(one_entry.fullmatch(line) for line in lines), lines
+    assert not any(line.startswith("2024-01-01") for line in lines)
+    escaped = r"ond\n2024-01-01 00:00:00  KLAR  falsk.xlsx: körmapp x\r\x1b[2K\u2028\u202e.xlsx"
+    assert any(f"KLAR  {escaped}: körmapp" in line for line in lines), lines
