@@ -7,18 +7,19 @@ import sys
 from pathlib import Path
 
 from processor import __version__
+from processor.arguments import SwedishArgumentParser
 from processor.errors import InputError
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT = 0, 1, 2
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = SwedishArgumentParser(
         prog="processor",
         description="Fördelar stimulansmedel exakt efter en Excel-arbetsbok och skriver bilaga, "
                     "tjänsteutlåtande, brev och e-post.",
     )
-    parser.add_argument("--version", action="version", version=f"processor {__version__}")
+    parser.add_version(f"processor {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="KOMMANDO")
 
     run = commands.add_parser("run", help="kontrollera, fördela och skriv en körmapp",
