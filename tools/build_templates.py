@@ -170,8 +170,11 @@ def new_list(doc, kind: str) -> int:
 # --- paragraphs -----------------------------------------------------------------------------------
 
 def para(container, text: str = "", style: str | None = None, *, bold=False, italic=False, align=None,
-         before: float | None = None, after: float | None = None, keep_next=False, page_break=False):
-    """A paragraph of plain text and tags (tags are just text to python-docx)."""
+         before: float | None = None, after: float | None = None, keep_next=False, keep_lines=False, page_break=False):
+    """A paragraph of plain text and tags (tags are just text to python-docx).
+
+    ``keep_next`` keeps it on the page of the next paragraph, ``keep_lines`` keeps its lines on one page.
+    """
     paragraph = container.add_paragraph(style=style)
     if text:
         run = paragraph.add_run(text)
@@ -186,6 +189,8 @@ def para(container, text: str = "", style: str | None = None, *, bold=False, ita
         fmt.space_after = Pt(after)
     if keep_next:
         fmt.keep_with_next = True
+    if keep_lines:
+        fmt.keep_together = True
     if page_break:
         fmt.page_break_before = True
     return paragraph
@@ -222,7 +227,7 @@ def field(paragraph, instruction: str, placeholder: str = "1") -> None:
 def texter_or(doc, section: str, standard: list[str], keep_next: bool = False) -> None:
     """The workbook's Texter section if it has one, else the standard wording built from the case.
 
-    ``keep_next`` keeps the text on the page of what follows (a table it introduces).
+    ``keep_next`` keeps the text on the page of what follows (a table it introduces, the signature).
     """
     lookup = f"texter.{section}" if section.isidentifier() and section.isascii() else f'texter["{section}"]'
     tag(doc, f"{{%p if {lookup} %}}")
@@ -435,15 +440,19 @@ def info_block(doc, left: list[tuple[str, str]], right: list[tuple[str, str]]) -
 
 
 def signature(doc, title_filter: str = "") -> None:
+    """Who signs, their title and the sender: kept together and with what follows (the list of appendices).
+
+    The paragraph before the signature keeps with it too (``keep_next``), so no page holds the signature alone.
+    """
     tag(doc, "{%p if arende.undertecknare %}")
-    para(doc, "{{ arende.undertecknare }}", before=30, after=0, keep_next=True)
+    para(doc, "{{ arende.undertecknare }}", before=30, after=0, keep_next=True, keep_lines=True)
     para(doc, "{% if arende.undertecknarens_titel %}{{ arende.undertecknarens_titel" + title_filter + " }}{% endif %}",
-         after=0, keep_next=True)
+         after=0, keep_next=True, keep_lines=True)
     tag(doc, "{%p elif arende.handlaggare %}")
-    para(doc, "{{ arende.handlaggare }}", before=30, after=0, keep_next=True)
+    para(doc, "{{ arende.handlaggare }}", before=30, after=0, keep_next=True, keep_lines=True)
     tag(doc, "{%p endif %}")
     para(doc, "{% if arende.avsandare and arende.avsandare not in (arende.undertecknarens_titel or '') %}"
-              "{{ arende.avsandare }}{% endif %}", after=12)
+              "{{ arende.avsandare }}{% endif %}", after=12, keep_next=True, keep_lines=True)
 
 
 # --- the two templates ----------------------------------------------------------------------------
@@ -523,7 +532,7 @@ def decision_document() -> Document:
         "Medlen fördelas mellan mottagarna efter en modell som inte tar hänsyn till kön. Förvaltningen bedömer att "
         "fördelningen i sig inte påverkar jämställdheten. Hur medlen används, och vad det betyder för kvinnor och män, "
         "följs upp i mottagarnas återrapportering.",
-    ])
+    ], keep_next=True)
 
     signature(doc, "|versal")
 
