@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import NoReturn
 
 USAGE = "användning: "
@@ -69,7 +69,8 @@ def swedish_message(message: str) -> str:
 class SwedishHelpFormatter(argparse.HelpFormatter):
     """Help whose usage line starts with "användning:"."""
 
-    def add_usage(self, usage: str | None, actions, groups, prefix: str | None = None) -> None:
+    def add_usage(self, usage: str | None, actions: Iterable[argparse.Action],
+                  groups: Iterable[argparse._MutuallyExclusiveGroup], prefix: str | None = None) -> None:
         super().add_usage(usage, actions, groups, USAGE if prefix is None else prefix)
 
 

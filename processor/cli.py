@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 from processor import __version__
@@ -94,12 +95,12 @@ def print_problems(error: InputError) -> None:
         print(line, file=sys.stderr)
 
 
-def print_warnings(warnings) -> None:
+def print_warnings(warnings: Iterable[object]) -> None:
     for warning in warnings:
         print(f"Varning: {warning}")
 
 
-def cmd_run(args) -> int:
+def cmd_run(args: argparse.Namespace) -> int:
     from processor.documents import ConversionError, NoOfficeError
     from processor.pipeline import run
 
@@ -117,7 +118,7 @@ def cmd_run(args) -> int:
     return EXIT_OK
 
 
-def cmd_validate(args) -> int:
+def cmd_validate(args: argparse.Namespace) -> int:
     from processor.formats import kronor
     from processor.pipeline import check
 
@@ -134,7 +135,7 @@ def cmd_validate(args) -> int:
     return EXIT_OK
 
 
-def cmd_init(args) -> int:
+def cmd_init(args: argparse.Namespace) -> int:
     from processor.init import init
 
     for path, created in init(args.folder):
@@ -142,7 +143,7 @@ def cmd_init(args) -> int:
     return EXIT_OK
 
 
-def cmd_watch(args) -> int:
+def cmd_watch(args: argparse.Namespace) -> int:
     from processor.watch import Watcher, stop_on_signals
 
     def echo(line: str) -> None:

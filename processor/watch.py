@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
 
 from processor.errors import InputError, Problem
 from processor.readiness import (Readiness, Signature, held_open_by, is_not_a_zip, is_whole_workbook,
@@ -122,14 +123,14 @@ class Watcher:
         self.folder.mkdir(parents=True, exist_ok=True)
 
     def _start_observer(self):
-        from watchdog.events import FileSystemEventHandler
+        from watchdog.events import FileSystemEvent, FileSystemEventHandler
         from watchdog.observers import Observer
         from watchdog.observers.polling import PollingObserver
 
         wake = self._wake
 
         class Handler(FileSystemEventHandler):
-            def on_any_event(self, event):
+            def on_any_event(self, event: FileSystemEvent) -> None:
                 if event.event_type in WAKING_EVENTS and not event.is_directory:
                     wake.set()
 
@@ -262,7 +263,7 @@ def stop_on_signals(watcher: Watcher, echo: Echo) -> Iterator[None]:
     An abandoned run leaves no run folder (it is published atomically) and its workbook stays
     in the folder, so it is run again on the next start.
     """
-    def handle(signum, frame):
+    def handle(signum: int, frame: FrameType | None) -> None:
         if not watcher.stopping:
             echo("Avslutar när pågående körning är klar (en gång till avbryter den) …" if watcher.busy
                  else "Avslutar …")
