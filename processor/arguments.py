@@ -27,7 +27,7 @@ def _choices(match: re.Match) -> str:
 
 
 # argparse's messages (the ids it passes to gettext, as they read once filled in) and their Swedish.
-MESSAGES: list[tuple[re.Pattern, Callable[[re.Match], str]]] = [
+MESSAGES: tuple[tuple[re.Pattern, Callable[[re.Match], str]], ...] = (
     (re.compile(r"argument (?P<name>.+?): (?P<message>.*)", re.S),
      lambda m: f"{m['name']}: {swedish_message(m['message'])}"),
     (re.compile(r"the following arguments are required: (?P<names>.*)"),
@@ -54,7 +54,7 @@ MESSAGES: list[tuple[re.Pattern, Callable[[re.Match], str]]] = [
      lambda m: f"oväntad flagga: {m['option']}"),
     (re.compile(r"unknown parser (?P<name>.*?) \(choices: (?P<choices>.*)\)"),
      lambda m: f"okänt kommando {m['name']}. Välj bland {m['choices']}"),
-]
+)
 
 
 def swedish_message(message: str) -> str:
