@@ -8,13 +8,14 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from processor import __version__
-from processor.arguments import SwedishArgumentParser
 from processor.errors import InputError
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT = 0, 1, 2
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from processor.arguments import SwedishArgumentParser
+
     parser = SwedishArgumentParser(
         prog="processor",
         description="Fördelar stimulansmedel exakt efter en Excel-arbetsbok och skriver bilaga, "
