@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 from processor import __version__
@@ -13,33 +14,43 @@ EXIT_OK, EXIT_FAILED, EXIT_INPUT = 0, 1, 2
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    from processor.arguments import SwedishArgumentParser
+
+    parser = SwedishArgumentParser(
         prog="processor",
         description="Fördelar stimulansmedel exakt efter en Excel-arbetsbok och skriver bilaga, "
                     "tjänsteutlåtande, brev och e-post.",
     )
-    parser.add_argument("--version", action="version", version=f"processor {__version__}")
+    parser.add_version(f"processor {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="KOMMANDO")
 
     run = commands.add_parser("run", help="kontrollera, fördela och skriv en körmapp",
                               description="Kontrollerar arbetsboken, fördelar medlen och skriver en ny körmapp under --out.")
     run.add_argument("workbook", metavar="ARBETSBOK", type=Path, help="arbetsboken (.xlsx)")
-    run.add_argument("--out", metavar="MAPP", type=Path, default=Path("output"), help="var körmappen skapas (standard: output/)")
-    run.add_argument("--pdf", action="store_true", help="gör också en PDF av tjänsteutlåtandet och varje brev (kräver LibreOffice)")
+    run.add_argument("--out", metavar="MAPP", type=Path, default=Path("output"),
+                     help="var körmappen skapas (standard: output/)")
+    run.add_argument("--pdf", action="store_true",
+                     help="gör också en PDF av tjänsteutlåtandet och varje brev (kräver LibreOffice)")
 
     validate = commands.add_parser("validate", help="visa alla fel, eller fördelningen, utan att skriva något",
-                                   description="Kontrollerar arbetsboken och visar alla fel på en gång, eller fördelningen. Skriver inget.")
+                                   description="Kontrollerar arbetsboken och visar alla fel på en gång, eller fördelningen. "
+                                               "Skriver inget.")
     validate.add_argument("workbook", metavar="ARBETSBOK", type=Path, help="arbetsboken (.xlsx)")
 
     init = commands.add_parser("init", help="skapa exempelarbetsböcker och mallar att utgå från",
-                               description="Skapar exempelarbetsböcker och standardmallarna i MAPP. Befintliga filer skrivs aldrig över.")
-    init.add_argument("folder", metavar="MAPP", type=Path, nargs="?", default=Path("."), help="målmapp (standard: aktuell mapp)")
+                               description="Skapar exempelarbetsböcker och standardmallarna i MAPP. "
+                                           "Befintliga filer skrivs aldrig över.")
+    init.add_argument("folder", metavar="MAPP", type=Path, nargs="?", default=Path("."),
+                      help="målmapp (standard: aktuell mapp)")
 
     watch = commands.add_parser("watch", help="bevaka en mapp och kör varje arbetsbok som läggs där",
-                                description="Kör varje arbetsbok som läggs i MAPP en gång, när den slutat ändras, och flyttar den "
-                                            "till MAPP/behandlade/ (eller MAPP/fel/ med en felrapport). Skickar aldrig e-post.")
-    watch.add_argument("folder", metavar="MAPP", type=Path, nargs="?", default=Path("input"), help="mappen att bevaka (standard: input/)")
-    watch.add_argument("--out", metavar="MAPP", type=Path, default=Path("output"), help="var körmapparna skapas (standard: output/)")
+                                description="Kör varje arbetsbok som läggs i MAPP en gång, när den slutat ändras, och "
+                                            "flyttar den till MAPP/behandlade/ (eller MAPP/fel/ med en felrapport). "
+                                            "Skickar aldrig e-post.")
+    watch.add_argument("folder", metavar="MAPP", type=Path, nargs="?", default=Path("input"),
+                       help="mappen att bevaka (standard: input/)")
+    watch.add_argument("--out", metavar="MAPP", type=Path, default=Path("output"),
+                       help="var körmapparna skapas (standard: output/)")
     watch.add_argument("--quiet", metavar="SEKUNDER", type=_seconds, default=5.0,
                        help="hur länge en arbetsbok ska vara oförändrad innan den körs (standard: 5)")
     watch.add_argument("--poll", action="store_true", help="gå igenom mappen regelbundet i stället för att vänta på filhändelser "
@@ -52,7 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
     send.add_argument("rundir", metavar="KÖRMAPP", type=Path, help="körmappen som processor run skrev")
     send.add_argument("--smtp-host", metavar="SERVER", help="SMTP-servern, t.ex. smtp.office365.com (annars SMTP_HOST)")
     send.add_argument("--smtp-port", metavar="PORT", help="porten (annars SMTP_PORT; standard 587, 465 för ssl, 25 för none)")
-    send.add_argument("--security", choices=["starttls", "ssl", "none"], help="kryptering (annars SMTP_SECURITY; standard starttls)")
+    send.add_argument("--security", choices=["starttls", "ssl", "none"],
+                      help="kryptering (annars SMTP_SECURITY; standard starttls)")
     send.add_argument("--user", metavar="ANVÄNDARE", help="inloggning (annars SMTP_USER); lösenordet i SMTP_PASSWORD")
     send.add_argument("--yes", action="store_true", help="skicka utan att fråga")
     send.add_argument("--bcc", metavar="ADRESS", help="en dold kopia av varje meddelande till ett arkiv")
@@ -84,12 +96,12 @@ def print_problems(error: InputError) -> None:
         print(line, file=sys.stderr)
 
 
-def print_warnings(warnings) -> None:
+def print_warnings(warnings: Iterable[object]) -> None:
     for warning in warnings:
         print(f"Varning: {warning}")
 
 
-def cmd_run(args) -> int:
+def cmd_run(args: argparse.Namespace) -> int:
     from processor.documents import ConversionError, NoOfficeError
     from processor.pipeline import run
 
@@ -107,7 +119,7 @@ def cmd_run(args) -> int:
     return EXIT_OK
 
 
-def cmd_validate(args) -> int:
+def cmd_validate(args: argparse.Namespace) -> int:
     from processor.formats import kronor
     from processor.pipeline import check
 
@@ -124,15 +136,15 @@ def cmd_validate(args) -> int:
     return EXIT_OK
 
 
-def cmd_init(args) -> int:
-    from processor.setup import init
+def cmd_init(args: argparse.Namespace) -> int:
+    from processor.init import init
 
     for path, created in init(args.folder):
         print(f"{'Skapade' if created else 'Fanns redan, orörd:'} {path}")
     return EXIT_OK
 
 
-def cmd_watch(args) -> int:
+def cmd_watch(args: argparse.Namespace) -> int:
     from processor.watch import Watcher, stop_on_signals
 
     def echo(line: str) -> None:

@@ -2,8 +2,8 @@
 
 Filesystem events (watchdog; polling with ``poll=True`` for network shares) wake the watcher
 promptly, and a sweep of the folder on every tick catches whatever events miss. A workbook is
-run when its size, modification time and identity have been unchanged for ``quiet`` seconds,
-it reads as a whole zip, and no other program holds it open. Then it moves to ``behandlade/``,
+run when it is ready by the rules in ``processor.readiness`` (unchanged for ``quiet`` seconds,
+whole, not held open by another program). Then it moves to ``behandlade/``,
 or to ``fel/`` with a ``<stem>.fel.txt`` report beside it. Nothing is deleted or overwritten.
 Every result is appended to ``FOLDER/bevakning.log``. The watcher never sends e-mail.
 """
@@ -12,28 +12,30 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import signal
 import stat
 import threading
-import time
-import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from types import FrameType
 
 from processor.errors import InputError, Problem
+from processor.readiness import (Readiness, Signature, held_open_by, is_not_a_zip, is_whole_workbook,
+                                 is_workbook_name, signature)
 
-WORKBOOK_SUFFIXES = {".xlsx", ".xlsm"}
-ZIP_SIGNATURE = b"PK\x03\x04"
 DONE_FOLDER = "behandlade"
 FAILED_FOLDER = "fel"
 REPORT_SUFFIX = ".fel.txt"
 LOG_NAME = "bevakning.log"
 WAKING_EVENTS = {"created", "modified", "moved", "closed"}  # not "opened": our own checks open files
+# Characters that would start a new line or change how a line shows: control characters, line and
+# paragraph separators and the bidirectional controls.
+UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 Echo = Callable[[str], None]
-Signature = tuple[int, int, int]
 
 
 @dataclass(frozen=True)
@@ -60,62 +62,6 @@ class WatchResult:
         return f"FEL   {self.name}: {self.summary} (arbetsboken: {where})"
 
 
-@dataclass
-class _Seen:
-    signature: Signature
-    since: float
-    handled: bool = False
-    noted: bool = False
-
-
-def is_workbook_name(name: str) -> bool:
-    """A name the watcher runs: .xlsx/.xlsm, not hidden, not a lock or temporary file."""
-    return not name.startswith((".", "~")) and Path(name.casefold()).suffix in WORKBOOK_SUFFIXES
-
-
-def is_whole_workbook(path: Path) -> bool:
-    """True when the zip reads whole: central directory present and every member's checksum right."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            return archive.testzip() is None
-    except (OSError, EOFError, ValueError, zipfile.BadZipFile, zipfile.LargeZipFile):
-        return False
-
-
-def is_not_a_zip(path: Path) -> bool:
-    """True when the file's first bytes are there and are not a zip's: no copy in progress will mend it.
-
-    A copy writes the beginning first, so a half-copied workbook already starts with the zip
-    signature; an old .xls, an encrypted workbook or a renamed text file never will, and the
-    run reports what it is and how to mend it.
-    """
-    try:
-        with open(path, "rb") as file:
-            head = file.read(len(ZIP_SIGNATURE))
-    except OSError:
-        return False
-    return len(head) == len(ZIP_SIGNATURE) and head != ZIP_SIGNATURE
-
-
-def held_open_by(path: Path) -> str | None:
-    """The program that holds the workbook open, where that can be seen, else None.
-
-    Excel leaves ``~$name`` beside an open workbook, LibreOffice ``.~lock.name#``; on Windows a
-    file open for writing elsewhere also refuses to be opened for writing.
-    """
-    name = path.name
-    if (path.parent / f"~${name}").exists():
-        return "Excel"
-    if (path.parent / f".~lock.{name}#").exists():
-        return "LibreOffice"
-    if os.name == "nt" and os.access(path, os.W_OK):
-        try:
-            os.close(os.open(path, os.O_RDWR))
-        except PermissionError:
-            return "ett annat program"
-    return None
-
-
 class Watcher:
     """Watch ``folder`` and run each workbook that lands there once into ``out_dir``."""
 
@@ -126,14 +72,13 @@ class Watcher:
         self.out_dir = Path(out_dir)
         self.quiet = float(quiet)
         self.poll = poll
-        self.give_up_after = max(float(give_up_after), self.quiet)
+        self.readiness = Readiness(self.quiet, give_up_after)
         self.log_path = self.folder / LOG_NAME
         self._on_result = on_result or (lambda result: None)
         self._echo = echo or (lambda line: None)
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._busy = False
-        self._seen: dict[str, _Seen] = {}
         self._folder_error: str | None = None
         self._log_failed = False
         self._interval = min(1.0, max(0.1, self.quiet / 4))
@@ -178,14 +123,14 @@ class Watcher:
         self.folder.mkdir(parents=True, exist_ok=True)
 
     def _start_observer(self):
-        from watchdog.events import FileSystemEventHandler
+        from watchdog.events import FileSystemEvent, FileSystemEventHandler
         from watchdog.observers import Observer
         from watchdog.observers.polling import PollingObserver
 
         wake = self._wake
 
         class Handler(FileSystemEventHandler):
-            def on_any_event(self, event):
+            def on_any_event(self, event: FileSystemEvent) -> None:
                 if event.event_type in WAKING_EVENTS and not event.is_directory:
                     wake.set()
 
@@ -204,9 +149,7 @@ class Watcher:
         names = self._list_workbooks()
         if names is None:
             return
-        for name in list(self._seen):
-            if name not in names:
-                del self._seen[name]
+        self.readiness.keep_only(names)
         for name in sorted(names):
             if self._stop.is_set():
                 return
@@ -227,39 +170,27 @@ class Watcher:
         return names
 
     def _consider(self, path: Path) -> None:
-        signature = _signature(path)
-        now = time.monotonic()
-        seen = self._seen.get(path.name)
-        if signature is None:
-            self._seen.pop(path.name, None)
+        current = signature(path)
+        verdict = self.readiness.verdict(path.name, current, held_by=lambda: held_open_by(path),
+                                         readable=lambda: is_whole_workbook(path) or is_not_a_zip(path))
+        if verdict.held_by:
+            self._note(f"Väntar: {path.name} är öppen i {verdict.held_by}. Den körs när den stängts.")
+        if not verdict.run:
             return
-        if seen is None or seen.signature != signature:
-            self._seen[path.name] = _Seen(signature, now)
-            return
-        if seen.handled or now - seen.since < self.quiet:
-            return
-        holder = held_open_by(path)
-        if holder:
-            if not seen.noted:
-                seen.noted = True
-                self._note(f"Väntar: {path.name} är öppen i {holder}. Den körs när den stängts.")
-            return
-        ready = is_whole_workbook(path) or is_not_a_zip(path) or now - seen.since >= self.give_up_after
-        if not ready:
-            return
-        result = self._process(path, signature)
+        result = self._process(path, current)
         if result is None:
-            self._seen.pop(path.name, None)
+            self.readiness.forget(path.name)
             return
-        seen.handled = result.workbook is None  # it could not be moved: do not run it again unless it changes
+        if result.workbook is None:
+            self.readiness.leave_until_changed(path.name)
         self._note(result.line(self.folder))
         self._on_result(result)
 
-    def _process(self, path: Path, signature: Signature) -> WatchResult | None:
+    def _process(self, path: Path, before: Signature) -> WatchResult | None:
         """Run one workbook and move it; None when it changed meanwhile (it will be checked again)."""
         from processor.pipeline import run
 
-        self._echo(f"{_clock()}  Kör {path.name} …")
+        self._echo(f"{_clock()}  Kör {one_line(path.name)} …")
         self._busy = True
         try:
             outcome = run(path, self.out_dir)
@@ -272,7 +203,7 @@ class Watcher:
             return WatchResult(path.name, True, moved, run_dir=outcome.run_dir, warnings=len(outcome.case.warnings))
         finally:
             self._busy = False
-        if _signature(path) != signature:
+        if signature(path) != before:
             return None
         return self._fail(path, *failure)
 
@@ -303,9 +234,9 @@ class Watcher:
             return None
 
     def _note(self, text: str, log: str | None = None) -> None:
-        """A line on the console and, with its date and time, in the log."""
-        self._echo(f"{_clock()}  {text}")
-        self._append_log(log or text)
+        """A line on the console and, with its date and time, in the log; names in it cannot break the line."""
+        self._echo(f"{_clock()}  {one_line(text)}")
+        self._append_log(one_line(log or text))
 
     def _append_log(self, text: str) -> None:
         stamp = dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M:%S")
@@ -326,13 +257,13 @@ def watch(folder: Path = Path("input"), out_dir: Path = Path("output"), quiet: f
 
 
 @contextmanager
-def stop_on_signals(watcher: Watcher, echo: Echo):
+def stop_on_signals(watcher: Watcher, echo: Echo) -> Iterator[None]:
     """Ctrl-C or SIGTERM ends the watcher after the current run; a second one abandons that run.
 
     An abandoned run leaves no run folder (it is published atomically) and its workbook stays
     in the folder, so it is run again on the next start.
     """
-    def handle(signum, frame):
+    def handle(signum: int, frame: FrameType | None) -> None:
         if not watcher.stopping:
             echo("Avslutar när pågående körning är klar (en gång till avbryter den) …" if watcher.busy
                  else "Avslutar …")
@@ -352,14 +283,6 @@ def stop_on_signals(watcher: Watcher, echo: Echo):
             signal.signal(number, handler)
 
 
-def _signature(path: Path) -> Signature | None:
-    try:
-        info = path.stat()
-    except OSError:
-        return None
-    return info.st_size, info.st_mtime_ns, info.st_ino
-
-
 def _is_plain_file(entry: os.DirEntry) -> bool:
     try:
         if not entry.is_file():
@@ -367,6 +290,11 @@ def _is_plain_file(entry: os.DirEntry) -> bool:
         return not getattr(entry.stat(), "st_file_attributes", 0) & getattr(stat, "FILE_ATTRIBUTE_HIDDEN", 0)
     except OSError:
         return False
+
+
+def one_line(text: str) -> str:
+    """``text`` with every character that could start a line or disguise one escaped as Python writes it (``\\n``)."""
+    return UNPRINTABLE.sub(lambda match: repr(match.group())[1:-1], text)
 
 
 def _free_stem(folder: Path, stem: str, suffixes: list[str]) -> str:

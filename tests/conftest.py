@@ -9,12 +9,21 @@ import shutil
 import subprocess
 import sys
 import unicodedata
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
+from docx import Document
+from docx.oxml.ns import qn
 from openpyxl import Workbook
 
 from processor.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+DALARNA = ROOT / "input" / "dalarna_2020.xlsx"
+STOCKHOLM = ROOT / "input" / "stockholm_2024.xlsx"
+
+Rows = Sequence[Sequence[object]]  # a sheet as rows of cell values, the header first
 
 DEFAULT_CASE = [
     ("Rubrik", "Stimulansmedel God och nära vård 2024"),
@@ -34,8 +43,8 @@ DEFAULT_RECIPIENTS = [
 ]
 
 
-def build_workbook(path: Path, case=DEFAULT_CASE, recipients=DEFAULT_RECIPIENTS, posts=None, texts=None,
-                   extra_sheets: dict | None = None) -> Path:
+def build_workbook(path: Path, case: Rows | None = DEFAULT_CASE, recipients: Rows | None = DEFAULT_RECIPIENTS,
+                   posts: Rows | None = None, texts: Rows | None = None, extra_sheets: dict[str, Rows] | None = None) -> Path:
     """Write a workbook: ``case`` as (field, value) pairs, the other sheets as rows (header first).
 
     ``case=None`` or ``recipients=None`` leaves that sheet out; ``posts`` adds ``Fördelning``.
@@ -69,25 +78,39 @@ def build_workbook(path: Path, case=DEFAULT_CASE, recipients=DEFAULT_RECIPIENTS,
 
 
 @pytest.fixture
-def workbook(tmp_path):
+def workbook(tmp_path: Path) -> Callable[..., Path]:
     """``workbook(**sheets)`` → path of a fresh workbook in ``tmp_path`` (see ``build_workbook``)."""
     counter = iter(range(1, 1000))
 
-    def make(name: str | None = None, **sheets) -> Path:
+    def make(name: str | None = None, **sheets: Rows | None) -> Path:
         return build_workbook(tmp_path / (name or f"arbetsbok{next(counter)}.xlsx"), **sheets)
 
     return make
 
 
 def sha256(path: Path) -> str | None:
+    """The file's SHA-256 in hex; None when there is no such file."""
     return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
 
 
+def docx_text(path: Path) -> str:
+    """Every paragraph of a .docx (body, tables, headers, footers), one per line, as Word shows it."""
+    document = Document(str(path))
+    parts = [document.element.body]
+    for section in document.sections:
+        parts += [part._element for part in (section.header, section.footer) if not part.is_linked_to_previous]
+    lines = []
+    for part in parts:
+        for paragraph in part.iter(qn("w:p")):
+            lines.append("".join(t.text or "" for t in paragraph.iter(qn("w:t"))))
+    return "\n".join(lines)
+
+
 @pytest.fixture
-def cli(capsys):
+def cli(capsys: pytest.CaptureFixture[str]) -> Callable[..., tuple[int, str, str]]:
     """Run ``processor`` in-process through its entry point: ``cli("run", path)`` → (status, out, err)."""
 
-    def invoke(*args) -> tuple[int, str, str]:
+    def invoke(*args: object) -> tuple[int, str, str]:
         status = main([str(a) for a in args])
         captured = capsys.readouterr()
         return status, captured.out, captured.err
@@ -96,7 +119,7 @@ def cli(capsys):
 
 
 @pytest.fixture
-def refused(cli, tmp_path):
+def refused(cli: Callable[..., tuple[int, str, str]], tmp_path: Path) -> Callable[[Path], str]:
     """``refused(path)`` → stderr (NFC) of a ``run`` that must refuse the input and leave no trace."""
 
     def check(path: Path) -> str:
@@ -120,10 +143,11 @@ def processor_command() -> list[str]:
 
 
 @pytest.fixture
-def run_processor():
+def run_processor() -> Callable[..., subprocess.CompletedProcess[str]]:
     """Run the real ``processor`` program as a process: → CompletedProcess with text output."""
 
-    def invoke(*args, cwd: Path | None = None, input: str | None = None, env: dict | None = None):
+    def invoke(*args: object, cwd: Path | None = None, input: str | None = None,
+               env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
         return subprocess.run(processor_command() + [str(a) for a in args], capture_output=True, text=True,
                               cwd=cwd, input=input, env={**os.environ, **(env or {})}, timeout=300)
 

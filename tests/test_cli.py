@@ -5,31 +5,26 @@ that reaches the outputs exactly as it was typed.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import zipfile
 from pathlib import Path
 
 from openpyxl import load_workbook
 
-from conftest import DEFAULT_RECIPIENTS
+from conftest import DEFAULT_RECIPIENTS, docx_text, sha256
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def refused_by_the_program(run_processor, path: Path, out: Path):
     """Run the installed program on ``path``; it must refuse with status 2 and leave no trace."""
-    before = digest(path) if path.is_file() else None
+    before = sha256(path)
     done = run_processor("run", path, "--out", out)
     assert done.returncode == 2, (done.stdout, done.stderr)
     assert "Traceback" not in done.stderr and "Traceback" not in done.stdout
     assert done.stderr.startswith("Arbetsboken kan inte användas")
     assert not out.exists() or not any(out.iterdir())
-    assert (digest(path) if path.is_file() else None) == before
+    assert sha256(path) == before
     return done
 
 
@@ -126,15 +121,6 @@ def test_text_from_the_workbook_reaches_the_outputs_unchanged(cli, tmp_path):
              if isinstance(c.value, str)}
     for name in TRICKY["names"]:
         assert texts.get(name) == "s", name
-
-
-def docx_text(path: Path) -> str:
-    import docx
-
-    document = docx.Document(path)
-    parts = [p.text for p in document.paragraphs]
-    parts += [c.text for t in document.tables for row in t.rows for c in row.cells]
-    return "\n".join(parts)
 
 
 def test_text_from_the_workbook_reaches_the_documents_unchanged(cli, tmp_path):

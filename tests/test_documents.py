@@ -20,25 +20,12 @@ from processor.errors import InputError
 from processor.pipeline import check
 from processor.rundir import unique_filenames
 from processor.templating import FILTERS, TemplateSet, text_environment
-from conftest import DEFAULT_CASE, require_program
+from conftest import DEFAULT_CASE, docx_text, require_program
 
 ROOT = Path(__file__).resolve().parent.parent
 STOCKHOLM = ROOT / "input" / "stockholm_2024.xlsx"
 DALARNA = ROOT / "input" / "dalarna_2020.xlsx"
 NBSP = "\u00a0"
-
-
-def docx_text(path: Path) -> str:
-    """Every paragraph of a .docx (body, tables, headers, footers), one per line, as Word shows it."""
-    document = Document(str(path))
-    parts = [document.element.body]
-    for section in document.sections:
-        parts += [part._element for part in (section.header, section.footer) if not part.is_linked_to_previous]
-    lines = []
-    for part in parts:
-        for paragraph in part.iter(qn("w:p")):
-            lines.append("".join(t.text or "" for t in paragraph.iter(qn("w:t"))))
-    return "\n".join(lines)
 
 
 def run_ok(cli, workbook: Path, out: Path, *extra) -> Path:

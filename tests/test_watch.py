@@ -1,10 +1,12 @@
-"""The hot folder (``processor watch``): real files, real filesystem events, a real process for signals."""
+"""The hot folder (``processor watch``): its readiness rules on a clock the test turns, then real files,
+real filesystem events and a real process for signals."""
 
 from __future__ import annotations
 
 import json
 import os
 import queue
+import re
 import shutil
 import signal
 import subprocess
@@ -15,12 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from conftest import processor_command, sha256
+from conftest import DALARNA, STOCKHOLM, processor_command, sha256
+from processor.readiness import (Readiness, Verdict, held_open_by, is_not_a_zip, is_whole_workbook, is_workbook_name,
+                                 signature)
 from processor.watch import LOG_NAME, Watcher, WatchResult, watch
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "input"
-DALARNA = EXAMPLES / "dalarna_2020.xlsx"
-STOCKHOLM = EXAMPLES / "stockholm_2024.xlsx"
 QUIET = 0.5
 PATIENCE = 30  # seconds to wait for a result before the test fails; never a claim about speed
 
@@ -78,6 +79,155 @@ def files_in(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if p.is_file())
 
 
+class Clock:
+    """A clock the test turns by hand: the readiness rules read time only from it."""
+
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def wait(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def look(rules: Readiness, name: str = "bok.xlsx", sig=(100, 1, 7), held_by=None, readable=True) -> Verdict:
+    """One look at the folder as the watcher takes it: the file's signature, its holder and whether it reads whole."""
+    return rules.verdict(name, sig, held_by=lambda: held_by, readable=lambda: readable)
+
+
+def test_a_workbook_runs_once_it_has_been_unchanged_for_the_quiet_time():
+    clock = Clock()
+    rules = Readiness(quiet=5, give_up_after=60, clock=clock)
+    assert not look(rules).run
+    clock.wait(4.9)
+    assert not look(rules).run
+    clock.wait(0.1)
+    assert look(rules).run
+
+
+def test_any_change_of_size_time_or_identity_starts_the_quiet_time_again():
+    clock = Clock()
+    rules = Readiness(quiet=5, give_up_after=60, clock=clock)
+    look(rules, sig=(100, 1, 7))
+    for changed in [(200, 1, 7), (200, 2, 7), (200, 2, 8)]:
+        clock.wait(5)
+        assert not look(rules, sig=changed).run
+    clock.wait(5)
+    assert look(rules, sig=(200, 2, 8)).run
+
+
+def test_a_copy_that_pauses_longer_than_the_quiet_time_waits_while_the_zip_is_half_written():
+    clock = Clock()
+    rules = Readiness(quiet=0.3, give_up_after=60, clock=clock)
+    look(rules, readable=False)
+    clock.wait(1)
+    assert not look(rules, readable=False).run
+    assert look(rules, readable=True).run
+
+
+def test_a_file_that_never_reads_whole_is_run_after_the_longest_wait_so_its_fault_is_reported():
+    clock = Clock()
+    rules = Readiness(quiet=5, give_up_after=60, clock=clock)
+    look(rules, readable=False)
+    clock.wait(59)
+    assert not look(rules, readable=False).run
+    clock.wait(1)
+    assert look(rules, readable=False).run
+
+
+def test_the_longest_wait_is_never_shorter_than_the_quiet_time():
+    clock = Clock()
+    rules = Readiness(quiet=10, give_up_after=1, clock=clock)
+    look(rules, readable=False)
+    clock.wait(9)
+    assert not look(rules, readable=False).run
+    clock.wait(1)
+    assert look(rules, readable=False).run
+
+
+def test_a_workbook_held_open_is_named_once_and_runs_when_it_is_let_go():
+    clock = Clock()
+    rules = Readiness(quiet=5, give_up_after=60, clock=clock)
+    look(rules, held_by="Excel")
+    clock.wait(5)
+    assert look(rules, held_by="Excel") == Verdict(held_by="Excel")
+    clock.wait(100)
+    assert look(rules, held_by="Excel") == Verdict()
+    assert look(rules, held_by=None).run
+
+
+def test_the_file_is_only_read_once_it_has_been_quiet():
+    clock = Clock()
+    rules = Readiness(quiet=5, give_up_after=60, clock=clock)
+    asked = []
+    for _ in range(2):
+        rules.verdict("bok.xlsx", (1, 1, 1), held_by=lambda: asked.append("held_by"),
+                      readable=lambda: asked.append("readable"))
+    assert asked == []
+    clock.wait(5)
+    rules.verdict("bok.xlsx", (1, 1, 1), held_by=lambda: asked.append("held_by"), readable=lambda: asked.append("readable"))
+    assert asked == ["held_by", "readable"]
+
+
+def test_a_workbook_left_in_place_runs_again_only_when_it_changes():
+    clock = Clock()
+    rules = Readiness(quiet=5, give_up_after=60, clock=clock)
+    look(rules)
+    clock.wait(5)
+    assert look(rules).run
+    rules.leave_until_changed("bok.xlsx")
+    clock.wait(100)
+    assert not look(rules).run
+    assert not look(rules, sig=(101, 2, 7)).run
+    clock.wait(5)
+    assert look(rules, sig=(101, 2, 7)).run
+
+
+def test_a_file_that_goes_away_or_changes_during_its_run_is_looked_at_afresh():
+    clock = Clock()
+    rules = Readiness(quiet=5, give_up_after=60, clock=clock)
+    look(rules, name="a.xlsx")
+    look(rules, name="b.xlsx")
+    look(rules, name="c.xlsx")
+    clock.wait(5)
+    rules.keep_only(["b.xlsx", "c.xlsx"])
+    rules.forget("c.xlsx")
+    assert not rules.verdict("b.xlsx", None, held_by=lambda: None, readable=lambda: True).run
+    assert [look(rules, name=n).run for n in ("a.xlsx", "b.xlsx", "c.xlsx")] == [False, False, False]
+    clock.wait(5)
+    assert [look(rules, name=n).run for n in ("a.xlsx", "b.xlsx", "c.xlsx")] == [True, True, True]
+
+
+def test_only_workbook_names_are_candidates():
+    assert is_workbook_name("budget.xlsx") and is_workbook_name("Dalarna välfärd 2020.XLSX")
+    assert is_workbook_name("makron.xlsm")
+    for name in ["~$budget.xlsx", ".~lock.budget.xlsx#", ".dold.xlsx", "spara.tmp", "~spara.xlsx", "anteckning.txt",
+                 "gammal.xls", "budget.xlsx.tmp"]:
+        assert not is_workbook_name(name), name
+
+
+def test_what_the_rules_see_of_a_real_file(tmp_path):
+    whole = tmp_path / "hel.xlsx"
+    shutil.copy(DALARNA, whole)
+    cut = tmp_path / "avbruten.xlsx"
+    cut.write_bytes(DALARNA.read_bytes()[:4000])
+    text = tmp_path / "text.xlsx"
+    text.write_text("Mottagare;Befolkning\n", encoding="utf-8")
+    assert (is_whole_workbook(whole), is_not_a_zip(whole)) == (True, False)
+    assert (is_whole_workbook(cut), is_not_a_zip(cut)) == (False, False)
+    assert (is_whole_workbook(text), is_not_a_zip(text)) == (False, True)
+    assert signature(whole) == (whole.stat().st_size, whole.stat().st_mtime_ns, whole.stat().st_ino)
+    assert signature(tmp_path / "borta.xlsx") is None
+    assert held_open_by(whole) is None
+    (tmp_path / "~$hel.xlsx").write_bytes(b"owner")
+    assert held_open_by(whole) == "Excel"
+    (tmp_path / "~$hel.xlsx").unlink()
+    (tmp_path / ".~lock.hel.xlsx#").write_text("owner", encoding="utf-8")
+    assert held_open_by(whole) == "LibreOffice"
+
+
 def test_a_workbook_copied_slowly_in_pieces_is_run_once_and_whole(tmp_path):
     folder, out = tmp_path / "inkorg", tmp_path / "ut"
     folder.mkdir()
@@ -90,18 +240,6 @@ def test_a_workbook_copied_slowly_in_pieces_is_run_once_and_whole(tmp_path):
     assert input_sha(run_dir) == sha256(DALARNA)
     assert files_in(folder / "behandlade") == ["dalarna_2020.xlsx"]
     assert sha256(folder / "behandlade" / "dalarna_2020.xlsx") == sha256(DALARNA)
-
-
-def test_a_copy_that_pauses_midway_longer_than_the_quiet_time_is_not_read_half_written(tmp_path):
-    folder, out = tmp_path / "inkorg", tmp_path / "ut"
-    folder.mkdir()
-    with watching(folder, out, quiet=0.3) as results:
-        copy_in_pieces(STOCKHOLM, folder / "stockholm_2024.xlsx", pause=1.0, pieces=2)
-        [result] = results.take()
-    assert result.ok and results.left() == []
-    [run_dir] = run_folders(out)
-    assert input_sha(run_dir) == sha256(STOCKHOLM)
-    assert not (folder / "fel").exists()
 
 
 def test_lock_hidden_and_temporary_files_are_left_alone(tmp_path):
@@ -275,3 +413,20 @@ def test_sigterm_during_a_run_lets_it_finish_and_exits_0(tmp_path):
     [run_dir] = run_folders(out)
     assert (run_dir / "manifest.json").is_file()
     assert files_in(folder / "behandlade") == ["dalarna_2020.xlsx"]
+
+
+def test_a_file_name_with_line_breaks_and_control_characters_cannot_forge_lines_in_the_log(tmp_path):
+    folder, out = tmp_path / "inkorg", tmp_path / "ut"
+    folder.mkdir()
+    forged = "ond\n2024-01-01 00:00:00  KLAR  falsk.xlsx: körmapp x\r\x1b[2K\u2028\u202e.xlsx"
+    with watching(folder, out) as results:
+        shutil.copy(DALARNA, folder / forged)
+        [result] = results.take()
+    assert result.name == forged
+    lines = (folder / LOG_NAME).read_text(encoding="utf-8").split("\n")
+    assert lines.pop() == ""
+    one_entry = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d  [^\x00-\x1f\x7f\u2028\u2029\u202e]+")
+    assert all(one_entry.fullmatch(line) for line in lines), lines
+    assert not any(line.startswith("2024-01-01") for line in lines)
+    escaped = r"ond\n2024-01-01 00:00:00  KLAR  falsk.xlsx: körmapp x\r\x1b[2K\u2028\u202e.xlsx"
+    assert any(f"KLAR  {escaped}: körmapp" in line for line in lines), lines

@@ -18,12 +18,16 @@ from io import BytesIO
 from pathlib import Path
 
 from docx import Document
+from docx.blkcntnr import BlockItemContainer
+from docx.document import Document as WordDocument
 from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_TAB_ALIGNMENT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
-from docx.shared import Cm, Pt, RGBColor
+from docx.shared import Cm, Length, Pt, RGBColor
+from docx.table import Table, _Cell
+from docx.text.paragraph import Paragraph
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "templates"
@@ -32,13 +36,15 @@ BODY_FONT = "Times New Roman"
 SANS_FONT = "Arial"
 TEXT_WIDTH = Cm(16)
 GREY = RGBColor(0x59, 0x59, 0x59)
-FIXED_TIME = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
+FIXED_TIME = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
 BULLET, DECIMAL = "bullet", "decimal"
+
+Container = WordDocument | BlockItemContainer  # what paragraphs and tables are added to: the body, a cell, a header
 
 
 # --- document, styles, numbering ----------------------------------------------------------------
 
-def new_document() -> Document:
+def new_document() -> WordDocument:
     """An empty A4 document with Swedish language, the house styles and list numbering."""
     doc = Document()
     section = doc.sections[0]
@@ -156,7 +162,7 @@ def _numbering(doc) -> None:
         first_num.addprevious(abstract)
 
 
-def new_list(doc, kind: str) -> int:
+def new_list(doc: WordDocument, kind: str) -> int:
     """A list instance that starts again at 1: each list of the document gets its own."""
     numbering = doc.part.numbering_part.element
     num_id = max(int(n.get(qn("w:numId"))) for n in numbering.findall(qn("w:num"))) + 1
@@ -169,9 +175,13 @@ def new_list(doc, kind: str) -> int:
 
 # --- paragraphs -----------------------------------------------------------------------------------
 
-def para(container, text: str = "", style: str | None = None, *, bold=False, italic=False, align=None,
-         before: float | None = None, after: float | None = None, keep_next=False, page_break=False):
-    """A paragraph of plain text and tags (tags are just text to python-docx)."""
+def para(container: Container, text: str = "", style: str | None = None, *, bold: bool = False, italic: bool = False,
+         align: WD_ALIGN_PARAGRAPH | None = None, before: float | None = None, after: float | None = None,
+         keep_next: bool = False, keep_lines: bool = False, page_break: bool = False) -> Paragraph:
+    """A paragraph of plain text and tags (tags are just text to python-docx).
+
+    ``keep_next`` keeps it on the page of the next paragraph, ``keep_lines`` keeps its lines on one page.
+    """
     paragraph = container.add_paragraph(style=style)
     if text:
         run = paragraph.add_run(text)
@@ -186,17 +196,19 @@ def para(container, text: str = "", style: str | None = None, *, bold=False, ita
         fmt.space_after = Pt(after)
     if keep_next:
         fmt.keep_with_next = True
+    if keep_lines:
+        fmt.keep_together = True
     if page_break:
         fmt.page_break_before = True
     return paragraph
 
 
-def tag(container, text: str):
+def tag(container: Container, text: str) -> Paragraph:
     """A paragraph holding only a ``{%p … %}`` tag: docxtpl drops the paragraph and keeps the logic."""
     return container.add_paragraph(text)
 
 
-def list_item(container, text: str, num_id: int):
+def list_item(container: Container, text: str, num_id: int) -> Paragraph:
     paragraph = para(container, text, "Lista")
     numbering = paragraph._p.get_or_add_pPr().get_or_add_numPr()
     numbering.get_or_add_ilvl().val = 0
@@ -204,11 +216,11 @@ def list_item(container, text: str, num_id: int):
     return paragraph
 
 
-def heading(doc, text: str, level: int = 1, page_break=False):
+def heading(doc: WordDocument, text: str, level: int = 1, page_break: bool = False) -> Paragraph:
     return para(doc, text, f"Heading {level}", page_break=page_break)
 
 
-def field(paragraph, instruction: str, placeholder: str = "1") -> None:
+def field(paragraph: Paragraph, instruction: str, placeholder: str = "1") -> None:
     """A Word field (PAGE, NUMPAGES) that Word and LibreOffice fill in."""
     simple = _element("w:fldSimple", attrs={"w:instr": f" {instruction} "})
     run = OxmlElement("w:r")
@@ -219,10 +231,10 @@ def field(paragraph, instruction: str, placeholder: str = "1") -> None:
     paragraph._p.append(simple)
 
 
-def texter_or(doc, section: str, standard: list[str], keep_next: bool = False) -> None:
+def texter_or(doc: WordDocument, section: str, standard: list[str], keep_next: bool = False) -> None:
     """The workbook's Texter section if it has one, else the standard wording built from the case.
 
-    ``keep_next`` keeps the text on the page of what follows (a table it introduces).
+    ``keep_next`` keeps the text on the page of what follows (a table it introduces, the signature).
     """
     lookup = f"texter.{section}" if section.isidentifier() and section.isascii() else f'texter["{section}"]'
     tag(doc, f"{{%p if {lookup} %}}")
@@ -235,7 +247,7 @@ def texter_or(doc, section: str, standard: list[str], keep_next: bool = False) -
 
 # --- tables ---------------------------------------------------------------------------------------
 
-def table(container, widths: list, *, borders=True):
+def table(container: Container, widths: list[Length], *, borders: bool = True) -> Table:
     """A fixed-layout table that fits the text width; header rows repeat on every page."""
     tbl = container.add_table(rows=0, cols=len(widths))
     tbl.autofit = False
@@ -256,8 +268,9 @@ def table(container, widths: list, *, borders=True):
     return tbl
 
 
-def row(tbl, texts: list[str], *, style="Tabelltext", header=False, bold=False, right: tuple[int, ...] = (-1,),
-        shade: str | None = None, top_rule=False, indent_first: float | None = None, keep_next=False):
+def row(tbl: Table, texts: list[str], *, style: str = "Tabelltext", header: bool = False, bold: bool = False,
+        right: tuple[int, ...] = (-1,), shade: str | None = None, top_rule: bool = False, indent_first: float | None = None,
+        keep_next: bool = False) -> list[_Cell]:
     """One row: one paragraph of text per cell; the ``right`` cells (amounts) right-aligned.
 
     ``keep_next`` keeps the row on the page of the next one, so a short table is not split.
@@ -288,7 +301,7 @@ def row(tbl, texts: list[str], *, style="Tabelltext", header=False, bold=False, 
     return cells
 
 
-def tag_row(tbl, text: str) -> None:
+def tag_row(tbl: Table, text: str) -> None:
     """A table row holding only a ``{%tr … %}`` tag in its first cell; docxtpl drops the row."""
     cells = tbl.add_row().cells
     for cell, w in zip(cells, tbl._widths):
@@ -296,7 +309,7 @@ def tag_row(tbl, text: str) -> None:
     cells[0].paragraphs[0].add_run(text)
 
 
-def posts_row(tbl, bold=False) -> None:
+def posts_row(tbl: Table, bold: bool = False) -> None:
     """A recipient with the posts it gets, one line each (name left, amount right), and its total."""
     cells = row(tbl, ["{{ m.namn }}", "", "{{ m.belopp|tal }}"], bold=bold)
     lines = cells[1].paragraphs[0]
@@ -311,7 +324,7 @@ def posts_row(tbl, bold=False) -> None:
             run.add_break()
 
 
-def distribution_tables(doc, letter: bool) -> None:
+def distribution_tables(doc: WordDocument, letter: bool) -> None:
     """Bilaga 1's table: one post → name, basis, amount; several → name, the posts it gets, total.
 
     In a letter the recipient's own row is bold.
@@ -348,7 +361,7 @@ def distribution_tables(doc, letter: bool) -> None:
     tag(doc, "{%p endfor %}")
 
 
-def summary_table(doc) -> None:
+def summary_table(doc: WordDocument) -> None:
     """The decision document's table: areas in bold with their "varav" posts, and the total (seed 002).
 
     The table is short, so its rows are kept together on one page.
@@ -370,7 +383,7 @@ def summary_table(doc) -> None:
 
 # --- header and footer ----------------------------------------------------------------------------
 
-def page_header(doc, right_lines: list[str], bold_first: bool) -> None:
+def page_header(doc: WordDocument, right_lines: list[str], bold_first: bool) -> None:
     """Sender on the left; document type or date, diarienummer and "Sida 1 (3)" on the right."""
     header = doc.sections[0].header
     header.is_linked_to_previous = False
@@ -415,7 +428,7 @@ def page_header(doc, right_lines: list[str], bold_first: bool) -> None:
                  "{% if arende.e_post %}{{ arende.e_post }}{% endif %}")
 
 
-def info_block(doc, left: list[tuple[str, str]], right: list[tuple[str, str]]) -> None:
+def info_block(doc: WordDocument, left: list[tuple[str, str]], right: list[tuple[str, str]]) -> None:
     """The sender block of seed 002: labelled facts in two borderless columns."""
     tbl = doc.add_table(rows=1, cols=2)
     tbl.autofit = False
@@ -434,21 +447,25 @@ def info_block(doc, left: list[tuple[str, str]], right: list[tuple[str, str]]) -
     para(doc, "", after=6)
 
 
-def signature(doc, title_filter: str = "") -> None:
+def signature(doc: WordDocument, title_filter: str = "") -> None:
+    """Who signs, their title and the sender: kept together and with what follows (the list of appendices).
+
+    The paragraph before the signature keeps with it too (``keep_next``), so no page holds the signature alone.
+    """
     tag(doc, "{%p if arende.undertecknare %}")
-    para(doc, "{{ arende.undertecknare }}", before=30, after=0, keep_next=True)
+    para(doc, "{{ arende.undertecknare }}", before=30, after=0, keep_next=True, keep_lines=True)
     para(doc, "{% if arende.undertecknarens_titel %}{{ arende.undertecknarens_titel" + title_filter + " }}{% endif %}",
-         after=0, keep_next=True)
+         after=0, keep_next=True, keep_lines=True)
     tag(doc, "{%p elif arende.handlaggare %}")
-    para(doc, "{{ arende.handlaggare }}", before=30, after=0, keep_next=True)
+    para(doc, "{{ arende.handlaggare }}", before=30, after=0, keep_next=True, keep_lines=True)
     tag(doc, "{%p endif %}")
     para(doc, "{% if arende.avsandare and arende.avsandare not in (arende.undertecknarens_titel or '') %}"
-              "{{ arende.avsandare }}{% endif %}", after=12)
+              "{{ arende.avsandare }}{% endif %}", after=12, keep_next=True, keep_lines=True)
 
 
 # --- the two templates ----------------------------------------------------------------------------
 
-def decision_document() -> Document:
+def decision_document() -> WordDocument:
     """Tjänsteutlåtande, like seeds 001 and 002."""
     doc = new_document()
     page_header(doc, ["Tjänsteutlåtande", "{% if arende.diarienummer %}Dnr {{ arende.diarienummer }}{% endif %}", "PAGE"],
@@ -523,7 +540,7 @@ def decision_document() -> Document:
         "Medlen fördelas mellan mottagarna efter en modell som inte tar hänsyn till kön. Förvaltningen bedömer att "
         "fördelningen i sig inte påverkar jämställdheten. Hur medlen används, och vad det betyder för kvinnor och män, "
         "följs upp i mottagarnas återrapportering.",
-    ])
+    ], keep_next=True)
 
     signature(doc, "|versal")
 
@@ -537,7 +554,7 @@ def decision_document() -> Document:
     return doc
 
 
-def letter() -> Document:
+def letter() -> WordDocument:
     """The letter to each recipient, like seeds 000 and 003."""
     doc = new_document()
     page_header(doc, ["{{ (arende.datum or dagens_datum)|datum }}",
@@ -633,7 +650,7 @@ def letter() -> Document:
 
 # --- writing --------------------------------------------------------------------------------------
 
-def reproducible_bytes(doc) -> bytes:
+def reproducible_bytes(doc: WordDocument) -> bytes:
     """The .docx with fixed zip timestamps, so building twice gives the same bytes."""
     raw = BytesIO()
     doc.save(raw)
