@@ -93,6 +93,9 @@ class CommandToken:
             raise TokenError(f"tokenkommandot blev inte klart inom {seconds} s"
                              f"{_last_line(err, out)}. Kontrollera att det går att köra utan att vänta på svar "
                              "från dig.") from None
+        except BaseException:
+            _kill(process)
+            raise
         token = out.decode("utf-8", "replace").strip()
         if process.returncode != 0:
             raise TokenError(f"tokenkommandot misslyckades (slutstatus {process.returncode}){_last_line(err, out)}. "

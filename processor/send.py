@@ -396,7 +396,7 @@ def connect(settings: SmtpSettings) -> smtplib.SMTP:
 
 def _token(settings: SmtpSettings) -> str | None:
     """A fresh token before connecting (a sign-in may take minutes; the server would not wait)."""
-    if settings.auth != "oauth2" or settings.tokens is None:
+    if settings.auth != "oauth2":
         return None
     try:
         return settings.tokens.token()
