@@ -29,7 +29,7 @@ from processor.oauth import APPLICATION_SCOPE, CACHE_FILE, DELEGATED_SCOPE, Comm
 from processor.oauth import config_dir
 from processor.send import RetryPolicy, SendError, SmtpSettings, send_outbox, settings_from
 from test_mail import make_outbox
-from test_send import Recorder, journal_lines, start_server
+from test_send import Recorder, free_port, journal_lines, start_server
 
 FAST = RetryPolicy(attempts=3, first_delay=0.0, reconnects=2)
 MAILBOX = "aldre@stad.example"
@@ -509,3 +509,11 @@ def test_a_refused_microsoft_sign_in_stops_the_send_before_anything_goes(identit
     with pytest.raises(SendError, match="ingen token att logga in med: Microsoft gav ingen token"):
         send_outbox(outbox, settings, retry=FAST)
     assert smtp_server.offered == [] and journal_lines(outbox) == []
+
+
+def test_an_unreachable_identity_service_is_a_swedish_error(tmp_path, trust):
+    tokens = MicrosoftToken(TENANT, CLIENT_ID, MAILBOX, cache_path=tmp_path / CACHE_FILE,
+                            login_host=f"127.0.0.1:{free_port()}")
+    with pytest.raises(TokenError, match="kunde inte nå Microsofts inloggningstjänst 127.0.0.1:.* HTTPS_PROXY"):
+        tokens.token()
+    assert not (tmp_path / CACHE_FILE).exists()
