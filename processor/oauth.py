@@ -201,8 +201,8 @@ class MicrosoftToken:
         return [APPLICATION_SCOPE] if self.unattended else [DELEGATED_SCOPE]
 
     def describe(self) -> str:
-        how = "appens egen behörighet, SMTP_CLIENT_SECRET" if self.unattended else "inloggning med enhetskod"
-        return f"token från Microsoft Entra ID ({how})"
+        how = "appens klienthemlighet (SMTP_CLIENT_SECRET)" if self.unattended else "inloggning i webbläsaren"
+        return f"token från Microsoft Entra ID med {how}"
 
     def token(self) -> str:
         import requests

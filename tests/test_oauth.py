@@ -35,7 +35,7 @@ FAST = RetryPolicy(attempts=3, first_delay=0.0, reconnects=2)
 MAILBOX = "aldre@stad.example"
 TENANT = "stad.onmicrosoft.com"
 CLIENT_ID = "11111111-2222-3333-4444-555555555555"
-SECRET_MARK = "hemlig"
+SECRET_MARK = "Qx7hemligt"
 
 
 # --- a test certificate authority and a certificate for 127.0.0.1 -------------------------------
@@ -116,7 +116,7 @@ class OAuthServer(Recorder):
     async def handle_DATA(self, server, session, envelope):
         answer = await super().handle_DATA(server, session, envelope)
         if answer.startswith("250"):
-            self.over_tls.append(session.ssl is not None)
+            self.over_tls.append(server.transport.get_extra_info("ssl_object") is not None)
         return answer
 
 
@@ -141,7 +141,7 @@ def outbox(workbook, tmp_path):
 
 @pytest.fixture
 def token_command(tmp_path):
-    """A token helper: prints ``hemlig-token-N``, N counting its runs (kept in a file beside it)."""
+    """A token helper: prints ``<SECRET_MARK>-token-N``, N counting its runs (kept in a file beside it)."""
     script = tmp_path / "token.py"
     counter = tmp_path / "runs.txt"
     script.write_text(
@@ -166,9 +166,11 @@ def oauth_args(outbox, smtp_server, command, *more):
 
 def no_secret_anywhere(*texts: str, folder: Path | None = None) -> None:
     """No token, nor its XOAUTH2 encoding, in any text nor in any file of the run folder."""
+    encoded = [base64.b64encode(b"-" * pad + SECRET_MARK.encode()).decode()[4 * (pad > 0):4 * ((pad + 10) // 3)]
+               for pad in range(3)]  # the mark base64-encoded at each of the three alignments
     for text in texts:
         assert SECRET_MARK not in text
-        assert "aGVtbGln" not in text  # base64 of "hemlig"
+        assert not any(form in text for form in encoded)
     for path in (folder.rglob("*") if folder else ()):
         if path.is_file():
             data = path.read_bytes()
@@ -222,6 +224,23 @@ def test_a_token_for_another_user_is_refused(cli, outbox, smtp_server, token_com
     status, out, err = cli(*oauth_args(outbox, smtp_server, token_command, "--yes"))
     assert status == 1 and "(535 5.7.3 Authentication unsuccessful)" in err
     assert smtp_server.received == [] and journal_lines(outbox) == []
+    no_secret_anywhere(out, err, folder=outbox)
+
+
+def test_implicit_tls_on_port_465_signs_in_the_same_way(cli, outbox, token_command, certificates, trust):
+    handler = OAuthServer()
+    controller = start_server(handler, ssl_context=server_context(certificates),
+                              auth_require_tls=False,  # aiosmtpd counts only STARTTLS as TLS; this line is TLS throughout
+                              auth_exclude_mechanism=["PLAIN", "LOGIN"])
+    try:
+        status, out, err = cli("send", outbox, "--smtp-host", "127.0.0.1", "--smtp-port", controller.port, "--security",
+                               "ssl", "--user", MAILBOX, "--auth", "oauth2", "--token-command", token_command, "--yes")
+    finally:
+        controller.stop()
+    assert status == 0, err
+    assert len(handler.received) == 3 and handler.over_tls == [True, True, True]
+    assert handler.offered == [f"{SECRET_MARK}-token-1"]
+    assert "(SSL/TLS, inloggning som" in out
     no_secret_anywhere(out, err, folder=outbox)
 
 
