@@ -149,7 +149,10 @@ class TokenCache:
         if self.path.is_file():
             if os.name != "nt":
                 os.chmod(self.path, 0o600)
-            self.cache.deserialize(self.path.read_text(encoding="utf-8"))
+            try:
+                self.cache.deserialize(self.path.read_text(encoding="utf-8"))
+            except ValueError:
+                self.cache = msal.SerializableTokenCache()  # a damaged cache only means signing in again
 
     def save(self) -> None:
         """Write the cache if it changed: a new file created 0600 beside it, then renamed into place."""

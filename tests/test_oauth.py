@@ -515,6 +515,16 @@ def test_a_cache_file_left_readable_by_others_is_made_private(identity, tmp_path
     assert stat.S_IMODE(cache.stat().st_mode) == 0o600
 
 
+def test_a_damaged_cache_file_means_signing_in_again(identity, tmp_path):
+    cache = tmp_path / "config" / "processor" / CACHE_FILE
+    cache.parent.mkdir(parents=True)
+    cache.write_text('{"AccessToken": {', encoding="utf-8")
+    lines = []
+    assert microsoft(identity, tmp_path, lines).token() == f"{SECRET_MARK}-ms-1"
+    assert "koden KZ4PQ7XLN" in lines[0]
+    assert json.loads(cache.read_text(encoding="utf-8"))["RefreshToken"]
+
+
 def test_an_unknown_tenant_is_a_swedish_error(identity, tmp_path):
     tokens = MicrosoftToken("fel.onmicrosoft.com", CLIENT_ID, MAILBOX, cache_path=tmp_path / CACHE_FILE,
                             login_host=identity.host)
