@@ -59,13 +59,26 @@ def build_parser() -> argparse.ArgumentParser:
     send = commands.add_parser("send", help="skicka en körmapps utskick med e-post (SMTP)",
                                description="Skickar körmappens utskick/*.eml över SMTP. Varje leverans skrivs in i "
                                            "utskick/skickat.jsonl, så en ny körning skickar inget två gånger. "
-                                           "Lösenordet läses från miljövariabeln SMTP_PASSWORD.")
+                                           "Lösenordet läses från miljövariabeln SMTP_PASSWORD; med --auth oauth2 "
+                                           "loggar programmet in med en token i stället (Microsoft 365).")
     send.add_argument("rundir", metavar="KÖRMAPP", type=Path, help="körmappen som processor run skrev")
     send.add_argument("--smtp-host", metavar="SERVER", help="SMTP-servern, t.ex. smtp.office365.com (annars SMTP_HOST)")
     send.add_argument("--smtp-port", metavar="PORT", help="porten (annars SMTP_PORT; standard 587, 465 för ssl, 25 för none)")
     send.add_argument("--security", choices=["starttls", "ssl", "none"],
                       help="kryptering (annars SMTP_SECURITY; standard starttls)")
-    send.add_argument("--user", metavar="ANVÄNDARE", help="inloggning (annars SMTP_USER); lösenordet i SMTP_PASSWORD")
+    send.add_argument("--user", metavar="ANVÄNDARE",
+                      help="inloggning, oftast brevlådans adress (annars SMTP_USER); lösenordet i SMTP_PASSWORD")
+    send.add_argument("--auth", choices=["password", "oauth2"],
+                      help="inloggning med lösenord eller med OAuth 2.0-token (annars SMTP_AUTH; standard password)")
+    send.add_argument("--token-command", metavar="KOMMANDO",
+                      help="med --auth oauth2: ett kommando som skriver ut en token; körs vid varje anslutning "
+                           "(annars SMTP_TOKEN_COMMAND)")
+    send.add_argument("--microsoft-tenant", metavar="KATALOG-ID",
+                      help="med --auth oauth2: organisationens katalog-id (tenant) i Microsoft Entra ID; token hämtas "
+                           "från Microsoft, server smtp.office365.com (annars SMTP_MICROSOFT_TENANT)")
+    send.add_argument("--microsoft-client-id", metavar="KLIENT-ID",
+                      help="med --auth oauth2: appens klient-id i Entra ID (annars SMTP_MICROSOFT_CLIENT_ID); med "
+                           "SMTP_CLIENT_SECRET hämtar appen token själv, för obevakad sändning")
     send.add_argument("--yes", action="store_true", help="skicka utan att fråga")
     send.add_argument("--bcc", metavar="ADRESS", help="en dold kopia av varje meddelande till ett arkiv")
     send.add_argument("--rate", metavar="PER_MINUT", type=float, help="högst så många meddelanden per minut (Microsoft 365: 30)")
@@ -172,7 +185,9 @@ def cmd_send(args) -> int:
                                 summary_lines)
 
     try:
-        settings = settings_from(args.smtp_host, args.smtp_port, args.security, args.user)
+        settings = settings_from(args.smtp_host, args.smtp_port, args.security, args.user, auth=args.auth,
+                                 token_command=args.token_command, microsoft_tenant=args.microsoft_tenant,
+                                 microsoft_client_id=args.microsoft_client_id, prompt=lambda line: print(line, flush=True))
         check_options(args.bcc, args.rate)
         outbox = read_outbox(args.rundir)
     except InputError as error:

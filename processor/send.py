@@ -23,14 +23,18 @@ from email import policy
 from email.parser import BytesParser
 from pathlib import Path
 
+from processor import oauth
 from processor.errors import InputError, Problem
 from processor.mail import OUTBOX_DIR, message_head
 
 JOURNAL = "skickat.jsonl"
 LOCK = ".skickar.lock"
 SECURITY = ("starttls", "ssl", "none")
+AUTH = ("password", "oauth2")
 DEFAULT_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
 _ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_TENANT = re.compile(r"^[0-9A-Za-z][0-9A-Za-z.-]*$")
 
 Progress = Callable[[str], None]
 
@@ -43,7 +47,11 @@ class SendError(Exception):
 
 @dataclass(frozen=True)
 class SmtpSettings:
-    """Where and how to connect; ``password`` comes from ``SMTP_PASSWORD``, never the command line."""
+    """Where and how to connect; ``password`` comes from ``SMTP_PASSWORD``, never the command line.
+
+    With ``auth="oauth2"`` the login is SASL XOAUTH2 with a token that ``tokens`` hands out
+    afresh at every connection.
+    """
 
     host: str
     port: int
@@ -51,20 +59,35 @@ class SmtpSettings:
     user: str | None = None
     password: str | None = field(default=None, repr=False)
     timeout: float = 60.0
+    auth: str = "password"
+    tokens: oauth.TokenSource | None = field(default=None, compare=False)
 
     def describe(self) -> str:
         """``smtp.office365.com:587 (STARTTLS, inloggning som a@b.se)`` for the confirmation."""
         how = {"starttls": "STARTTLS", "ssl": "SSL/TLS", "none": "okrypterat"}[self.security]
         login = f", inloggning som {self.user}" if self.user else ", utan inloggning"
+        if self.auth == "oauth2" and self.tokens is not None:
+            login += f" med OAuth 2.0, {self.tokens.describe()}"
         return f"{self.host}:{self.port} ({how}{login})"
 
 
 def settings_from(host: str | None = None, port: str | int | None = None, security: str | None = None,
-                  user: str | None = None, environ: dict | None = None) -> SmtpSettings:
-    """Command-line values first, then ``SMTP_HOST``, ``SMTP_PORT``, ``SMTP_SECURITY``, ``SMTP_USER``."""
+                  user: str | None = None, environ: dict | None = None, *, auth: str | None = None,
+                  token_command: str | None = None, microsoft_tenant: str | None = None,
+                  microsoft_client_id: str | None = None, prompt: Callable[[str], None] = print) -> SmtpSettings:
+    """Command-line values first, then ``SMTP_HOST``, ``SMTP_PORT``, ``SMTP_SECURITY``, ``SMTP_USER``, ``SMTP_AUTH`` …
+
+    Every setting is checked here, before anything is sent; ``prompt`` shows Microsoft's
+    sign-in code when one is needed.
+    """
     env = os.environ if environ is None else environ
     problems = []
-    host = host or env.get("SMTP_HOST") or None
+    auth = (auth or env.get("SMTP_AUTH") or "password").strip().lower()
+    if auth not in AUTH:
+        problems.append(Problem("--auth", f'"{auth}" går inte. Välj password (lösenord) eller oauth2.'))
+        auth = "password"
+    signin = _oauth_settings(auth, token_command, microsoft_tenant, microsoft_client_id, env, problems)
+    host = host or env.get("SMTP_HOST") or (oauth.MICROSOFT_SMTP_HOST if signin.get("tenant") else None)
     if not host:
         problems.append(Problem("--smtp-host", "ingen SMTP-server angiven. Ange --smtp-host, t.ex. smtp.office365.com, "
                                                "eller sätt miljövariabeln SMTP_HOST."))
@@ -72,15 +95,73 @@ def settings_from(host: str | None = None, port: str | int | None = None, securi
     if security not in SECURITY:
         problems.append(Problem("--security", f'"{security}" går inte. Välj starttls, ssl eller none.'))
         security = "starttls"
+    if auth == "oauth2" and security == "none":
+        problems.append(Problem("--security", "OAuth 2.0 skickar en token som gäller som lösenord, och den får inte gå "
+                                              "okrypterad. Använd --security starttls (port 587) eller ssl (port 465)."))
     port_number = _port(port if port is not None else env.get("SMTP_PORT"), security, problems)
     user = user or env.get("SMTP_USER") or None
     password = env.get("SMTP_PASSWORD") or None
-    if user and not password:
+    if auth == "password" and user and not password:
         problems.append(Problem("SMTP_PASSWORD", f"lösenord saknas för användaren {user}. Sätt miljövariabeln "
                                                  "SMTP_PASSWORD innan du kör processor send."))
+    if auth == "oauth2" and not user:
+        problems.append(Problem("--user", "OAuth 2.0 kräver brevlådans adress som användare. Ange --user, t.ex. "
+                                          "--user stimulansmedel@kommun.se, eller sätt miljövariabeln SMTP_USER."))
     if problems:
         raise InputError(problems)
-    return SmtpSettings(host=host.strip(), port=port_number, security=security, user=user, password=password)
+    tokens = _token_source(signin, user, env, prompt) if auth == "oauth2" else None
+    return SmtpSettings(host=host.strip(), port=port_number, security=security, user=user,
+                        password=password if auth == "password" else None, auth=auth, tokens=tokens)
+
+
+def _oauth_settings(auth: str, command: str | None, tenant: str | None, client_id: str | None, env,
+                    problems: list[Problem]) -> dict:
+    """The token command or the Microsoft app, exactly one of them, and only with ``--auth oauth2``."""
+    given = {"--token-command": command, "--microsoft-tenant": tenant, "--microsoft-client-id": client_id}
+    if auth != "oauth2":
+        for option in (name for name, value in given.items() if value):
+            problems.append(Problem(option, "gäller bara inloggning med OAuth 2.0. Lägg till --auth oauth2, eller ta "
+                                            f"bort {option}."))
+        return {}
+    command = (command or env.get("SMTP_TOKEN_COMMAND") or "").strip()
+    tenant = (tenant or env.get("SMTP_MICROSOFT_TENANT") or "").strip()
+    client_id = (client_id or env.get("SMTP_MICROSOFT_CLIENT_ID") or "").strip()
+    if command and (tenant or client_id):
+        problems.append(Problem("--token-command", "ange antingen ett tokenkommando eller Microsoft-appen "
+                                                   "(--microsoft-tenant och --microsoft-client-id), inte båda. Ta bort "
+                                                   "det ena (se också SMTP_TOKEN_COMMAND och SMTP_MICROSOFT_*)."))
+    elif command:
+        return {"command": command}
+    elif not (tenant or client_id):
+        problems.append(Problem("--token-command", "--auth oauth2 behöver en token: ange --token-command KOMMANDO "
+                                                   "(ett kommando som skriver ut token), eller --microsoft-tenant och "
+                                                   "--microsoft-client-id för Microsoft 365."))
+    elif not tenant:
+        problems.append(Problem("--microsoft-tenant", "organisationens katalog-id saknas. Ange --microsoft-tenant "
+                                                      "(Directory/tenant ID från appens sida i Entra ID) eller "
+                                                      "SMTP_MICROSOFT_TENANT."))
+    elif not client_id:
+        problems.append(Problem("--microsoft-client-id", "appens klient-id saknas. Ange --microsoft-client-id "
+                                                         "(Application/client ID från appens sida i Entra ID) eller "
+                                                         "SMTP_MICROSOFT_CLIENT_ID."))
+    else:
+        if not _TENANT.match(tenant):
+            problems.append(Problem("--microsoft-tenant", f'"{tenant}" är inget katalog-id. Ange Directory (tenant) ID, '
+                                                          "t.ex. 0c1d…-…, eller domänen, t.ex. kommun.onmicrosoft.com."))
+        if not _GUID.match(client_id):
+            problems.append(Problem("--microsoft-client-id", f'"{client_id}" är inget klient-id. Ange Application '
+                                                             "(client) ID från appens sida i Entra ID, 36 tecken som "
+                                                             "00000000-0000-0000-0000-000000000000."))
+        return {"tenant": tenant, "client_id": client_id}
+    return {}
+
+
+def _token_source(signin: dict, user: str, env, prompt: Callable[[str], None]) -> oauth.TokenSource:
+    if "command" in signin:
+        return oauth.CommandToken(signin["command"])
+    return oauth.MicrosoftToken(signin["tenant"], signin["client_id"], user,
+                                client_secret=env.get("SMTP_CLIENT_SECRET") or None,
+                                cache_path=oauth.config_dir(env) / oauth.CACHE_FILE, prompt=prompt)
 
 
 def _port(value, security: str, problems: list[Problem]) -> int:
@@ -266,6 +347,7 @@ class Refused(Exception):
 def connect(settings: SmtpSettings) -> smtplib.SMTP:
     """An open, logged-in connection, or SendError saying in Swedish what to check."""
     where = f"{settings.host}:{settings.port}"
+    token = _token(settings)
     try:
         if settings.security == "ssl":
             smtp = smtplib.SMTP_SSL(settings.host, settings.port, timeout=settings.timeout,
@@ -275,13 +357,17 @@ def connect(settings: SmtpSettings) -> smtplib.SMTP:
         try:
             if settings.security == "starttls":
                 smtp.starttls(context=ssl.create_default_context())
-            if settings.user:
+            if token is not None:
+                xoauth2(smtp, settings.user or "", token)
+            elif settings.user:
                 login(smtp, settings.user, settings.password or "")
         except BaseException:
             smtp.close()
             raise
         return smtp
     except smtplib.SMTPAuthenticationError as error:
+        if token is not None:
+            raise SendError(_token_refused(where, settings, error)) from None
         raise SendError(f"servern {where} nekade inloggningen för {settings.user} ({_answer(error)}). Kontrollera "
                         "--user och SMTP_PASSWORD. I Microsoft 365 måste autentiserad SMTP (SMTP AUTH) vara påslaget "
                         "för brevlådan.") from None
@@ -306,6 +392,39 @@ def connect(settings: SmtpSettings) -> smtplib.SMTP:
     except (smtplib.SMTPException, OSError) as error:
         raise SendError(f"kunde inte ansluta till {where} ({error}). Kontrollera --smtp-host, --smtp-port och "
                         "--security.") from None
+
+
+def _token(settings: SmtpSettings) -> str | None:
+    """A fresh token before connecting (a sign-in may take minutes; the server would not wait)."""
+    if settings.auth != "oauth2":
+        return None
+    try:
+        return settings.tokens.token()
+    except oauth.TokenError as error:
+        raise SendError(f"ingen token att logga in med: {error}") from None
+
+
+def xoauth2(smtp: smtplib.SMTP, user: str, token: str) -> None:
+    """SASL XOAUTH2: the initial response at once; an error challenge (334) is answered with an empty line."""
+    smtp.ehlo_or_helo_if_needed()
+    if not smtp.has_extn("auth"):
+        raise smtplib.SMTPNotSupportedError("SMTP AUTH extension not supported by server.")
+    if "XOAUTH2" not in smtp.esmtp_features["auth"].upper().split():
+        raise smtplib.SMTPNotSupportedError("XOAUTH2")
+    code, answer = smtp.docmd("AUTH", "XOAUTH2 " + oauth.xoauth2_response(user, token))
+    if code == 334:
+        code, answer = smtp.docmd("")
+    if code not in (235, 503):
+        raise smtplib.SMTPAuthenticationError(code, answer)
+
+
+def _token_refused(where: str, settings: SmtpSettings, error: smtplib.SMTPResponseException) -> str:
+    return (f"servern {where} nekade inloggningen med OAuth 2.0 för {settings.user} ({_answer(error)}). Kontrollera "
+            "1) att autentiserad SMTP (SMTP AUTH) är påslaget för brevlådan (Set-CASMailbox "
+            "-SmtpClientAuthenticationDisabled $false), 2) att appen i Entra ID har behörigheten SMTP.Send (delegerad) "
+            "eller SMTP.SendAsApp (program, och brevlådan tilldelad appens tjänstens huvudnamn) med administratörens "
+            "medgivande, 3) att token är utfärdad för https://outlook.office365.com och inte har gått ut, och "
+            "4) att --user är brevlådans adress, samma konto som token gäller. Se docs/epost.md.")
 
 
 def login(smtp: smtplib.SMTP, user: str, password: str) -> None:
@@ -334,6 +453,9 @@ def _unsupported(where: str, settings: SmtpSettings, error: Exception) -> str:
     if "STARTTLS" in str(error).upper():
         return (f"servern {where} erbjuder inte STARTTLS. Använd --security ssl (oftast port 465) eller, för ett "
                 "internt relä utan kryptering, --security none.")
+    if str(error) == "XOAUTH2":
+        return (f"servern {where} erbjuder inte inloggning med OAuth 2.0 (XOAUTH2). Kontrollera --smtp-host (för "
+                "Microsoft 365 smtp.office365.com), eller logga in med lösenord (--auth password).")
     return (f"servern {where} erbjuder ingen inloggning. Ta bort --user om reläet släpper igenom utan inloggning, "
             "eller använd --security starttls.")
 
