@@ -64,17 +64,43 @@ class Sheet:
     """
 
     title: str
-    rows: list[tuple[CellValue, ...]]
-    merged: list[str] = field(default_factory=list)
-    hidden_rows: list[int] = field(default_factory=list)
+    rows: tuple[tuple[CellValue, ...], ...]
+    merged: tuple[str, ...] = ()
+    hidden_rows: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
 class Book:
     """The titles of every sheet (for suggestions) and the sheets that were read."""
 
-    titles: list[str]
-    sheets: list[Sheet]
+    titles: tuple[str, ...]
+    sheets: tuple[Sheet, ...]
+
+
+@dataclass
+class _SheetBuilder:
+    """A sheet while it is read: the values first, then what only the XML tells (markers, merges, hidden rows)."""
+
+    title: str
+    rows: list[tuple[CellValue, ...]]
+    merged: list[str] = field(default_factory=list)
+    hidden_rows: list[int] = field(default_factory=list)
+
+    def put(self, r: int, c: int, marker: CellValue) -> None:
+        """Set cell (r, c) (1-based) of a row that was read, padding the row if needed."""
+        if not (1 <= r <= len(self.rows) and 1 <= c <= 16384):
+            return
+        cells = list(self.rows[r - 1])
+        cells.extend([None] * (c - len(cells)))
+        cells[c - 1] = marker
+        self.rows[r - 1] = tuple(cells)
+
+    def build(self) -> Sheet:
+        """The finished sheet, without trailing blank rows."""
+        end = len(self.rows)
+        while end and not self.rows[end - 1]:
+            end -= 1
+        return Sheet(self.title, tuple(self.rows[:end]), tuple(self.merged), tuple(self.hidden_rows))
 
 
 def read_workbook(path: Path, wanted: set[str] | None = None) -> Book:
@@ -83,16 +109,13 @@ def read_workbook(path: Path, wanted: set[str] | None = None) -> Book:
     where = path.name or str(path)
     _check_file(path, where)
     try:
-        book = _load(path, where, wanted)
-        _scan_sheets(path, book.sheets)
+        titles, builders = _load(path, where, wanted)
+        _scan_sheets(path, builders)
     except InputError:
         raise
     except Exception as exc:  # openpyxl and the XML parsers raise many types for damaged files
         raise InputError([_unreadable(where, exc)]) from exc
-    for sheet in book.sheets:
-        while sheet.rows and not sheet.rows[-1]:
-            sheet.rows.pop()
-    return book
+    return Book(tuple(titles), tuple(b.build() for b in builders))
 
 
 def excel_number(value: float | int) -> Decimal:
@@ -267,7 +290,7 @@ def _unreadable(where: str, exc: BaseException) -> Problem:
 
 # --- values --------------------------------------------------------------------------------------
 
-def _load(path: Path, where: str, wanted: set[str] | None) -> Book:
+def _load(path: Path, where: str, wanted: set[str] | None) -> tuple[list[str], list[_SheetBuilder]]:
     """The wanted sheets' computed values; a file handle, so openpyxl does not judge by the file name."""
     import openpyxl  # imported here so commands that never read a workbook start fast
 
@@ -276,12 +299,12 @@ def _load(path: Path, where: str, wanted: set[str] | None) -> Book:
         book = openpyxl.load_workbook(handle, read_only=True, data_only=True, keep_links=False)
         try:
             sheets = [_read_sheet(ws, where) for ws in book.worksheets if _is_wanted(ws.title, wanted)]
-            return Book(list(book.sheetnames), sheets)
+            return list(book.sheetnames), sheets
         finally:
             book.close()
 
 
-def _read_sheet(ws, where: str) -> Sheet:
+def _read_sheet(ws, where: str) -> _SheetBuilder:
     """Rows without trailing blanks; a sheet far beyond any allocation's size is refused, not read for hours."""
     ws.reset_dimensions()
     rows: list[tuple[CellValue, ...]] = []
@@ -296,7 +319,7 @@ def _read_sheet(ws, where: str) -> Sheet:
         while values and values[-1] is None:
             values.pop()
         rows.append(tuple(values))
-    return Sheet(ws.title, rows)
+    return _SheetBuilder(ws.title, rows)
 
 
 def _value(value) -> CellValue:
@@ -311,7 +334,7 @@ def _value(value) -> CellValue:
 
 # --- what only the sheets' XML tells: formulas, error cells, merged cells, hidden rows -------------
 
-def _scan_sheets(path: Path, sheets: list[Sheet]) -> None:
+def _scan_sheets(path: Path, sheets: list[_SheetBuilder]) -> None:
     """Mark cells whose value cannot be trusted, and note merged ranges and hidden rows.
 
     A formula has no trustworthy value when it has no cached ``<v>``, or when the file asks
@@ -357,7 +380,7 @@ def _sheet_parts(package: zipfile.ZipFile) -> tuple[dict[str, str], bool]:
     return parts, recalculates
 
 
-def _scan_sheet(stream, sheet: Sheet, recalculates: bool) -> None:
+def _scan_sheet(stream, sheet: _SheetBuilder, recalculates: bool) -> None:
     from defusedxml.ElementTree import iterparse
     from openpyxl.utils.cell import coordinate_to_tuple
 
@@ -378,21 +401,12 @@ def _scan_sheet(stream, sheet: Sheet, recalculates: bool) -> None:
             r, c = coordinate_to_tuple(ref) if ref else (r, c + 1)
             children = {_local(child.tag): child for child in element}
             if "f" in children and (recalculates or "v" not in children):
-                _put(sheet, r, c, UNCALCULATED)
+                sheet.put(r, c, UNCALCULATED)
             elif element.get("t") == "e":
-                _put(sheet, r, c, ExcelError((children["v"].text or "").strip() if "v" in children else "#FEL"))
+                sheet.put(r, c, ExcelError((children["v"].text or "").strip() if "v" in children else "#FEL"))
             element.clear()
         elif tag == "row" and sheet_data is not None and len(sheet_data) and sheet_data[-1] is element:
             del sheet_data[-1]  # keep memory flat on long sheets
         elif tag == "mergeCell" and element.get("ref"):
             sheet.merged.append(element.get("ref"))
 
-
-def _put(sheet: Sheet, r: int, c: int, marker: CellValue) -> None:
-    """Set cell (r, c) (1-based) of a sheet that was read, padding the row if needed."""
-    if not (1 <= r <= len(sheet.rows) and 1 <= c <= 16384):
-        return
-    cells = list(sheet.rows[r - 1])
-    cells.extend([None] * (c - len(cells)))
-    cells[c - 1] = marker
-    sheet.rows[r - 1] = tuple(cells)

@@ -297,7 +297,7 @@ def test_reader_marks_the_cells_it_cannot_trust(workbook, tmp_path):
     recipients = next(s for s in book.sheets if s.title == "Mottagare")
     assert recipients.rows[3][3] is UNCALCULATED
     assert ExcelError("#N/A") == ExcelError("#N/A")
-    assert book.titles == ["Ärende", "Mottagare"]
+    assert book.titles == ("Ärende", "Mottagare")
 
 
 # --- values ----------------------------------------------------------------------------------------------
