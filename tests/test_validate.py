@@ -369,6 +369,45 @@ def test_every_problem_is_reported_at_once(refused, workbook):
     assert err.splitlines()[0] == "Arbetsboken kan inte användas: 8 fel att rätta."
 
 
+def test_a_bad_rounding_does_not_hide_a_text_in_a_basis_cell(refused, workbook):
+    err = refused(workbook(case=case(extra=[("Avrundning", 7)]),
+                           recipients=[KOMMUNER[0], ("Borlänge", None, "Kommun", "tre tusen"), KOMMUNER[3]]))
+    assert ("Ärende!B9: avrundningen 7 kr går inte. Välj 1, 10, 100 eller 1000. "
+            "Beloppen mot avrundningen kontrolleras när detta är rättat.") in err
+    assert 'Mottagare!D2: "tre tusen" är inte ett tal (kolumn Befolkning, mottagare Borlänge).' in err
+    assert "2 fel att rätta" in err
+
+
+def test_five_mistakes_in_the_posts_are_reported_in_one_run(refused, workbook):
+    err = refused(workbook(recipients=TWO_KEYS,
+                           posts=posts(("Bas", 500, "nyckel", "Befolkninng 50 %, Patienter 40 %", "alla"),
+                                       ("Soc", 100, "fast", None, "Avestaa"),
+                                       ("Fast", 100, "fast", None, "Kommun"),
+                                       ("Lika", 200, "lika", None, "alla"))))
+    for line in ['Fördelning!D2: kolumnen "Befolkninng" i nyckeln finns inte i Mottagare.',
+                 "Fördelning!D2: nyckelns vikter summerar till 90 %, inte 100 %.",
+                 'Fördelning!E3: mottagaren eller gruppen "Avestaa" finns inte.',
+                 'Fördelning!E4: posten "Fast" är ett fast belopp och ska gå till exakt en mottagare, men väljer 3.',
+                 "Fördelning!B5: posterna summerar till 900 kr men att fördela är 1 000 kr (100 kr kvar)."]:
+        assert f"  {line}" in err, err
+    assert "5 fel att rätta" in err
+
+
+def test_a_sum_that_cannot_be_checked_says_so_in_the_error_that_blocks_it(refused, workbook):
+    err = refused(workbook(posts=posts(("Bas", "fyra", "lika", None, "alla"), ("Fast", 100, "fast", None, "Avesta"))))
+    assert ('Fördelning!B2: "fyra" är inte ett tal (beloppet för posten "Bas"). Skriv ett tal, t.ex. 15 711 504 eller 33,3. '
+            "Summan av posterna kontrolleras när detta är rättat.") in err
+    assert "1 fel att rätta" in err
+
+
+def test_a_key_summing_to_zero_waits_for_a_broken_basis(refused, workbook):
+    err = refused(workbook(recipients=[HEAD, ("Avesta", None, None, 0), ("Borlänge", None, None, "x")]))
+    assert ('Mottagare!D3: "x" är inte ett tal (kolumn Befolkning, mottagare Borlänge). Nyckeln i Ärende fördelar efter '
+            "kolumnen; skriv ett tal, t.ex. 23 178. Summan av kolumnen Befolkning i nyckeln i Ärende kontrolleras när "
+            "detta är rättat.") in err
+    assert "1 fel att rätta" in err
+
+
 def test_money_checks_still_run_when_only_an_address_is_wrong(refused, workbook):
     err = refused(workbook(recipients=[HEAD, ("Avesta", "fel adress", None, 1), ("Borlänge", None, None, 2)],
                             posts=posts(("Bas", 900, "lika", None, "alla"))))

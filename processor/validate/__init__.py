@@ -14,12 +14,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from processor.errors import InputError
-from processor.model import Case, Recipient
+from processor.model import Case
 from processor.swedish import norm
 from processor.validate.bases import build_recipients
 from processor.validate.case_sheet import CaseSheet, read_case_sheet
 from processor.validate.checker import Checker
-from processor.validate.posts import ParsedPost, default_posts, read_model_sheet
+from processor.validate.posts import PostSheet, default_posts, read_model_sheet
 from processor.validate.recipients import RecipientTable, read_recipient_sheet
 from processor.validate.sheets import check_layout, check_sheet_names
 from processor.validate.texts import read_text_sheet
@@ -54,31 +54,23 @@ def build_case(sheets: list[Sheet], base_dir: Path, source: str = "", all_titles
                                    "har sin egen nyckel. Töm fältet för att slippa varningen.")
     posts = _posts(case, table, model_sheet, check)
     texts = read_text_sheet(text_sheet, check) if text_sheet else ()
-    recipients = _recipients(case, table, posts, check)
+    recipients = []
+    if table is not None:
+        bases = build_recipients(table, posts.key_uses, check)
+        check_amounts(case or CaseSheet.unreadable(), table, posts, bases, check)
+        recipients = bases.recipients
     if check.errors:
         raise InputError(check.errors)
-    return Case(case.info, tuple(recipients), tuple(p.post for p in posts), tuple(texts),
+    return Case(case.info, tuple(recipients), tuple(p.post for p in posts.posts), tuple(texts),
                 tuple(str(w) for w in check.warnings), source)
 
 
-def _posts(case: CaseSheet | None, table: RecipientTable | None, model_sheet: Sheet | None,
-           check: Checker) -> list[ParsedPost]:
+def _posts(case: CaseSheet | None, table: RecipientTable | None, model_sheet: Sheet | None, check: Checker) -> PostSheet:
     """The posts of ``Fördelning``, or the default post by the case's key."""
     if table is None:
-        return []
+        return PostSheet()
     if model_sheet is not None:
         return read_model_sheet(model_sheet, table, check)
     if case is not None and case.readable:
         return default_posts(case, table, check)
-    return []
-
-
-def _recipients(case: CaseSheet | None, table: RecipientTable | None, posts: list[ParsedPost],
-                check: Checker) -> list[Recipient]:
-    """The recipients with the bases the posts use, and the sums checked when the money is certain."""
-    if table is None or not posts:
-        return []
-    recipients = build_recipients(table, posts, check)
-    if case is not None and case.info is not None and not check.amounts_uncertain:
-        check_amounts(case.info, recipients, posts, check)
-    return recipients
+    return PostSheet()

@@ -2,38 +2,51 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from processor import formats
-from processor.model import KEY, Recipient
+from processor.model import KEY, Post, Recipient
 from processor.swedish import parse_number
 from processor.validate.cells import as_number, as_text, quoted
 from processor.validate.checker import Checker, cell
-from processor.validate.posts import ParsedPost, post_label
+from processor.validate.posts import post_label
 from processor.validate.recipients import RecipientRow, RecipientTable
 from processor.vocabulary import PARTICIPATES_COL, RECIPIENT_SHEET
 
 
-def build_recipients(table: RecipientTable, posts: list[ParsedPost], check: Checker) -> list[Recipient]:
+@dataclass
+class Recipients:
+    """The recipients, and the basis cells a key needs that are broken: (recipient, column) → cell."""
+
+    recipients: list[Recipient]
+    broken: dict[tuple[int, str], str] = field(default_factory=dict)
+
+
+def build_recipients(table: RecipientTable, key_uses: list[Post], check: Checker) -> Recipients:
     """Build recipients, checking each basis a key uses for the recipients it is used on."""
-    needed = _needed_bases(table, posts)
-    return [_recipient(table, row, needed.get(i, {}), check) for i, row in enumerate(table.rows)]
+    needed = _needed_bases(table, key_uses)
+    result = Recipients([])
+    for i, row in enumerate(table.rows):
+        result.recipients.append(_recipient(table, i, row, needed.get(i, {}), result.broken, check))
+    return result
 
 
-def _needed_bases(table: RecipientTable, posts: list[ParsedPost]) -> dict[int, dict[str, str]]:
+def _needed_bases(table: RecipientTable, key_uses: list[Post]) -> dict[int, dict[str, str]]:
     """Recipient index → basis column → the label of a post whose key uses it for that recipient."""
     needed: dict[int, dict[str, str]] = {}
-    for parsed in posts:
-        if parsed.post.method != KEY:
+    for post in key_uses:
+        if post.method != KEY:
             continue
-        for i in parsed.post.recipients:
+        for i in post.recipients:
             if table.rows[i].participates:
-                for part in parsed.post.key:
-                    needed.setdefault(i, {})[part.column] = post_label(parsed.post)
+                for part in post.key:
+                    needed.setdefault(i, {})[part.column] = post_label(post)
     return needed
 
 
-def _recipient(table: RecipientTable, row: RecipientRow, needed: dict[str, str], check: Checker) -> Recipient:
+def _recipient(table: RecipientTable, i: int, row: RecipientRow, needed: dict[str, str],
+               broken: dict[tuple[int, str], str], check: Checker) -> Recipient:
     bases: dict[str, Decimal] = {}
     texts: dict[str, str] = {}
     for column, value in row.values.items():
@@ -43,6 +56,8 @@ def _recipient(table: RecipientTable, row: RecipientRow, needed: dict[str, str],
             number = _basis(value, where, check, column, row.name, user)
             if number is not None:
                 bases[column] = number
+            else:
+                broken[(i, column)] = where
         elif isinstance(value, Decimal):
             bases[column] = value
         elif value is not None:

@@ -23,7 +23,12 @@ SMALL_TOTAL = 1000  # kronor; a smaller total is almost always typed in thousand
 
 @dataclass
 class CaseSheet:
-    """What the ``Ärende`` sheet gives: the info (None if unusable), the ``Nyckel`` text, and where things stand."""
+    """What the ``Ärende`` sheet gives: the info (None if unusable), the ``Nyckel`` text, and where things stand.
+
+    ``total`` and ``rounding`` are known even when another field is broken, so the checks
+    across sheets that need only them still run; ``total_where`` and ``rounding_where``
+    name the cell that leaves them unknown.
+    """
 
     info: CaseInfo | None
     key_text: str | None
@@ -31,6 +36,15 @@ class CaseSheet:
     grant_where: str
     free_names: list[tuple[str, int]]
     readable: bool = True
+    total: int | None = None
+    total_where: str = CASE_SHEET
+    rounding: int | None = None
+    rounding_where: str = CASE_SHEET
+
+    @classmethod
+    def unreadable(cls, where: str = CASE_SHEET) -> CaseSheet:
+        """Nothing usable: the sheet is missing (``where`` is the sheet) or laid out wrongly (the cell that says so)."""
+        return cls(None, None, where, where, [], readable=False, total_where=where, rounding_where=where)
 
 
 @dataclass
@@ -49,8 +63,9 @@ class _Fields:
 def read_case_sheet(sheet: Sheet, base_dir: Path, check: Checker) -> CaseSheet:
     """The case's fields, each checked; a field name spelt nearly like a known one is flagged."""
     known = {norm(f): f for f in CASE_FIELDS}
-    if not _laid_out_down(sheet, known, check):
-        return CaseSheet(None, None, CASE_SHEET, CASE_SHEET, [], readable=False)
+    across = _laid_out_across(sheet, known, check)
+    if across is not None:
+        return CaseSheet.unreadable(across)
     fields = _collect_fields(sheet, known, check)
     _check_free_fields(fields.free_names, fields.first_row, check)
     _check_header_fields(fields, check)
@@ -66,7 +81,10 @@ def read_case_sheet(sheet: Sheet, base_dir: Path, check: Checker) -> CaseSheet:
                         templates_dir=templates, fields=document_fields)
         _check_small_total(info, fields.where(GRANT), check)
     key_text = as_text(fields.values.get(KEY_FIELD))
-    return CaseSheet(info, key_text, fields.where(KEY_FIELD), fields.where(GRANT), fields.free_names)
+    total = grant + carried if grant is not None and carried is not None else None
+    return CaseSheet(info, key_text, fields.where(KEY_FIELD), fields.where(GRANT), fields.free_names,
+                     total=total, total_where=fields.where(GRANT if grant is None else CARRIED),
+                     rounding=rounding, rounding_where=fields.where(ROUNDING))
 
 
 def _collect_fields(sheet: Sheet, known: dict[str, str], check: Checker) -> _Fields:
@@ -117,8 +135,7 @@ def _templates(fields: _Fields, base_dir: Path, check: Checker) -> str | None:
     templates = as_text(fields.values.get(TEMPLATES))
     if templates is not None and not (base_dir / templates).is_dir():
         check.error(fields.where(TEMPLATES), f'mallmappen "{templates}" finns inte bredvid arbetsboken ({base_dir / templates}). '
-                                             "Skapa mappen, rätta namnet, eller töm fältet för att använda standardmallarna.",
-                    money=False)
+                                             "Skapa mappen, rätta namnet, eller töm fältet för att använda standardmallarna.")
     return templates
 
 
@@ -133,7 +150,7 @@ def _document_fields(fields: _Fields, check: Checker) -> dict[str, object]:
             addresses = email_addresses(raw, where, check, f'fältet "{name}"')
             result[name] = addresses[0] if addresses else None
             if len(addresses) > 1:
-                check.error(where, f'fältet "{name}" ska ha en enda adress, inte {len(addresses)}. Behåll en av dem.', money=False)
+                check.error(where, f'fältet "{name}" ska ha en enda adress, inte {len(addresses)}. Behåll en av dem.')
         elif isinstance(raw, Decimal):
             result[name] = raw
         else:
@@ -147,16 +164,16 @@ def _check_small_total(info: CaseInfo, where: str, check: Checker) -> None:
                           f'(t.ex. 15 711 504), inte i tusental eller miljoner; kontrollera "{GRANT}".')
 
 
-def _laid_out_down(sheet: Sheet, known: dict[str, str], check: Checker) -> bool:
-    """False (and an error) when field names run across a row, a table with one column per field."""
+def _laid_out_across(sheet: Sheet, known: dict[str, str], check: Checker) -> str | None:
+    """The row's cell (and an error) when field names run across a row, a table with one column per field."""
     for r, row in enumerate(sheet.rows[:3], start=1):
         names = [as_text(value_at(row, c)) for c in range(len(row))]
         fields = [n for n in names if n is not None and norm(n) in known]
         if len(fields) >= 2 and names.index(fields[1]) > 0:
             check.error(cell(CASE_SHEET, 0, r), f'fältnamnen står bredvid varandra på rad {r} ("{fields[0]}", "{fields[1]}" …). '
                                                 "Skriv ett fält per rad: namnet i kolumn A och värdet i kolumn B.")
-            return False
-    return True
+            return cell(CASE_SHEET, 0, r)
+    return None
 
 
 def _rounding(value, where: str, check: Checker) -> int | None:
@@ -181,7 +198,7 @@ def _check_header_fields(fields: _Fields, check: Checker) -> None:
             continue
         why = (f'och "{TITLE}" blir e-postens ämne när fältet "{SUBJECT}" saknas. Skriv rubriken på en rad, eller lägg till '
                f'fältet "{SUBJECT}".' if name == TITLE else "vilket inte går i ett e-posthuvud. Skriv värdet på en rad.")
-        check.error(fields.where(name), f'fältet "{name}" innehåller en radbrytning, {why}', money=False)
+        check.error(fields.where(name), f'fältet "{name}" innehåller en radbrytning, {why}')
 
 
 def _check_free_fields(free_names: list[tuple[str, int]], present: dict[str, int], check: Checker) -> None:

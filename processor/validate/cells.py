@@ -101,7 +101,7 @@ def as_date(value, where: str, check: Checker, what: str) -> dt.date | None:
         except ValueError:
             pass
     check.error(where, f"{quoted(value)} är inget datum ({what}). Skriv datumet som ÅÅÅÅ-MM-DD, t.ex. 2020-08-30, "
-                       "eller som ett datum i Excel.", money=False)
+                       "eller som ett datum i Excel.")
     return None
 
 
@@ -112,12 +112,12 @@ def email_addresses(value, where: str, check: Checker, whose: str) -> tuple[str,
         return ()
     if LINE_BREAK.search(str(value)):
         check.error(where, f"e-postadressen för {whose} innehåller en radbrytning, vilket inte går i ett e-posthuvud. "
-                           "Skriv adresserna på en rad, åtskilda med semikolon.", money=False)
+                           "Skriv adresserna på en rad, åtskilda med semikolon.")
         return ()
     addresses = tuple(a.strip() for a in re.split(r"[;,]", text) if a.strip())
     for address in addresses:
         if not _EMAIL.match(address):
             check.error(where, f'"{address}" är ingen giltig e-postadress ({whose}). '
-                               "Rätta adressen, t.ex. registrator@kommun.se; flera adresser skiljs med semikolon.", money=False)
+                               "Rätta adressen, t.ex. registrator@kommun.se; flera adresser skiljs med semikolon.")
             return ()
     return addresses

@@ -14,22 +14,30 @@ class Checker:
     """Collects errors and warnings.
 
     A cell that cannot be read at all (a formula without a value) is named once, not
-    again by every rule that finds it blank. Errors that leave the money uncertain stop
-    the final sum checks, which would only add confusing follow-up errors.
+    again by every rule that finds it blank. A check whose input is broken is not made
+    (it would only add confusing follow-up errors); ``postpone`` says so in the error
+    that broke it.
     """
 
     def __init__(self) -> None:
         self.errors: list[Problem] = []
         self.warnings: list[Problem] = []
-        self.amounts_uncertain = False
         self._blocked: set[str] = set()
 
-    def error(self, where: str, message: str, *, money: bool = True) -> None:
+    def error(self, where: str, message: str) -> None:
         problem = Problem(where, message)
         if where in self._blocked or problem in self.errors:
             return
         self.errors.append(problem)
-        self.amounts_uncertain = self.amounts_uncertain or money
+
+    def postpone(self, blocking: str, what: str) -> None:
+        """Add to the error at ``blocking`` that ``what`` is checked once it is mended."""
+        note = f"{what[0].upper()}{what[1:]} kontrolleras när detta är rättat."
+        index = next((i for i, p in enumerate(self.errors) if p.where == blocking), None)
+        if index is None:
+            self.errors.append(Problem(blocking, note))
+        elif note not in self.errors[index].message:
+            self.errors[index] = Problem(blocking, f"{self.errors[index].message} {note}")
 
     def warn(self, where: str, message: str) -> None:
         self.warnings.append(Problem(where, message))

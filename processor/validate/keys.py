@@ -24,7 +24,7 @@ def parse_key(text: str, where: str, table: RecipientTable, check: Checker) -> t
         return ()
     key = _key_parts(parts, where, table, check)
     total = sum((w for _, w in parts), Decimal(0))
-    if key is not None and total != 100:
+    if total != 100:
         check.error(where, f"nyckelns vikter summerar till {formats.percent(total, nbsp=False)}, inte 100 %. "
                            "Justera vikterna så att de blir exakt 100 %.")
         return ()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from processor.model import KEY, METHODS, PER_RECIPIENT, KeyPart, Post
 from processor.swedish import closest, did_you_mean, norm, parse_number
@@ -31,28 +31,61 @@ class ParsedPost:
     key_where: str
 
 
+@dataclass(frozen=True)
+class RowAmount:
+    """What one post row adds to the sum of the posts: kronor, the rest, or unknown until ``blocked_by`` is mended."""
+
+    where: str
+    kronor: int = 0
+    is_rest: bool = False
+    blocked_by: str | None = None
+    name: str = ""
+
+
+@dataclass
+class PostSheet:
+    """The usable posts, what every row adds to their sum, and every key whose recipients are known.
+
+    A row with a problem is left out of ``posts`` but still counts in ``amounts`` and
+    ``key_uses`` as far as its cells are sound, so the sums and bases are checked too.
+    """
+
+    posts: list[ParsedPost] = field(default_factory=list)
+    amounts: list[RowAmount] = field(default_factory=list)
+    key_uses: list[Post] = field(default_factory=list)
+
+
 def post_label(post: Post) -> str:
     """How messages name a post; the default one is the case's key, since the user never named it."""
     return f"nyckeln i {CASE_SHEET}" if post.is_default else f'posten "{post.name}"'
 
 
-def read_model_sheet(sheet: Sheet, table: RecipientTable, check: Checker) -> list[ParsedPost]:
+def read_model_sheet(sheet: Sheet, table: RecipientTable, check: Checker) -> PostSheet:
     """The posts, each checked; a post with a problem is reported and left out."""
+    result = PostSheet()
     columns = _columns(sheet, check)
     if columns is None:
-        return []
-    parsed: list[ParsedPost] = []
-    names: dict[str, int] = {}
-    rest_rows: list[int] = []
+        if sheet.rows:
+            result.amounts.append(RowAmount(MODEL_SHEET, blocked_by=f"{MODEL_SHEET}!A1"))
+        return result
+    state = _PostRowState({}, [], table, result)
     for r, raw in enumerate(sheet.rows[1:], start=2):
         if not blank_row(raw):
-            post = _read_post(r, raw, columns, names, rest_rows, table, check)
-            if post is not None:
-                parsed.append(post)
-    if not names:
+            _read_post(r, raw, columns, state, check)
+    if not state.names:
         check.error(MODEL_SHEET, "bladet har inga poster. Skriv en post per rad under rubrikraden, eller ta bort bladet "
                                  f'så fördelas allt efter fältet "{KEY_FIELD}" i {CASE_SHEET}.')
-    return parsed
+    return result
+
+
+@dataclass
+class _PostRowState:
+    """What reading the rows so far has found: post names by row, ``rest`` rows, and the result."""
+
+    names: dict[str, int]
+    rest_rows: list[int]
+    table: RecipientTable
+    result: PostSheet
 
 
 def _columns(sheet: Sheet, check: Checker) -> dict[str, int] | None:
@@ -77,51 +110,86 @@ def _columns(sheet: Sheet, check: Checker) -> dict[str, int] | None:
     return columns
 
 
-def _read_post(r: int, raw: tuple, columns: dict[str, int], names: dict[str, int], rest_rows: list[int],
-               table: RecipientTable, check: Checker) -> ParsedPost | None:
-    """One row's post, or None when the row is not a usable post (each problem reported)."""
+def _read_post(r: int, raw: tuple, columns: dict[str, int], state: _PostRowState, check: Checker) -> None:
+    """One row: a usable post, or each problem reported and what is sound kept for the sums."""
     where = {c: cell(MODEL_SHEET, i, r) for c, i in columns.items()}
     where.update({c: where[POST_COL] for c in POST_COLS if c not in where})
-    name = as_text(value_at(raw, columns[POST_COL]))
+    name = _post_name(raw, columns, where, state, check)
     if name is None:
-        check.error(where[POST_COL], "posten saknar namn. Skriv ett namn i kolumn Post (det blir en kolumn i bilagan), eller töm raden.")
-        return None
-    if norm(name) in TOTAL_ROW_NAMES and value_at(raw, columns[METHOD_COL]) is None:
-        check.error(where[POST_COL], f'"{name}" ser ut som en summarad, men {MODEL_SHEET} ska bara ha poster. Ta bort raden; '
-                                     "summorna räknas fram och står i bilagan.")
-        return None
-    if norm(name) in names:
-        check.error(where[POST_COL], f'posten "{name}" finns redan på rad {names[norm(name)]}. Ge posterna olika namn.')
-        return None
-    names[norm(name)] = r
+        return
+    state.names[norm(name)] = r
+    table = state.table
     method = _method(value_at(raw, columns[METHOD_COL]), where[METHOD_COL], name, check)
     amount_raw = value_at(raw, columns[AMOUNT_COL])
     is_rest = isinstance(amount_raw, str) and norm(amount_raw) == REST_WORD
-    if is_rest:
-        _check_rest(name, method, r, rest_rows, where[AMOUNT_COL], check)
-        amount = None
-    else:
-        amount = _amount(name, amount_raw, where[AMOUNT_COL], check)
+    rest_ok = is_rest and _check_rest(name, method, r, state.rest_rows, where[AMOUNT_COL], check)
+    amount = None if is_rest else _amount(name, amount_raw, where[AMOUNT_COL], check)
     selected = select_recipients(value_at(raw, columns.get(SELECTION_COL)), where[SELECTION_COL], table, check)
     key = _post_key(name, method, value_at(raw, columns.get(KEY_COL)), where[KEY_COL], KEY_COL in columns, table, check)
     area = as_text(value_at(raw, columns.get(AREA_COL)))
-    if method is None or selected is None or (amount is None and not is_rest) or (method == KEY and not key):
-        return None
+    state.result.amounts.append(replace(_row_amount(where, method, amount, (is_rest, rest_ok), selected, table), name=name))
+    if method == KEY and key and selected is not None:
+        state.result.key_uses.append(Post(name, amount, KEY, selected, key, area, r))
+    if method is None or selected is None or (amount is None and not rest_ok) or (method == KEY and not key):
+        return
     post = Post(name, amount, method, selected, key, area, r)
-    if not check_selection(post, where[SELECTION_COL], table, check):
+    if check_selection(post, where[SELECTION_COL], table, check):
+        state.result.posts.append(ParsedPost(post, where[AMOUNT_COL], where[KEY_COL]))
+
+
+def _post_name(raw: tuple, columns: dict[str, int], where: dict[str, str], state: _PostRowState,
+               check: Checker) -> str | None:
+    """The post's name, or None (and an error) for a row without one, a totals row or a name used before."""
+    name = as_text(value_at(raw, columns[POST_COL]))
+    if name is None:
+        check.error(where[POST_COL], "posten saknar namn. Skriv ett namn i kolumn Post (det blir en kolumn i bilagan), eller töm raden.")
+    elif norm(name) in TOTAL_ROW_NAMES and value_at(raw, columns[METHOD_COL]) is None:
+        check.error(where[POST_COL], f'"{name}" ser ut som en summarad, men {MODEL_SHEET} ska bara ha poster. Ta bort raden; '
+                                     "summorna räknas fram och står i bilagan.")
         return None
-    return ParsedPost(post, where[AMOUNT_COL], where[KEY_COL])
+    elif norm(name) in state.names:
+        check.error(where[POST_COL], f'posten "{name}" finns redan på rad {state.names[norm(name)]}. Ge posterna olika namn.')
+    else:
+        return name
+    if value_at(raw, columns[AMOUNT_COL]) is not None:
+        state.result.amounts.append(RowAmount(where[AMOUNT_COL], blocked_by=where[POST_COL]))
+    return None
 
 
-def _check_rest(name: str, method: str | None, r: int, rest_rows: list[int], where: str, check: Checker) -> None:
+def _row_amount(where: dict[str, str], method: str | None, amount: int | None, rest: tuple[bool, bool],
+                selected: tuple[int, ...] | None, table: RecipientTable) -> RowAmount:
+    """What the row adds to the sum of the posts, or which of its cells keeps that unknown."""
+    here = where[AMOUNT_COL]
+    is_rest, rest_ok = rest
+    if is_rest:
+        return RowAmount(here, is_rest=True) if rest_ok else RowAmount(here, blocked_by=here)
+    if amount is None:
+        return RowAmount(here, blocked_by=here)
+    if method is None and amount:
+        return RowAmount(here, blocked_by=where[METHOD_COL])
+    if method != PER_RECIPIENT:
+        return RowAmount(here, amount)
+    if selected is None:
+        return RowAmount(here, blocked_by=where[SELECTION_COL])
+    unsure = next((table.rows[i].answer_where for i in selected if table.rows[i].answer_where), None)
+    if unsure is not None:
+        return RowAmount(here, blocked_by=unsure)
+    return RowAmount(here, amount * sum(1 for i in selected if table.rows[i].participates))
+
+
+def _check_rest(name: str, method: str | None, r: int, rest_rows: list[int], where: str, check: Checker) -> bool:
     """Only one ``rest`` post, and not one paid per recipient."""
+    ok = False
     if rest_rows:
         check.error(where, f'bara en post får ha Belopp "{REST_WORD}", men rad {rest_rows[0]} har det redan. '
                            "Skriv ett belopp i kronor på den här raden.")
     elif method == PER_RECIPIENT:
         check.error(where, f'posten "{name}" är "per mottagare" och kan inte vara "{REST_WORD}". '
                            "Skriv beloppet per mottagare, eller välj metoden lika eller nyckel.")
+    else:
+        ok = True
     rest_rows.append(r)
+    return ok
 
 
 def _amount(name: str, amount_raw, where: str, check: Checker) -> int | None:
@@ -194,18 +262,19 @@ def _method(value, where: str, post_name: str, check: Checker) -> str | None:
     return method
 
 
-def default_posts(case: CaseSheet, table: RecipientTable, check: Checker) -> list[ParsedPost]:
+def default_posts(case: CaseSheet, table: RecipientTable, check: Checker) -> PostSheet:
     """Without ``Fördelning``: one post ``Medel``, the whole total by the case's ``Nyckel``."""
     if case.key_text is None:
         state = "är tomt" if "!" in case.key_where else f"saknas.{misspelt_field(KEY_FIELD, case.free_names)}"
         check.error(case.key_where, f'fältet "{KEY_FIELD}" {state} Det behövs när det inte finns något blad "{MODEL_SHEET}". '
                                     f'Skriv en underlagskolumn från {RECIPIENT_SHEET}, t.ex. Befolkning, som värde för "{KEY_FIELD}", '
                                     f'eller lägg till bladet "{MODEL_SHEET}".')
-        return []
+        return PostSheet()
     key = parse_key(case.key_text, case.key_where, table, check)
-    if not key or case.info is None:
-        return []
+    if not key:
+        return PostSheet()
     post = Post(DEFAULT_POST, None, KEY, tuple(range(len(table.rows))), key, is_default=True)
-    if not check_selection(post, case.key_where, table, check):
-        return []
-    return [ParsedPost(post, case.grant_where, case.key_where)]
+    result = PostSheet(amounts=[RowAmount(case.grant_where, is_rest=True, name=DEFAULT_POST)], key_uses=[post])
+    if check_selection(post, case.key_where, table, check):
+        result.posts.append(ParsedPost(post, case.grant_where, case.key_where))
+    return result

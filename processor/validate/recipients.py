@@ -20,12 +20,15 @@ from processor.workbook import Sheet
 
 @dataclass
 class RecipientRow:
+    """One recipient's row; ``answer_where`` names its ``Deltar`` cell when the answer could not be read."""
+
     name: str
     row: int
     emails: tuple[str, ...]
     group: str | None
     participates: bool
     values: dict[str, object] = field(default_factory=dict)
+    answer_where: str | None = None
 
 
 @dataclass
@@ -117,7 +120,7 @@ def _read_row(r: int, raw: tuple, columns: dict[str, int], rows: _Rows, check: C
     rows.seen[norm(name)] = r
     if CONTROL.search(name):
         check.error(where, f"mottagarens namn {quoted(name)} innehåller en radbrytning eller ett osynligt styrtecken, "
-                           "men namnet hamnar i e-postens ämne och i filnamn. Skriv namnet på en rad.", money=False)
+                           "men namnet hamnar i e-postens ämne och i filnamn. Skriv namnet på en rad.")
     rows.recipients.append(_recipient_row(name, r, raw, columns, check))
     for column, c in columns.items():
         number = plain_number(value_at(raw, c))
@@ -170,17 +173,18 @@ def _recipient_row(name: str, r: int, raw: tuple, columns: dict[str, int], check
                              check, f"mottagare {name}")
     group = as_text(value_at(raw, columns.get(GROUP_COL)))
     participates = True
+    answer_where = None
     answer = value_at(raw, columns.get(PARTICIPATES_COL))
     if answer is not None:
         word = norm(as_text(answer))
         if word in NO:
             participates = False
         elif word not in YES:
-            check.error(cell(RECIPIENT_SHEET, columns[PARTICIPATES_COL], r),
-                        f'{PARTICIPATES_COL} ska vara "Ja" eller "Nej", inte {quoted(answer)} (mottagare {name}). '
-                        "Skriv Ja, Nej eller lämna tomt (= Ja).")
+            answer_where = cell(RECIPIENT_SHEET, columns[PARTICIPATES_COL], r)
+            check.error(answer_where, f'{PARTICIPATES_COL} ska vara "Ja" eller "Nej", inte {quoted(answer)} (mottagare {name}). '
+                                      "Skriv Ja, Nej eller lämna tomt (= Ja).")
     values = {c: value_at(raw, i) for c, i in columns.items() if c not in RESERVED_COLUMNS}
-    return RecipientRow(name, r, emails, group, participates, values)
+    return RecipientRow(name, r, emails, group, participates, values, answer_where)
 
 
 def _compare_totals(r: int, raw: tuple, columns: dict[str, int], sums: dict[str, Decimal], check: Checker) -> None:

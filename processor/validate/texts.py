@@ -19,8 +19,7 @@ def read_text_sheet(sheet: Sheet, check: Checker) -> list[tuple[str, str]]:
         if heading is None and text is None:
             continue
         if heading is None:
-            check.error(cell(TEXT_SHEET, 0, r), "texten saknar rubrik. Skriv avsnittets rubrik i kolumn A, t.ex. Bakgrund.",
-                        money=False)
+            check.error(cell(TEXT_SHEET, 0, r), "texten saknar rubrik. Skriv avsnittets rubrik i kolumn A, t.ex. Bakgrund.")
             continue
         if text is None:
             check.warn(cell(TEXT_SHEET, 1, r), f'avsnittet "{heading}" är tomt och skrivs inte ut.')
