@@ -440,6 +440,26 @@ def test_totals_rows_are_not_recipients(accepted, workbook, name):
     assert set(amounts(out)) == {"Avesta", "Borlänge", "Falun"} and "Varning" not in out
 
 
+def test_a_totals_row_under_another_label_is_a_warning_with_the_fix(accepted, workbook):
+    out = accepted(workbook(recipients=[*KOMMUNER, ("Stockholms län", None, None, 1000)]))
+    assert ('Varning: Mottagare!A5: raden "Stockholms län" har samma underlag som summan av alla andra mottagare '
+            "(Befolkning 1 000) och ser ut som en summarad, men den räknas som mottagare och får pengar. Ta bort raden, "
+            'skriv "Summa" i kolumn Mottagare, eller sätt Deltar till Nej om den inte ska ha något.') in out
+
+
+def test_a_row_equal_to_a_groups_subtotal_is_a_warning(accepted, workbook):
+    out = accepted(workbook(recipients=[HEAD, ("Avesta", None, "Kommun", 100), ("Borlänge", None, "Kommun", 300),
+                                        ("Kommunerna", None, None, 400), ("Region Dalarna", None, "Region", 600)]))
+    assert ('Varning: Mottagare!A4: raden "Kommunerna" har samma underlag som summan av gruppen "Kommun" '
+            "(Befolkning 400) och ser ut som en summarad") in out
+    assert out.count("ser ut som en summarad") == 1
+
+
+def test_rows_that_only_happen_to_match_one_other_row_are_fine(accepted, workbook):
+    out = accepted(workbook(recipients=[HEAD, ("Avesta", None, "Kommun", 100), ("Borlänge", None, "Kommun", 100)]))
+    assert "summarad" not in out
+
+
 def test_numbers_typed_as_text_with_swedish_separators_are_read_with_a_warning(accepted, workbook):
     path = workbook(case=case({"Medel att fördela": "15 711 504"}),
                     recipients=[HEAD, ("Avesta", None, None, "33,3"), ("Borlänge", None, None, 66.7),

@@ -19,6 +19,7 @@ from processor.swedish import norm
 from processor.validate.bases import build_recipients
 from processor.validate.case_sheet import CaseSheet, read_case_sheet
 from processor.validate.checker import Checker
+from processor.validate.hidden_totals import warn_hidden_totals
 from processor.validate.posts import PostSheet, default_posts, read_model_sheet
 from processor.validate.recipients import RecipientTable, read_recipient_sheet
 from processor.validate.sheets import check_layout, check_sheet_names
@@ -57,6 +58,7 @@ def build_case(sheets: list[Sheet], base_dir: Path, source: str = "", all_titles
     recipients = []
     if table is not None:
         bases = build_recipients(table, posts.key_uses, check)
+        warn_hidden_totals(table, posts.key_uses, check)
         check_amounts(case or CaseSheet.unreadable(), table, posts, bases, check)
         recipients = bases.recipients
     if check.errors:
