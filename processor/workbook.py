@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import posixpath
+import re
 import warnings
 import zipfile
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ NOT_XML_SUFFIXES = (".bin", ".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".t
 ODS_MIMETYPE = "application/vnd.oasis.opendocument.spreadsheet"
 EXCEL_SIGNIFICANT_DIGITS = 15
 SAVE_AS_XLSX = "Öppna den i Excel och spara den som Excel-arbetsbok (.xlsx)."
+BIDI_CONTROL = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")  # turn the direction of text
 
 
 class Uncalculated:
@@ -139,6 +141,10 @@ def _check_file(path: Path, where: str) -> None:
     if path.name.startswith("~$"):
         raise InputError([Problem(where, "är Excels tillfälliga låsfil, som finns medan arbetsboken är öppen, och ingen arbetsbok. "
                                          'Välj arbetsboken utan "~$" i början av namnet.')])
+    if BIDI_CONTROL.search(path.name):
+        raise InputError([Problem(BIDI_CONTROL.sub("", where), "filnamnet innehåller ett osynligt tecken som vänder textens "
+                                                               "riktning och blir en del av körmappens namn, där det visas "
+                                                               "vilseledande. Byt namn på filen och skriv namnet för hand.")])
     if not path.exists():
         raise InputError([Problem(where, f"filen finns inte ({path}). Kontrollera sökvägen och filnamnet.")])
     if path.is_dir():

@@ -408,6 +408,27 @@ def test_a_key_summing_to_zero_waits_for_a_broken_basis(refused, workbook):
     assert "1 fel att rätta" in err
 
 
+@pytest.mark.parametrize("sheets, where, mark", [
+    (dict(recipients=[HEAD, ("Avesta\u202efdp.exe", None, None, 1), ("Borlänge", None, None, 2)]), "Mottagare!A2", "202E"),
+    (dict(case=case(extra=[("Ämne", "Stimulansmedel \u2067beslut\u2069")])), "Ärende!B9", "2067"),
+    (dict(posts=posts(("Bas\u200f", 1000, "lika", None, "alla"))), "Fördelning!A2", "200F"),
+    (dict(texts=[("Avsnitt", "Text"), ("Bakgrund", "Om medlen\u061c.")]), "Texter!B2", "061C"),
+], ids=["recipient-name", "subject", "post-name", "text"])
+def test_characters_that_turn_the_direction_of_text_are_refused(refused, workbook, sheets, where, mark):
+    err = refused(workbook(**sheets))
+    assert f"  {where}: texten " in err
+    assert (f"innehåller ett osynligt tecken som vänder textens riktning (U+{mark}), så att namn, filnamn och ämnesrader "
+            "kan visas vilseledande. Skriv in texten på nytt för hand i stället för att klistra in den.") in err
+    assert not any(0x202A <= ord(ch) <= 0x202E or 0x2066 <= ord(ch) <= 0x2069 for ch in err)
+
+
+def test_a_workbook_file_name_that_turns_the_direction_of_text_is_refused(refused, workbook):
+    err = refused(workbook(name="fördelning\u202eslx.xlsx"))
+    assert err.splitlines()[1] == ("  fördelningslx.xlsx: filnamnet innehåller ett osynligt tecken som vänder textens riktning och "
+                                   "blir en del av körmappens namn, där det visas vilseledande. Byt namn på filen och skriv "
+                                   "namnet för hand.")
+
+
 def test_money_checks_still_run_when_only_an_address_is_wrong(refused, workbook):
     err = refused(workbook(recipients=[HEAD, ("Avesta", "fel adress", None, 1), ("Borlänge", None, None, 2)],
                             posts=posts(("Bas", 900, "lika", None, "alla"))))

@@ -22,7 +22,7 @@ from processor.validate.checker import Checker
 from processor.validate.hidden_totals import warn_hidden_totals
 from processor.validate.posts import PostSheet, default_posts, read_model_sheet
 from processor.validate.recipients import RecipientTable, read_recipient_sheet
-from processor.validate.sheets import check_layout, check_sheet_names
+from processor.validate.sheets import check_direction_marks, check_layout, check_sheet_names
 from processor.validate.texts import read_text_sheet
 from processor.validate.totals import check_amounts
 from processor.vocabulary import CASE_FIELDS, KEY_FIELD, MODEL_SHEET, SHEETS
@@ -46,6 +46,7 @@ def build_case(sheets: list[Sheet], base_dir: Path, source: str = "", all_titles
     for sheet in sheets:
         check.unusable_cells(sheet)
         check_layout(sheet, check)
+        check_direction_marks(sheet, check)
     check_sheet_names(found, titles, check)
     case_sheet, recipient_sheet, model_sheet, text_sheet = (found.get(norm(s)) for s in SHEETS)
     case = read_case_sheet(case_sheet, base_dir, check) if case_sheet else None

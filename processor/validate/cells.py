@@ -9,7 +9,7 @@ from decimal import Decimal
 from processor import formats
 from processor.swedish import parse_number
 from processor.validate.checker import Checker
-from processor.workbook import UNCALCULATED, ExcelError
+from processor.workbook import BIDI_CONTROL, UNCALCULATED, ExcelError
 
 _EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~\-\u00c0-\u024f]+@[A-Za-z0-9\u00c0-\u024f\-]+(\.[A-Za-z0-9\u00c0-\u024f\-]+)+$")
 LINE_BREAK = re.compile(r"[\r\n\x0b\x0c\x85\u2028\u2029]")
@@ -50,7 +50,7 @@ def as_text(value) -> str | None:
 
 def quoted(value) -> str:
     """A user's value inside a message: on one line, shortened if long."""
-    text = " ".join(CONTROL.sub(" ", as_text(value) or "").split())
+    text = " ".join(CONTROL.sub(" ", BIDI_CONTROL.sub("", as_text(value) or "")).split())
     return f'"{text[:60]}…"' if len(text) > 60 else f'"{text}"'
 
 

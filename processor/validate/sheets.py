@@ -5,12 +5,12 @@ from __future__ import annotations
 from openpyxl.utils import range_boundaries
 
 from processor.swedish import closest, norm
-from processor.validate.cells import as_text, blank_row
+from processor.validate.cells import as_text, blank_row, quoted
 from processor.validate.checker import Checker, canonical_sheet, cell
 from processor.vocabulary import (
     CASE_SHEET, KEY_FIELD, MODEL_SHEET, POST_COLS, RECIPIENT_SHEET, RESERVED_COLUMNS, SHEETS,
 )
-from processor.workbook import Sheet
+from processor.workbook import BIDI_CONTROL, Sheet
 
 
 def check_sheet_names(found: dict[str, Sheet], titles: list[str], check: Checker) -> None:
@@ -47,6 +47,21 @@ def check_layout(sheet: Sheet, check: Checker) -> None:
         listed = f"rad {rows[0]} är dold" if len(rows) == 1 else f"raderna {', '.join(rows[:-1])} och {rows[-1]} är dolda"
         check.warn(cell(name, 0, hidden[0]), f"{listed} (eller bortfiltrerade) men räknas med. Visa raderna och kontrollera dem, "
                                             "eller ta bort dem om de inte ska vara med.")
+
+
+def check_direction_marks(sheet: Sheet, check: Checker) -> None:
+    """Refuse invisible characters that turn the direction of text: they make names, file names and subjects lie.
+
+    A right-to-left override (U+202E) in a name can make ``brev.exe`` pass for a harmless file name.
+    """
+    name = canonical_sheet(sheet.title)
+    for r, row in enumerate(sheet.rows, start=1):
+        for c, value in enumerate(row):
+            if isinstance(value, str) and (mark := BIDI_CONTROL.search(value)):
+                check.error(cell(name, c, r), f"texten {quoted(value)} innehåller ett osynligt tecken som vänder textens "
+                                              f"riktning (U+{ord(mark.group()):04X}), så att namn, filnamn och ämnesrader "
+                                              "kan visas vilseledande. Skriv in texten på nytt för hand i stället för att "
+                                              "klistra in den.")
 
 
 def has_header(row: tuple, names: tuple[str, ...]) -> bool:
