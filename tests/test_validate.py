@@ -429,6 +429,26 @@ def test_a_workbook_file_name_that_turns_the_direction_of_text_is_refused(refuse
                                    "namnet för hand.")
 
 
+@pytest.mark.parametrize("twin", ["Mottagare ", " MOTTAGARE"])
+def test_two_sheets_named_alike_but_for_case_or_spaces_are_an_error(refused, workbook, twin):
+    err = refused(workbook(extra_sheets={twin: [HEAD]}))
+    assert (f'  Mottagare: bladen "Mottagare" och "{twin}" har samma namn så när som på stora och små bokstäver eller '
+            "mellanslag, så det går inte att veta vilket som ska läsas. Ta bort det ena bladet eller byt namn på det.") in err
+    assert "1 fel att rätta" in err
+
+
+def test_two_sheets_differing_only_by_case_are_an_error():
+    def read(rows):
+        return [tuple(Decimal(v) if isinstance(v, int) else v for v in row) for row in rows]
+
+    sheets = [Sheet("Ärende", read(case())), Sheet("Mottagare", read(KOMMUNER)), Sheet("mottagare", [HEAD])]
+    with pytest.raises(InputError) as error:
+        build_case(sheets, ROOT)
+    assert [str(p) for p in error.value.problems] == [
+        'Mottagare: bladen "Mottagare" och "mottagare" har samma namn så när som på stora och små bokstäver eller '
+        "mellanslag, så det går inte att veta vilket som ska läsas. Ta bort det ena bladet eller byt namn på det."]
+
+
 def test_money_checks_still_run_when_only_an_address_is_wrong(refused, workbook):
     err = refused(workbook(recipients=[HEAD, ("Avesta", "fel adress", None, 1), ("Borlänge", None, None, 2)],
                             posts=posts(("Bas", 900, "lika", None, "alla"))))

@@ -22,7 +22,7 @@ from processor.validate.checker import Checker
 from processor.validate.hidden_totals import warn_hidden_totals
 from processor.validate.posts import PostSheet, default_posts, read_model_sheet
 from processor.validate.recipients import RecipientTable, read_recipient_sheet
-from processor.validate.sheets import check_direction_marks, check_layout, check_sheet_names
+from processor.validate.sheets import check_direction_marks, check_layout, check_sheet_names, distinct_sheets
 from processor.validate.texts import read_text_sheet
 from processor.validate.totals import check_amounts
 from processor.vocabulary import CASE_FIELDS, KEY_FIELD, MODEL_SHEET, SHEETS
@@ -41,9 +41,9 @@ def load_case(path: Path) -> Case:
 def build_case(sheets: list[Sheet], base_dir: Path, source: str = "", all_titles: list[str] | None = None) -> Case:
     """The whole case from plain sheets; the rules, all at once."""
     check = Checker()
-    found = {norm(s.title): s for s in sheets}
+    found = distinct_sheets(sheets, check)
     titles = all_titles if all_titles is not None else [s.title for s in sheets]
-    for sheet in sheets:
+    for sheet in found.values():
         check.unusable_cells(sheet)
         check_layout(sheet, check)
         check_direction_marks(sheet, check)

@@ -13,6 +13,23 @@ from processor.vocabulary import (
 from processor.workbook import BIDI_CONTROL, Sheet
 
 
+def distinct_sheets(sheets: list[Sheet], check: Checker) -> dict[str, Sheet]:
+    """The sheets by normalised name; a second sheet under the same name but for case or spaces is an error.
+
+    Which of the two the user means cannot be known, so the first is read and the other reported.
+    """
+    found: dict[str, Sheet] = {}
+    for sheet in sheets:
+        first = found.get(norm(sheet.title))
+        if first is None:
+            found[norm(sheet.title)] = sheet
+            continue
+        check.error(canonical_sheet(sheet.title), f'bladen "{first.title}" och "{sheet.title}" har samma namn så när som på '
+                                                  "stora och små bokstäver eller mellanslag, så det går inte att veta vilket "
+                                                  f'som ska läsas. Ta bort det ena bladet eller byt namn på det.')
+    return found
+
+
 def check_sheet_names(found: dict[str, Sheet], titles: list[str], check: Checker) -> None:
     """The required sheets are there; an optional one under a near-miss name would be silently ignored."""
     unread = [t for t in titles if norm(t) not in {norm(s) for s in SHEETS}]
