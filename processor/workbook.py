@@ -20,9 +20,8 @@ from pathlib import Path
 
 from processor.errors import InputError, Problem
 
-MAX_UNPACKED_BYTES = 512 * 1024 * 1024
-MAX_COMPRESSION_RATIO = 200
-MAX_CELLS = 2_000_000
+MEGABYTE = 1024 * 1024
+SHARED_STRINGS_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
 ENCRYPTED_MARK = "EncryptedPackage".encode("utf-16-le")
@@ -55,6 +54,21 @@ class ExcelError:
 
 
 CellValue = str | Decimal | bool | dt.datetime | dt.date | dt.time | Uncalculated | ExcelError | None
+
+
+@dataclass(frozen=True)
+class ReadingBudget:
+    """How much a workbook may hold before it is refused unread; a fördelning fits in a few megabytes.
+
+    ``shared_string_bytes`` bounds the shared-strings part (its XML as declared, and the text
+    streamed from it); its number of strings is bounded like the cells that could use them.
+    """
+
+    unpacked_bytes: int = 512 * MEGABYTE
+    compression_ratio: int = 200
+    cells: int = 2_000_000
+    shared_strings: int = 2_000_000
+    shared_string_bytes: int = 64 * MEGABYTE
 
 
 @dataclass(frozen=True)
@@ -105,13 +119,13 @@ class _SheetBuilder:
         return Sheet(self.title, tuple(self.rows[:end]), tuple(self.merged), tuple(self.hidden_rows))
 
 
-def read_workbook(path: Path, wanted: set[str] | None = None) -> Book:
+def read_workbook(path: Path, wanted: set[str] | None = None, budget: ReadingBudget = ReadingBudget()) -> Book:
     """Every sheet of the workbook, or only those whose normalised titles are ``wanted``."""
     path = Path(path)
     where = path.name or str(path)
-    _check_file(path, where)
+    _check_file(path, where, budget)
     try:
-        titles, builders = _load(path, where, wanted)
+        titles, builders = _load(path, where, wanted, budget)
         _scan_sheets(path, builders)
     except InputError:
         raise
@@ -136,7 +150,7 @@ def _is_wanted(title: str, wanted: set[str] | None) -> bool:
 
 # --- is it a workbook at all? --------------------------------------------------------------------
 
-def _check_file(path: Path, where: str) -> None:
+def _check_file(path: Path, where: str, budget: ReadingBudget) -> None:
     """Refuse what is not an .xlsx package, with a message that says what the file is instead."""
     if path.name.startswith("~$"):
         raise InputError([Problem(where, "är Excels tillfälliga låsfil, som finns medan arbetsboken är öppen, och ingen arbetsbok. "
@@ -165,7 +179,7 @@ def _check_file(path: Path, where: str) -> None:
         raise InputError([Problem(where, _ole_kind(path))])
     if not head.startswith(ZIP_MAGICS):
         raise InputError([Problem(where, _not_a_package(head))])
-    _check_package(path, where)
+    _check_package(path, where, budget)
 
 
 def _ole_kind(path: Path) -> str:
@@ -204,7 +218,7 @@ def _not_a_package(head: bytes) -> str:
     return "är inte en Excel-arbetsbok utan någon annan sorts fil. Välj rätt fil, eller " + SAVE_AS_XLSX[0].lower() + SAVE_AS_XLSX[1:]
 
 
-def _check_package(path: Path, where: str) -> None:
+def _check_package(path: Path, where: str, budget: ReadingBudget) -> None:
     """Refuse other zip formats, damaged packages, zip bombs and XML with DTDs before any parser sees them."""
     try:
         with zipfile.ZipFile(path) as package:
@@ -212,14 +226,20 @@ def _check_package(path: Path, where: str) -> None:
             kind = _other_package_kind(package, {m.filename for m in members})
             if kind:
                 raise InputError([Problem(where, kind)])
-            if _too_big(members):
+            if _too_big(members, budget):
                 raise InputError([Problem(where, "arbetsboken är orimligt stor uppackad och läses inte (skydd mot så kallade "
                                                  "zip-bomber). Kontrollera filen; en fördelning får plats i några megabyte.")])
+            shared = _shared_strings_parts(package, members)
+            for member in shared:
+                if member.file_size > budget.shared_string_bytes:
+                    raise InputError([_too_much_text(where, member.filename)])
             for member in members:
                 if _may_be_xml(member.filename) and _declares_entities(package, member):
                     raise InputError([Problem(where, f"innehåller otillåten XML (en DTD eller entiteter i {member.filename}), "
                                                      "vilket Excel aldrig skriver. Filen kan vara manipulerad; öppna den inte. "
                                                      "Be avsändaren om en ny fil sparad i Excel.")])
+            for member in shared:
+                _count_shared_strings(package, member, budget, where)
     except InputError:
         raise
     except Exception as exc:  # zipfile raises many types for damaged or password-protected packages
@@ -251,12 +271,53 @@ def _first_bytes(package: zipfile.ZipFile, name: str) -> bytes:
         return stream.read(200)
 
 
-def _too_big(members: list[zipfile.ZipInfo]) -> bool:
+def _too_big(members: list[zipfile.ZipInfo], budget: ReadingBudget) -> bool:
     """Unpacked size beyond reason, or a large member compressed suspiciously well (a zip bomb)."""
     unpacked = sum(m.file_size for m in members)
-    bomb = any(m.file_size > 10 * 1024 * 1024 and m.file_size > MAX_COMPRESSION_RATIO * max(m.compress_size, 1)
+    bomb = any(m.file_size > 10 * MEGABYTE and m.file_size > budget.compression_ratio * max(m.compress_size, 1)
                for m in members)
-    return unpacked > MAX_UNPACKED_BYTES or bomb
+    return unpacked > budget.unpacked_bytes or bomb
+
+
+def _shared_strings_parts(package: zipfile.ZipFile, members: list[zipfile.ZipInfo]) -> list[zipfile.ZipInfo]:
+    """The parts holding shared strings: named so in ``[Content_Types].xml``, or by Excel's usual name."""
+    names = {"xl/sharedstrings.xml"}
+    if "[Content_Types].xml" in package.namelist():
+        for element in _parse(package, "[Content_Types].xml").iter():
+            if _local(element.tag) == "Override" and element.get("ContentType") == SHARED_STRINGS_TYPE:
+                names.add(element.get("PartName", "").lstrip("/").lower())
+    return [m for m in members if m.filename.lower() in names]
+
+
+def _count_shared_strings(package: zipfile.ZipFile, member: zipfile.ZipInfo, budget: ReadingBudget, where: str) -> None:
+    """Stream the shared strings, counting them and their text, and refuse as soon as either is beyond the budget.
+
+    openpyxl keeps every shared string in memory, so a part that unpacks to hundreds of
+    megabytes would cost gigabytes before a single cell is read.
+    """
+    from defusedxml.ElementTree import iterparse
+
+    strings = text_bytes = 0
+    root = None
+    with package.open(member) as stream:
+        for event, element in iterparse(stream, events=("start", "end"), forbid_dtd=True):
+            tag = _local(element.tag)
+            if event == "start":
+                root = element if root is None else root
+            elif tag == "t":
+                text_bytes += len((element.text or "").encode("utf-8"))
+            elif tag == "si":
+                strings += 1
+                root.clear()  # keep memory flat: what is counted is dropped
+            if strings > budget.shared_strings or text_bytes > budget.shared_string_bytes:
+                raise InputError([_too_much_text(where, member.filename)])
+
+
+def _too_much_text(where: str, part: str) -> Problem:
+    return Problem(where, f"arbetsboken har orimligt mycket text i sina delade textsträngar ({part}) och läses inte "
+                          "(skydd mot filer som är gjorda för att fylla minnet). Kontrollera filen; en fördelning får plats "
+                          "i några megabyte. Kopiera bara tabellerna till en ny arbetsbok och spara den, eller be avsändaren "
+                          "om en ny fil.")
 
 
 def _may_be_xml(name: str) -> bool:
@@ -296,7 +357,8 @@ def _unreadable(where: str, exc: BaseException) -> Problem:
 
 # --- values --------------------------------------------------------------------------------------
 
-def _load(path: Path, where: str, wanted: set[str] | None) -> tuple[list[str], list[_SheetBuilder]]:
+def _load(path: Path, where: str, wanted: set[str] | None,
+          budget: ReadingBudget) -> tuple[list[str], list[_SheetBuilder]]:
     """The wanted sheets' computed values; a file handle, so openpyxl does not judge by the file name."""
     import openpyxl  # imported here so commands that never read a workbook start fast
 
@@ -304,17 +366,16 @@ def _load(path: Path, where: str, wanted: set[str] | None) -> tuple[list[str], l
         warnings.simplefilter("ignore")  # openpyxl warns in English about features it skips; they do not matter here
         book = openpyxl.load_workbook(handle, read_only=True, data_only=True, keep_links=False)
         try:
-            sheets = [_read_sheet(ws, where) for ws in book.worksheets if _is_wanted(ws.title, wanted)]
+            sheets = [_read_sheet(ws, where, budget.cells) for ws in book.worksheets if _is_wanted(ws.title, wanted)]
             return list(book.sheetnames), sheets
         finally:
             book.close()
 
 
-def _read_sheet(ws, where: str) -> _SheetBuilder:
+def _read_sheet(ws, where: str, budget: int) -> _SheetBuilder:
     """Rows without trailing blanks; a sheet far beyond any allocation's size is refused, not read for hours."""
     ws.reset_dimensions()
     rows: list[tuple[CellValue, ...]] = []
-    budget = MAX_CELLS
     for row in ws.iter_rows(values_only=True):
         budget -= 1 + len(row)
         if budget < 0:

@@ -8,6 +8,7 @@ input file left byte for byte as it was.
 
 from __future__ import annotations
 
+import random
 import re
 import zipfile
 from decimal import Decimal
@@ -16,7 +17,8 @@ from pathlib import Path
 import pytest
 
 from conftest import DEFAULT_RECIPIENTS, sha256
-from processor.workbook import UNCALCULATED, ExcelError, excel_number, read_workbook
+from processor.errors import InputError
+from processor.workbook import UNCALCULATED, ExcelError, ReadingBudget, excel_number, read_workbook
 
 ROOT = Path(__file__).resolve().parents[1]
 DALARNA = ROOT / "input" / "dalarna_2020.xlsx"
@@ -175,6 +177,54 @@ def test_billion_laughs_in_shared_strings(refused, workbook, tmp_path):
     path = rezip(shared, tmp_path / "skrattar.xlsx", {"xl/sharedStrings.xml": with_entities})
     err = refused(path)
     assert "skrattar.xlsx: innehåller otillåten XML (en DTD eller entiteter i xl/sharedStrings.xml)" in err
+
+
+SST = b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+SHARED_STRINGS_TYPE = (b'<Override PartName="/xl/sharedStrings.xml" '
+                       b'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>')
+
+
+def with_shared_strings(source: Path, target: Path, chunks) -> Path:
+    """A copy of a workbook with a shared-strings part written from ``chunks`` as it streams (never whole in memory)."""
+    with zipfile.ZipFile(source) as zin, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            if info.filename == "[Content_Types].xml":
+                data = data.replace(b"</Types>", SHARED_STRINGS_TYPE)
+            zout.writestr(info.filename, data)
+        with zout.open("xl/sharedStrings.xml", "w", force_zip64=True) as part:
+            part.write(SST)
+            for chunk in chunks:
+                part.write(chunk)
+            part.write(b"</sst>")
+    return target
+
+
+def test_shared_strings_bomb_is_refused_before_it_is_unpacked(refused, workbook, tmp_path):
+    noise = random.Random(16)
+
+    def megabytes(count: int):
+        """Text that packs about 100:1, under the zip-bomb ratio, as the attack in issue 16 did."""
+        for _ in range(count):
+            yield b"<si><t>" + b"Avesta " * (1024 * 1024 // 7) + noise.randbytes(8000).hex().encode() + b"</t></si>"
+
+    path = with_shared_strings(workbook(), tmp_path / "bomb.xlsx", megabytes(70))
+    assert path.stat().st_size < 1_500_000
+    err = refused(path)
+    assert ("bomb.xlsx: arbetsboken har orimligt mycket text i sina delade textsträngar (xl/sharedStrings.xml) och läses "
+            "inte (skydd mot filer som är gjorda för att fylla minnet).") in err
+
+
+@pytest.mark.parametrize("budget, chunks", [
+    (ReadingBudget(shared_string_bytes=100_000), [b"<si><t>" + b"x" * 60_000 + b"</t></si>"] * 2),
+    (ReadingBudget(shared_strings=1000), [b"<si><t>Avesta</t></si>"] * 1001),
+], ids=["text-bytes", "number-of-strings"])
+def test_shared_strings_count_in_the_reading_budget(workbook, tmp_path, budget, chunks):
+    path = with_shared_strings(workbook(), tmp_path / "text.xlsx", chunks)
+    with pytest.raises(InputError) as error:
+        read_workbook(path, budget=budget)
+    assert str(error.value).startswith("text.xlsx: arbetsboken har orimligt mycket text i sina delade textsträngar")
+    assert read_workbook(path).titles == ("Ärende", "Mottagare")
 
 
 def test_zip_bomb(refused, workbook, tmp_path):
