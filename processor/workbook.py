@@ -10,6 +10,7 @@ come back as markers, so validation can name them.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import posixpath
 import re
 import warnings
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from processor.errors import InputError, Problem
+from processor.errors import InputError, Problem, os_reason
 
 MEGABYTE = 1024 * 1024
 SHARED_STRINGS_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
@@ -168,11 +169,8 @@ def _check_file(path: Path, where: str, budget: ReadingBudget) -> None:
     try:
         with path.open("rb") as handle:
             head = handle.read(1024 * 1024)
-    except PermissionError as exc:
-        raise InputError([Problem(where, "filen kan inte öppnas: behörighet saknas eller den är låst av ett annat program. "
-                                         "Stäng den i andra program, eller kopiera den till en mapp där du kan läsa den.")]) from exc
     except OSError as exc:
-        raise InputError([Problem(where, f"filen kan inte läsas ({exc.strerror or exc}). Kopiera den till en lokal mapp och försök igen.")]) from exc
+        raise InputError([_cannot_open(where, exc)]) from exc
     if not head:
         raise InputError([Problem(where, "filen är tom (0 byte). Välj arbetsboken igen, eller skapa en ny med \"processor init\".")])
     if head.startswith(OLE_MAGIC):
@@ -180,6 +178,28 @@ def _check_file(path: Path, where: str, budget: ReadingBudget) -> None:
     if not head.startswith(ZIP_MAGICS):
         raise InputError([Problem(where, _not_a_package(head))])
     _check_package(path, where, budget)
+
+
+def workbook_sha256(path: Path) -> str:
+    """The workbook's SHA-256, to notice a change during a run; empty when there is no file (reading it says why)."""
+    path = Path(path)
+    if not path.is_file():
+        return ""
+    digest = hashlib.sha256()
+    try:
+        with path.open("rb") as handle:
+            while chunk := handle.read(MEGABYTE):
+                digest.update(chunk)
+    except OSError as exc:
+        raise InputError([_cannot_open(path.name or str(path), exc)]) from exc
+    return digest.hexdigest()
+
+
+def _cannot_open(where: str, exc: OSError) -> Problem:
+    if isinstance(exc, PermissionError):
+        return Problem(where, "filen kan inte öppnas: behörighet saknas eller den är låst av ett annat program. "
+                              "Stäng den i andra program, eller kopiera den till en mapp där du kan läsa den.")
+    return Problem(where, f"filen kan inte läsas ({os_reason(exc)}). Kopiera den till en lokal mapp och försök igen.")
 
 
 def _ole_kind(path: Path) -> str:

@@ -8,6 +8,8 @@ input file left byte for byte as it was.
 
 from __future__ import annotations
 
+import errno
+import os
 import random
 import re
 import zipfile
@@ -17,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from conftest import DEFAULT_RECIPIENTS, sha256
-from processor.errors import InputError
+from processor.errors import InputError, os_error_message
 from processor.workbook import UNCALCULATED, ExcelError, ReadingBudget, excel_number, read_workbook
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -225,6 +227,55 @@ def test_shared_strings_count_in_the_reading_budget(workbook, tmp_path, budget, 
         read_workbook(path, budget=budget)
     assert str(error.value).startswith("text.xlsx: arbetsboken har orimligt mycket text i sina delade textsträngar")
     assert read_workbook(path).titles == ("Ärende", "Mottagare")
+
+
+WRITE_ONLY = Path("/proc/sys/vm/drop_caches")  # a regular file that not even root may read
+
+
+def unreadable(path: Path) -> Path:
+    """``path`` made unreadable: chmod 000, or where that does not stop the reader (root), a link to a write-only file."""
+    path.chmod(0)
+    try:
+        path.read_bytes()
+    except PermissionError:
+        return path
+    try:
+        WRITE_ONLY.read_bytes()
+    except PermissionError:
+        path.unlink()
+        path.symlink_to(WRITE_ONLY)
+        return path
+    except OSError:
+        pass
+    pytest.skip("this user can read every file here, so an unreadable workbook cannot be made")
+
+
+@pytest.mark.parametrize("command", ["run", "validate"])
+def test_an_unreadable_workbook_is_said_in_swedish_with_exit_2(cli, workbook, tmp_path, command):
+    path = unreadable(workbook(name="låst.xlsx"))
+    status, out, err = cli(command, path, *(["--out", tmp_path / "ut"] if command == "run" else []))
+    assert status == 2, (out, err)
+    assert err.splitlines() == ["Arbetsboken kan inte användas: 1 fel att rätta.",
+                                "  låst.xlsx: filen kan inte öppnas: behörighet saknas eller den är låst av ett annat "
+                                "program. Stäng den i andra program, eller kopiera den till en mapp där du kan läsa den."]
+    assert not (tmp_path / "ut").exists()
+
+
+def test_system_errors_are_said_in_swedish_with_the_fix(cli, tmp_path):
+    (tmp_path / "fil").write_text("")
+    status, _, err = cli("run", DALARNA, "--out", tmp_path / "fil" / "ut")
+    assert status == 1
+    assert err == f"Fel: {tmp_path / 'fil' / 'ut'}: en del av sökvägen är en fil, inte en mapp. Kontrollera sökvägen.\n"
+
+
+@pytest.mark.parametrize("code, sentence", [
+    (errno.ENOSPC, "Disken är full. Frigör utrymme och kör igen."),
+    (errno.EACCES, "Behörighet saknas. Kontrollera att du får läsa och skriva där, eller välj en annan mapp."),
+    (errno.ENOENT, "Filen eller mappen finns inte. Kontrollera sökvägen."),
+    (errno.ENOLINK, "Ett fel i operativsystemet (ENOLINK). Försök igen; om felet står kvar, kontakta it-stödet."),
+])
+def test_system_error_sentences(code, sentence):
+    assert os_error_message(OSError(code, os.strerror(code))) == sentence
 
 
 def test_zip_bomb(refused, workbook, tmp_path):
