@@ -393,6 +393,18 @@ def test_five_mistakes_in_the_posts_are_reported_in_one_run(refused, workbook):
     assert "5 fel att rätta" in err
 
 
+def test_the_posts_are_checked_when_the_recipients_cannot_be_read(refused, workbook):
+    err = refused(workbook(recipients=[("Namn", "Befolkning"), ("Avesta", 1)],
+                           posts=posts(("Bas", 500, "nyckel", "Befolkning 50 %, Patienter 40 %", "alla"),
+                                       ("Extra", 100, "fixt", None, "Avesta"))))
+    assert ('Mottagare!A1: kolumnen "Mottagare" saknas på rad 1. Är kolumnen "Namn" mottagarna? Döp i så fall om rubriken '
+            'till "Mottagare". Vilka mottagare posterna i Fördelning går till och nycklarnas kolumner kontrolleras när '
+            "detta är rättat.") in err
+    assert "Fördelning!D2: nyckelns vikter summerar till 90 %, inte 100 %." in err
+    assert 'Fördelning!C3: metoden "fixt" finns inte.' in err
+    assert "3 fel att rätta" in err
+
+
 def test_a_sum_that_cannot_be_checked_says_so_in_the_error_that_blocks_it(refused, workbook):
     err = refused(workbook(posts=posts(("Bas", "fyra", "lika", None, "alla"), ("Fast", 100, "fast", None, "Avesta"))))
     assert ('Fördelning!B2: "fyra" är inte ett tal (beloppet för posten "Bas"). Skriv ett tal, t.ex. 15 711 504 eller 33,3. '

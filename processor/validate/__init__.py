@@ -25,7 +25,7 @@ from processor.validate.recipients import RecipientTable, read_recipient_sheet
 from processor.validate.sheets import check_direction_marks, check_layout, check_sheet_names, distinct_sheets
 from processor.validate.texts import read_text_sheet
 from processor.validate.totals import check_amounts
-from processor.vocabulary import CASE_FIELDS, KEY_FIELD, MODEL_SHEET, SHEETS
+from processor.vocabulary import CASE_FIELDS, KEY_FIELD, MODEL_SHEET, RECIPIENT_SHEET, SHEETS
 from processor.workbook import Sheet, read_workbook
 
 __all__ = ["CASE_FIELDS", "build_case", "load_case"]
@@ -50,28 +50,24 @@ def build_case(sheets: list[Sheet], base_dir: Path, source: str = "", all_titles
     check_sheet_names(found, titles, check)
     case_sheet, recipient_sheet, model_sheet, text_sheet = (found.get(norm(s)) for s in SHEETS)
     case = read_case_sheet(case_sheet, base_dir, check) if case_sheet else None
-    table = read_recipient_sheet(recipient_sheet, check) if recipient_sheet else None
+    table = read_recipient_sheet(recipient_sheet, check) if recipient_sheet else RecipientTable.unknown(RECIPIENT_SHEET)
     if model_sheet is not None and case is not None and case.key_text is not None:
         check.warn(case.key_where, f'fältet "{KEY_FIELD}" används inte, eftersom bladet "{MODEL_SHEET}" finns och varje post där '
                                    "har sin egen nyckel. Töm fältet för att slippa varningen.")
     posts = _posts(case, table, model_sheet, check)
     texts = read_text_sheet(text_sheet, check) if text_sheet else ()
-    recipients = []
-    if table is not None:
-        bases = build_recipients(table, posts.key_uses, check)
+    bases = build_recipients(table, posts.key_uses, check)
+    if table.blocked_by is None:
         warn_hidden_totals(table, posts.key_uses, check)
-        check_amounts(case or CaseSheet.unreadable(), table, posts, bases, check)
-        recipients = bases.recipients
+    check_amounts(case or CaseSheet.unreadable(), table, posts, bases, check)
     if check.errors:
         raise InputError(check.errors)
-    return Case(case.info, tuple(recipients), tuple(p.post for p in posts.posts), tuple(texts),
+    return Case(case.info, tuple(bases.recipients), tuple(p.post for p in posts.posts), tuple(texts),
                 tuple(str(w) for w in check.warnings), source)
 
 
-def _posts(case: CaseSheet | None, table: RecipientTable | None, model_sheet: Sheet | None, check: Checker) -> PostSheet:
+def _posts(case: CaseSheet | None, table: RecipientTable, model_sheet: Sheet | None, check: Checker) -> PostSheet:
     """The posts of ``Fördelning``, or the default post by the case's key."""
-    if table is None:
-        return PostSheet()
     if model_sheet is not None:
         return read_model_sheet(model_sheet, table, check)
     if case is not None and case.readable:

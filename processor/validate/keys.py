@@ -58,6 +58,8 @@ def _weighted_parts(text: str, where: str, table: RecipientTable, check: Checker
 def _key_parts(parts: list[tuple[str, Decimal]], where: str, table: RecipientTable,
                check: Checker) -> tuple[KeyPart, ...] | None:
     """Each part's column checked against ``Mottagare``; None when any part is wrong."""
+    if table.blocked_by is not None:
+        return None
     key: list[KeyPart] = []
     ok = True
     for column_text, weight in parts:

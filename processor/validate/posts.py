@@ -75,6 +75,8 @@ def read_model_sheet(sheet: Sheet, table: RecipientTable, check: Checker) -> Pos
     if not state.names:
         check.error(MODEL_SHEET, "bladet har inga poster. Skriv en post per rad under rubrikraden, eller ta bort bladet "
                                  f'så fördelas allt efter fältet "{KEY_FIELD}" i {CASE_SHEET}.')
+    elif table.blocked_by is not None:
+        check.postpone(table.blocked_by, f"vilka mottagare posterna i {MODEL_SHEET} går till och nycklarnas kolumner")
     return result
 
 
@@ -170,7 +172,7 @@ def _row_amount(where: dict[str, str], method: str | None, amount: int | None, r
     if method != PER_RECIPIENT:
         return RowAmount(here, amount)
     if selected is None:
-        return RowAmount(here, blocked_by=where[SELECTION_COL])
+        return RowAmount(here, blocked_by=table.blocked_by or where[SELECTION_COL])
     unsure = next((table.rows[i].answer_where for i in selected if table.rows[i].answer_where), None)
     if unsure is not None:
         return RowAmount(here, blocked_by=unsure)
@@ -271,6 +273,8 @@ def default_posts(case: CaseSheet, table: RecipientTable, check: Checker) -> Pos
                                     f'eller lägg till bladet "{MODEL_SHEET}".')
         return PostSheet()
     key = parse_key(case.key_text, case.key_where, table, check)
+    if table.blocked_by is not None:
+        check.postpone(table.blocked_by, f'nyckeln i fältet "{KEY_FIELD}" i {CASE_SHEET}')
     if not key:
         return PostSheet()
     post = Post(DEFAULT_POST, None, KEY, tuple(range(len(table.rows))), key, is_default=True)

@@ -33,11 +33,20 @@ class RecipientRow:
 
 @dataclass
 class RecipientTable:
-    """The ``Mottagare`` sheet before the posts say which columns are bases."""
+    """The ``Mottagare`` sheet before the posts say which columns are bases.
+
+    When the sheet cannot be read, the table is empty and ``blocked_by`` names the error:
+    the posts are still read, and what needs the recipients waits for that error.
+    """
 
     columns: dict[str, int]
     rows: list[RecipientRow]
     groups: dict[str, list[int]]
+    blocked_by: str | None = None
+
+    @classmethod
+    def unknown(cls, blocked_by: str) -> RecipientTable:
+        return cls({}, [], {}, blocked_by)
 
     def column(self, text: str) -> str | None:
         """The header a user's word names, if any."""
@@ -57,11 +66,11 @@ class _Rows:
     totals_rows: list[tuple[int, tuple]] = field(default_factory=list)
 
 
-def read_recipient_sheet(sheet: Sheet, check: Checker) -> RecipientTable | None:
+def read_recipient_sheet(sheet: Sheet, check: Checker) -> RecipientTable:
     """The recipients' rows, each checked; totals rows compared with the column sums."""
     columns = _columns(sheet, check)
     if columns is None:
-        return None
+        return RecipientTable.unknown(f"{RECIPIENT_SHEET}!A1" if sheet.rows else RECIPIENT_SHEET)
     rows = _Rows()
     for r, raw in enumerate(sheet.rows[1:], start=2):
         if not blank_row(raw):
@@ -69,7 +78,7 @@ def read_recipient_sheet(sheet: Sheet, check: Checker) -> RecipientTable | None:
     _check_lookalike_columns(sheet, columns, check)
     if not rows.recipients:
         check.error(RECIPIENT_SHEET, "bladet har inga mottagare. Skriv en mottagare per rad under rubrikraden.")
-        return None
+        return RecipientTable.unknown(RECIPIENT_SHEET)
     for r, raw in rows.totals_rows:
         _compare_totals(r, raw, columns, rows.sums, check)
     groups: dict[str, list[int]] = {}

@@ -13,7 +13,9 @@ from processor.vocabulary import ALL_WORD, GROUP_COL, RECIPIENT_SHEET
 
 
 def select_recipients(value, where: str, table: RecipientTable, check: Checker) -> tuple[int, ...] | None:
-    """``alla``, groups and names separated by ``;`` → recipient indices in workbook order."""
+    """``alla``, groups and names separated by ``;`` → recipient indices in workbook order (None: unknown)."""
+    if table.blocked_by is not None:
+        return None
     text = as_text(value)
     if text is None:
         return tuple(range(len(table.rows)))

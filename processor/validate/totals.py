@@ -86,7 +86,7 @@ def _check_multiples(case: CaseSheet, posts: list[ParsedPost], rest: int | None,
     for parsed in split:
         multiple = rest if parsed.post.is_rest else parsed.post.amount
         if multiple is None and blocker is not None and case.rounding > 1:
-            check.postpone(blocker, "resten mot avrundningen")
+            check.postpone(blocker, "att fördela mot avrundningen" if parsed.post.is_default else "resten mot avrundningen")
         elif multiple is not None and multiple % case.rounding:
             _not_a_multiple(parsed, multiple, case.rounding, check)
 
