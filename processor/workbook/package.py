@@ -1,25 +1,20 @@
-"""Read an untrusted .xlsx/.xlsm file into plain rows of exact values.
+"""Is the file a workbook at all, and a safe one? Checked on the bytes before any parser sees them.
 
 Everything that makes a file unreadable (not a workbook, an old .xls, an OpenDocument
 file, encrypted, truncated, XML entity tricks, absurd sizes) becomes an ``InputError``
-naming the file and saying what to do. Numbers come back as the ``Decimal`` Excel shows;
-formula cells without a trustworthy computed value and cells showing an Excel error
-come back as markers, so validation can name them.
+naming the file and saying what to do.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
-import posixpath
 import re
-import warnings
 import zipfile
-from dataclasses import dataclass, field
-from decimal import Decimal
+from dataclasses import dataclass
 from pathlib import Path
 
 from processor.errors import InputError, Problem, os_reason
+from processor.workbook.parts import local_name, parse_part
 
 MEGABYTE = 1024 * 1024
 SHARED_STRINGS_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"
@@ -32,29 +27,8 @@ XML_DECLARATION_MARKS = tuple(mark.encode(encoding) for mark in ("<!DOCTYPE", "<
 NOT_XML_FOLDERS = ("xl/media/", "xl/embeddings/")
 NOT_XML_SUFFIXES = (".bin", ".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".emf", ".wmf", ".svg")
 ODS_MIMETYPE = "application/vnd.oasis.opendocument.spreadsheet"
-EXCEL_SIGNIFICANT_DIGITS = 15
 SAVE_AS_XLSX = "Öppna den i Excel och spara den som Excel-arbetsbok (.xlsx)."
 BIDI_CONTROL = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")  # turn the direction of text
-
-
-class Uncalculated:
-    """A formula cell whose computed value is missing or was never computed by a spreadsheet program."""
-
-    def __repr__(self) -> str:
-        return "UNCALCULATED"
-
-
-UNCALCULATED = Uncalculated()
-
-
-@dataclass(frozen=True)
-class ExcelError:
-    """A cell showing an Excel error such as ``#REF!`` or ``#DIV/0!`` instead of a value."""
-
-    code: str
-
-
-CellValue = str | Decimal | bool | dt.datetime | dt.date | dt.time | Uncalculated | ExcelError | None
 
 
 @dataclass(frozen=True)
@@ -72,86 +46,10 @@ class ReadingBudget:
     shared_string_bytes: int = 64 * MEGABYTE
 
 
-@dataclass(frozen=True)
-class Sheet:
-    """One worksheet as rows of values; ``rows[0]`` is spreadsheet row 1, ``row[0]`` column A.
-
-    ``merged`` holds merged ranges (``C2:C16``) and ``hidden_rows`` the 1-based rows hidden or
-    filtered away: both change what a user sees without changing what is read.
-    """
-
-    title: str
-    rows: tuple[tuple[CellValue, ...], ...]
-    merged: tuple[str, ...] = ()
-    hidden_rows: tuple[int, ...] = ()
+DEFAULT_BUDGET = ReadingBudget()
 
 
-@dataclass(frozen=True)
-class Book:
-    """The titles of every sheet (for suggestions) and the sheets that were read."""
-
-    titles: tuple[str, ...]
-    sheets: tuple[Sheet, ...]
-
-
-@dataclass
-class _SheetBuilder:
-    """A sheet while it is read: the values first, then what only the XML tells (markers, merges, hidden rows)."""
-
-    title: str
-    rows: list[tuple[CellValue, ...]]
-    merged: list[str] = field(default_factory=list)
-    hidden_rows: list[int] = field(default_factory=list)
-
-    def put(self, r: int, c: int, marker: CellValue) -> None:
-        """Set cell (r, c) (1-based) of a row that was read, padding the row if needed."""
-        if not (1 <= r <= len(self.rows) and 1 <= c <= 16384):
-            return
-        cells = list(self.rows[r - 1])
-        cells.extend([None] * (c - len(cells)))
-        cells[c - 1] = marker
-        self.rows[r - 1] = tuple(cells)
-
-    def build(self) -> Sheet:
-        """The finished sheet, without trailing blank rows."""
-        end = len(self.rows)
-        while end and not self.rows[end - 1]:
-            end -= 1
-        return Sheet(self.title, tuple(self.rows[:end]), tuple(self.merged), tuple(self.hidden_rows))
-
-
-def read_workbook(path: Path, wanted: set[str] | None = None, budget: ReadingBudget = ReadingBudget()) -> Book:
-    """Every sheet of the workbook, or only those whose normalised titles are ``wanted``."""
-    path = Path(path)
-    where = path.name or str(path)
-    _check_file(path, where, budget)
-    try:
-        titles, builders = _load(path, where, wanted, budget)
-        _scan_sheets(path, builders)
-    except InputError:
-        raise
-    except Exception as exc:  # openpyxl and the XML parsers raise many types for damaged files
-        raise InputError([_unreadable(where, exc)]) from exc
-    return Book(tuple(titles), tuple(b.build() for b in builders))
-
-
-def excel_number(value: float | int) -> Decimal:
-    """The decimal number Excel shows for a stored binary number (15 significant digits)."""
-    if isinstance(value, int):
-        return Decimal(value)
-    exact = Decimal(format(value, f".{EXCEL_SIGNIFICANT_DIGITS}g"))
-    return exact.normalize() if exact == exact.to_integral_value() else exact
-
-
-def _is_wanted(title: str, wanted: set[str] | None) -> bool:
-    from processor.swedish import norm
-
-    return wanted is None or norm(title) in wanted
-
-
-# --- is it a workbook at all? --------------------------------------------------------------------
-
-def _check_file(path: Path, where: str, budget: ReadingBudget) -> None:
+def check_file(path: Path, where: str, budget: ReadingBudget) -> None:
     """Refuse what is not an .xlsx package, with a message that says what the file is instead."""
     if path.name.startswith("~$"):
         raise InputError([Problem(where, "är Excels tillfälliga låsfil, som finns medan arbetsboken är öppen, och ingen arbetsbok. "
@@ -303,8 +201,8 @@ def _shared_strings_parts(package: zipfile.ZipFile, members: list[zipfile.ZipInf
     """The parts holding shared strings: named so in ``[Content_Types].xml``, or by Excel's usual name."""
     names = {"xl/sharedstrings.xml"}
     if "[Content_Types].xml" in package.namelist():
-        for element in _parse(package, "[Content_Types].xml").iter():
-            if _local(element.tag) == "Override" and element.get("ContentType") == SHARED_STRINGS_TYPE:
+        for element in parse_part(package, "[Content_Types].xml").iter():
+            if local_name(element.tag) == "Override" and element.get("ContentType") == SHARED_STRINGS_TYPE:
                 names.add(element.get("PartName", "").lstrip("/").lower())
     return [m for m in members if m.filename.lower() in names]
 
@@ -321,7 +219,7 @@ def _count_shared_strings(package: zipfile.ZipFile, member: zipfile.ZipInfo, bud
     root = None
     with package.open(member) as stream:
         for event, element in iterparse(stream, events=("start", "end"), forbid_dtd=True):
-            tag = _local(element.tag)
+            tag = local_name(element.tag)
             if event == "start":
                 root = element if root is None else root
             elif tag == "t":
@@ -361,7 +259,7 @@ def _damaged(where: str) -> Problem:
                           "Kopiera den igen, eller öppna den i Excel och spara den på nytt.")
 
 
-def _unreadable(where: str, exc: BaseException) -> Problem:
+def unreadable(where: str, exc: BaseException) -> Problem:
     chain = []
     while exc is not None and len(chain) < 10:
         chain.append(exc)
@@ -373,127 +271,3 @@ def _unreadable(where: str, exc: BaseException) -> Problem:
     if any(isinstance(e, (zipfile.BadZipFile, KeyError, EOFError)) for e in chain):
         return _damaged(where)
     return Problem(where, f"kan inte läsas som Excel-arbetsbok ({names[0]}). {SAVE_AS_XLSX}")
-
-
-# --- values --------------------------------------------------------------------------------------
-
-def _load(path: Path, where: str, wanted: set[str] | None,
-          budget: ReadingBudget) -> tuple[list[str], list[_SheetBuilder]]:
-    """The wanted sheets' computed values; a file handle, so openpyxl does not judge by the file name."""
-    import openpyxl  # imported here so commands that never read a workbook start fast
-
-    with path.open("rb") as handle, warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # openpyxl warns in English about features it skips; they do not matter here
-        book = openpyxl.load_workbook(handle, read_only=True, data_only=True, keep_links=False)
-        try:
-            sheets = [_read_sheet(ws, where, budget.cells) for ws in book.worksheets if _is_wanted(ws.title, wanted)]
-            return list(book.sheetnames), sheets
-        finally:
-            book.close()
-
-
-def _read_sheet(ws, where: str, budget: int) -> _SheetBuilder:
-    """Rows without trailing blanks; a sheet far beyond any allocation's size is refused, not read for hours."""
-    ws.reset_dimensions()
-    rows: list[tuple[CellValue, ...]] = []
-    for row in ws.iter_rows(values_only=True):
-        budget -= 1 + len(row)
-        if budget < 0:
-            raise InputError([Problem(where, f'bladet "{ws.title}" är orimligt stort (mer än två miljoner celler, kanske '
-                                             "något långt ner eller långt till höger). Ta bort rader och kolumner utanför "
-                                             "tabellen och spara igen.")])
-        values = [_value(v) for v in row]
-        while values and values[-1] is None:
-            values.pop()
-        rows.append(tuple(values))
-    return _SheetBuilder(ws.title, rows)
-
-
-def _value(value) -> CellValue:
-    if isinstance(value, bool) or value is None:
-        return value
-    if isinstance(value, (int, float)):
-        return excel_number(value)
-    if isinstance(value, str):
-        return value if value.strip() else None
-    return value
-
-
-# --- what only the sheets' XML tells: formulas, error cells, merged cells, hidden rows -------------
-
-def _scan_sheets(path: Path, sheets: list[_SheetBuilder]) -> None:
-    """Mark cells whose value cannot be trusted, and note merged ranges and hidden rows.
-
-    A formula has no trustworthy value when it has no cached ``<v>``, or when the file asks
-    to be recalculated on load (``fullCalcOnLoad``): programs that cannot calculate write
-    that flag, and Excel removes it when it saves.
-    """
-    with zipfile.ZipFile(path) as package:
-        parts, recalculates = _sheet_parts(package)
-        names = set(package.namelist())
-        for sheet in sheets:
-            part = parts.get(sheet.title)
-            if part in names:
-                with package.open(part) as stream:
-                    _scan_sheet(stream, sheet, recalculates)
-
-
-def _local(tag: str) -> str:
-    return tag.rsplit("}", 1)[-1]
-
-
-def _parse(package: zipfile.ZipFile, name: str):
-    from defusedxml.ElementTree import fromstring
-
-    return fromstring(package.read(name), forbid_dtd=True)
-
-
-def _sheet_parts(package: zipfile.ZipFile) -> tuple[dict[str, str], bool]:
-    """Sheet title → its part in the package, and whether the workbook asks for recalculation on load."""
-    targets = {}
-    for rel in _parse(package, "xl/_rels/workbook.xml.rels"):
-        target = rel.get("Target", "")
-        targets[rel.get("Id")] = target.lstrip("/") if target.startswith("/") else posixpath.normpath("xl/" + target)
-    parts: dict[str, str] = {}
-    recalculates = False
-    for element in _parse(package, "xl/workbook.xml").iter():
-        tag = _local(element.tag)
-        if tag == "sheet":
-            rel_id = next((v for k, v in element.attrib.items() if _local(k) == "id"), None)
-            if rel_id in targets:
-                parts[element.get("name", "")] = targets[rel_id]
-        elif tag == "calcPr":
-            recalculates = element.get("fullCalcOnLoad", "").lower() in ("1", "true")
-    return parts, recalculates
-
-
-def _scan_sheet(stream, sheet: _SheetBuilder, recalculates: bool) -> None:
-    from defusedxml.ElementTree import iterparse
-    from openpyxl.utils.cell import coordinate_to_tuple
-
-    r = c = 0
-    sheet_data = None
-    for event, element in iterparse(stream, events=("start", "end"), forbid_dtd=True):
-        tag = _local(element.tag)
-        if event == "start":
-            if tag == "row":
-                r, c = int(element.get("r") or r + 1), 0
-                if element.get("hidden", "").lower() in ("1", "true"):
-                    sheet.hidden_rows.append(r)
-            elif tag == "sheetData":
-                sheet_data = element
-            continue
-        if tag == "c":
-            ref = element.get("r")
-            r, c = coordinate_to_tuple(ref) if ref else (r, c + 1)
-            children = {_local(child.tag): child for child in element}
-            if "f" in children and (recalculates or "v" not in children):
-                sheet.put(r, c, UNCALCULATED)
-            elif element.get("t") == "e":
-                sheet.put(r, c, ExcelError((children["v"].text or "").strip() if "v" in children else "#FEL"))
-            element.clear()
-        elif tag == "row" and sheet_data is not None and len(sheet_data) and sheet_data[-1] is element:
-            del sheet_data[-1]  # keep memory flat on long sheets
-        elif tag == "mergeCell" and element.get("ref"):
-            sheet.merged.append(element.get("ref"))
-
