@@ -393,6 +393,16 @@ def test_five_mistakes_in_the_posts_are_reported_in_one_run(refused, workbook):
     assert "5 fel att rätta" in err
 
 
+def test_the_rounding_is_checked_on_posts_and_totals_that_have_other_errors(refused, workbook):
+    err = refused(workbook(case=case({"Medel att fördela": 1050, "Nyckel": "Befolkninng"}, extra=[("Avrundning", 100)])))
+    assert 'Ärende!B3: kolumnen "Befolkninng" i nyckeln finns inte i Mottagare.' in err
+    assert "Ärende!B2: att fördela, 1 050 kr, går inte jämnt upp i avrundningen 100 kr (fältet Avrundning)." in err
+    err = refused(workbook(case=case({"Medel att fördela": 1050}, extra=[("Avrundning", 100)]),
+                           posts=posts(("Lika", 950, "lika", None, "Avestaa"), ("Fast", 100, "fast", None, "Avesta"))))
+    assert 'Fördelning!E2: mottagaren eller gruppen "Avestaa" finns inte.' in err
+    assert 'Fördelning!B2: beloppet för posten "Lika", 950 kr, går inte jämnt upp i avrundningen 100 kr' in err
+
+
 def test_the_posts_are_checked_when_the_recipients_cannot_be_read(refused, workbook):
     err = refused(workbook(recipients=[("Namn", "Befolkning"), ("Avesta", 1)],
                            posts=posts(("Bas", 500, "nyckel", "Befolkning 50 %, Patienter 40 %", "alla"),

@@ -44,15 +44,17 @@ class RowAmount:
 
 @dataclass
 class PostSheet:
-    """The usable posts, what every row adds to their sum, and every key whose recipients are known.
+    """The usable posts, what every row adds to their sum, every key whose recipients are known,
+    and every post whose method and amount are known (``priced``, for the rounding).
 
-    A row with a problem is left out of ``posts`` but still counts in ``amounts`` and
-    ``key_uses`` as far as its cells are sound, so the sums and bases are checked too.
+    A row with a problem is left out of ``posts`` but still counts in ``amounts``,
+    ``key_uses`` and ``priced`` as far as its cells are sound, so those checks run too.
     """
 
     posts: list[ParsedPost] = field(default_factory=list)
     amounts: list[RowAmount] = field(default_factory=list)
     key_uses: list[Post] = field(default_factory=list)
+    priced: list[ParsedPost] = field(default_factory=list)
 
 
 def post_label(post: Post) -> str:
@@ -132,6 +134,9 @@ def _read_post(r: int, raw: tuple, columns: dict[str, int], state: _PostRowState
     state.result.amounts.append(replace(_row_amount(where, method, amount, (is_rest, rest_ok), selected, table), name=name))
     if method == KEY and key and selected is not None:
         state.result.key_uses.append(Post(name, amount, KEY, selected, key, area, r))
+    if method is not None and (amount is not None or rest_ok):
+        state.result.priced.append(ParsedPost(Post(name, amount, method, selected or (), key, area, r),
+                                              where[AMOUNT_COL], where[KEY_COL]))
     if method is None or selected is None or (amount is None and not rest_ok) or (method == KEY and not key):
         return
     post = Post(name, amount, method, selected, key, area, r)
@@ -265,20 +270,29 @@ def _method(value, where: str, post_name: str, check: Checker) -> str | None:
 
 
 def default_posts(case: CaseSheet, table: RecipientTable, check: Checker) -> PostSheet:
-    """Without ``Fördelning``: one post ``Medel``, the whole total by the case's ``Nyckel``."""
+    """Without ``Fördelning``: one post ``Medel``, the whole total by the case's ``Nyckel``.
+
+    The total is checked against the rounding even when the key is wrong.
+    """
+    key = _default_key(case, table, check)
+    post = Post(DEFAULT_POST, None, KEY, tuple(range(len(table.rows))), key, is_default=True)
+    parsed = ParsedPost(post, case.grant_where, case.key_where)
+    result = PostSheet(amounts=[RowAmount(case.grant_where, is_rest=True, name=DEFAULT_POST)], priced=[parsed])
+    if key:
+        result.key_uses.append(post)
+        if check_selection(post, case.key_where, table, check):
+            result.posts.append(parsed)
+    return result
+
+
+def _default_key(case: CaseSheet, table: RecipientTable, check: Checker) -> tuple[KeyPart, ...]:
     if case.key_text is None:
         state = "är tomt" if "!" in case.key_where else f"saknas.{misspelt_field(KEY_FIELD, case.free_names)}"
         check.error(case.key_where, f'fältet "{KEY_FIELD}" {state} Det behövs när det inte finns något blad "{MODEL_SHEET}". '
                                     f'Skriv en underlagskolumn från {RECIPIENT_SHEET}, t.ex. Befolkning, som värde för "{KEY_FIELD}", '
                                     f'eller lägg till bladet "{MODEL_SHEET}".')
-        return PostSheet()
+        return ()
     key = parse_key(case.key_text, case.key_where, table, check)
     if table.blocked_by is not None:
         check.postpone(table.blocked_by, f'nyckeln i fältet "{KEY_FIELD}" i {CASE_SHEET}')
-    if not key:
-        return PostSheet()
-    post = Post(DEFAULT_POST, None, KEY, tuple(range(len(table.rows))), key, is_default=True)
-    result = PostSheet(amounts=[RowAmount(case.grant_where, is_rest=True, name=DEFAULT_POST)], key_uses=[post])
-    if check_selection(post, case.key_where, table, check):
-        result.posts.append(ParsedPost(post, case.grant_where, case.key_where))
-    return result
+    return key

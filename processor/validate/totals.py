@@ -21,7 +21,7 @@ from processor.vocabulary import GRANT, MODEL_SHEET, REST_WORD, ROUNDING
 def check_amounts(case: CaseSheet, table: RecipientTable, posts: PostSheet, bases: Recipients, check: Checker) -> None:
     """Posts against the total, rounding multiples, and keys that sum to zero."""
     rest, blocker = _check_total(case, posts.amounts, check)
-    _check_multiples(case, posts.posts, rest, blocker, check)
+    _check_multiples(case, posts.priced, rest, blocker, check)
     for parsed in posts.posts:
         _check_key_sums(parsed, table, bases, check)
 
