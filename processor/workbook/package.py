@@ -36,8 +36,8 @@ BIDI_CONTROL = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]")  # t
 class ReadingBudget:
     """How much a workbook may hold before it is refused unread; a fördelning fits in a few megabytes.
 
-    ``shared_string_bytes`` bounds the shared-strings part (its XML as declared, and the text
-    streamed from it); its number of strings is bounded like the cells that could use them.
+    ``shared_string_bytes`` bounds the shared-strings part (as its size is declared, and as it
+    streams); its number of strings is bounded like the cells that could use them.
     """
 
     unpacked_bytes: int = 512 * MEGABYTE
