@@ -11,7 +11,8 @@ from processor.swedish import parse_number
 from processor.validate.checker import Checker
 from processor.workbook import BIDI_CONTROL, UNCALCULATED, ExcelError
 
-_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~\-\u00c0-\u024f]+@[A-Za-z0-9\u00c0-\u024f\-]+(\.[A-Za-z0-9\u00c0-\u024f\-]+)+$")
+_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~\-\u00c0-\u024f]+"
+                    r"@[A-Za-z0-9\u00c0-\u024f\-]+(\.[A-Za-z0-9\u00c0-\u024f\-]+)+$")
 LINE_BREAK = re.compile(r"[\r\n\x0b\x0c\x85\u2028\u2029]")
 CONTROL = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
 
@@ -85,7 +86,8 @@ def as_kronor(value, where: str, check: Checker, what: str) -> int | None:
                            "Avrunda beloppet till hela kronor.")
         return None
     if number < 0:
-        check.error(where, f"{what} får inte vara negativt ({formats.kronor(number, nbsp=False)}). Skriv ett belopp på 0 kr eller mer.")
+        check.error(where, f"{what} får inte vara negativt ({formats.kronor(number, nbsp=False)}). "
+                           "Skriv ett belopp på 0 kr eller mer.")
         return None
     return int(number)
 

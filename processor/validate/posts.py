@@ -96,7 +96,8 @@ def _columns(sheet: Sheet, check: Checker) -> dict[str, int] | None:
     """The header's columns with misspelt ones standing in, or None (and an error) without the required ones."""
     if not sheet.rows:
         check.error(MODEL_SHEET, "bladet är tomt. Skriv rubrikerna Post, Belopp, Metod, Nyckel och Mottagare på rad 1 "
-                                 f'och en post per rad, eller ta bort bladet så fördelas allt efter fältet "{KEY_FIELD}" i {CASE_SHEET}.')
+                                 "och en post per rad, eller ta bort bladet så fördelas allt efter fältet "
+                                 f'"{KEY_FIELD}" i {CASE_SHEET}.')
         return None
     if not has_header(sheet.rows[0], REQUIRED_POST_COLS) and header_below(sheet, MODEL_SHEET, REQUIRED_POST_COLS, check):
         return None
@@ -106,8 +107,8 @@ def _columns(sheet: Sheet, check: Checker) -> dict[str, int] | None:
     missing = [c for c in REQUIRED_POST_COLS if c not in columns]
     for name in missing:
         hint = did_you_mean(name, [c for c in columns if c not in POST_COLS])
-        check.error(f"{MODEL_SHEET}!A1", f'kolumnen "{name}" saknas på rad 1.{hint} Rubrikerna ska vara Post, Belopp, Metod, Nyckel, '
-                                         "Mottagare och eventuellt Område.")
+        check.error(f"{MODEL_SHEET}!A1", f'kolumnen "{name}" saknas på rad 1.{hint} Rubrikerna ska vara Post, Belopp, '
+                                         "Metod, Nyckel, Mottagare och eventuellt Område.")
     if missing:
         return None
     columns.update(_lookalike_post_columns(columns, check))
@@ -149,7 +150,8 @@ def _post_name(raw: tuple, columns: dict[str, int], where: dict[str, str], state
     """The post's name, or None (and an error) for a row without one, a totals row or a name used before."""
     name = as_text(value_at(raw, columns[POST_COL]))
     if name is None:
-        check.error(where[POST_COL], "posten saknar namn. Skriv ett namn i kolumn Post (det blir en kolumn i bilagan), eller töm raden.")
+        check.error(where[POST_COL], "posten saknar namn. Skriv ett namn i kolumn Post (det blir en kolumn i bilagan), "
+                                     "eller töm raden.")
     elif norm(name) in TOTAL_ROW_NAMES and value_at(raw, columns[METHOD_COL]) is None:
         check.error(where[POST_COL], f'"{name}" ser ut som en summarad, men {MODEL_SHEET} ska bara ha poster. Ta bort raden; '
                                      "summorna räknas fram och står i bilagan.")
@@ -289,7 +291,8 @@ def _default_key(case: CaseSheet, table: RecipientTable, check: Checker) -> tupl
     if case.key_text is None:
         state = "är tomt" if "!" in case.key_where else f"saknas.{misspelt_field(KEY_FIELD, case.free_names)}"
         check.error(case.key_where, f'fältet "{KEY_FIELD}" {state} Det behövs när det inte finns något blad "{MODEL_SHEET}". '
-                                    f'Skriv en underlagskolumn från {RECIPIENT_SHEET}, t.ex. Befolkning, som värde för "{KEY_FIELD}", '
+                                    f"Skriv en underlagskolumn från {RECIPIENT_SHEET}, t.ex. Befolkning, "
+                                    f'som värde för "{KEY_FIELD}", '
                                     f'eller lägg till bladet "{MODEL_SHEET}".')
         return ()
     key = parse_key(case.key_text, case.key_where, table, check)

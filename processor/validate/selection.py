@@ -29,7 +29,8 @@ def select_recipients(value, where: str, table: RecipientTable, check: Checker) 
         if key == ALL_WORD:
             chosen.update(range(len(table.rows)))
         elif key in table.groups and key in by_name:
-            check.error(where, f'"{word}" är både en grupp och en mottagare. Byt namn på gruppen eller mottagaren så att de skiljer sig.')
+            check.error(where, f'"{word}" är både en grupp och en mottagare. Byt namn på gruppen eller mottagaren '
+                               "så att de skiljer sig.")
             ok = False
         elif key in table.groups:
             chosen.update(table.groups[key])
@@ -46,7 +47,8 @@ def _unknown_selector(word: str, table: RecipientTable, by_name: dict[str, int])
     parts = [p.strip() for p in re.split(r"[,\r\n]", word) if p.strip()]
     known = {*by_name, *table.groups, ALL_WORD}
     if len(parts) > 1 and all(norm(p) in known for p in parts):
-        return (f'{quoted(" / ".join(parts))} ska vara flera mottagare eller grupper, men de ska skiljas med semikolon på en rad. '
+        return (f'{quoted(" / ".join(parts))} ska vara flera mottagare eller grupper, men de ska skiljas med semikolon '
+                "på en rad. "
                 f'Skriv "{"; ".join(parts)}".')
     candidates = [r.name for r in table.rows] + sorted({r.group for r in table.rows if r.group})
     return (f'mottagaren eller gruppen {quoted(word)} finns inte.{did_you_mean(word, candidates)} '
@@ -60,11 +62,13 @@ def check_selection(post: Post, where: str, table: RecipientTable, check: Checke
     if post.method == FAST:
         if len(post.recipients) != 1:
             check.error(where, f'posten "{post.name}" är ett fast belopp och ska gå till exakt en mottagare, men väljer '
-                               f"{len(post.recipients)}. Skriv en mottagares namn, eller välj metoden lika, per mottagare eller nyckel.")
+                               f"{len(post.recipients)}. Skriv en mottagares namn, eller välj metoden lika, per mottagare "
+                               "eller nyckel.")
             return False
         row = table.rows[post.recipients[0]]
         if not row.participates:
-            check.error(where, f'mottagaren {row.name} avstår (Deltar = Nej) men posten "{post.name}" är ett fast belopp till den. '
+            check.error(where, f'mottagaren {row.name} avstår (Deltar = Nej) men posten "{post.name}" är ett fast belopp '
+                               "till den. "
                                "Välj en annan mottagare, eller ändra Deltar.")
             return False
     elif post.method in (EQUAL, KEY) and not members and post.is_default:
@@ -76,5 +80,6 @@ def check_selection(post: Post, where: str, table: RecipientTable, check: Checke
                            "Välj fler mottagare eller ändra Deltar.")
         return False
     elif post.method == PER_RECIPIENT and not members:
-        check.warn(where, f'posten "{post.name}" har ingen deltagande mottagare och blir 0 kr. Välj mottagare eller ta bort posten.')
+        check.warn(where, f'posten "{post.name}" har ingen deltagande mottagare och blir 0 kr. '
+                          "Välj mottagare eller ta bort posten.")
     return True

@@ -55,9 +55,10 @@ def check_layout(sheet: Sheet, check: Checker) -> None:
     for ref in sheet.merged:
         min_col, min_row, _, max_row = range_boundaries(ref)
         if max_row > min_row:
-            check.error(cell(name, min_col - 1, min_row), f"cellerna {ref} är sammanfogade över flera rader, och bara den översta "
-                                                         "har ett värde; de andra raderna läses som tomma. Dela upp cellerna "
-                                                         "(Start > Sammanfoga och centrera > Dela upp celler) och skriv värdet på varje rad.")
+            check.error(cell(name, min_col - 1, min_row),
+                        f"cellerna {ref} är sammanfogade över flera rader, och bara den översta har ett värde; de andra "
+                        "raderna läses som tomma. Dela upp cellerna (Start > Sammanfoga och centrera > Dela upp celler) "
+                        "och skriv värdet på varje rad.")
     hidden = [r for r in sheet.hidden_rows if r <= len(sheet.rows) and not blank_row(sheet.rows[r - 1])]
     if hidden and name in (RECIPIENT_SHEET, MODEL_SHEET):
         rows = [str(r) for r in hidden[:10]] + (["…"] if len(hidden) > 10 else [])

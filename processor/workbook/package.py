@@ -53,7 +53,8 @@ DEFAULT_BUDGET = ReadingBudget()
 def check_file(path: Path, where: str, budget: ReadingBudget) -> None:
     """Refuse what is not an .xlsx package, with a message that says what the file is instead."""
     if path.name.startswith("~$"):
-        raise InputError([Problem(where, "är Excels tillfälliga låsfil, som finns medan arbetsboken är öppen, och ingen arbetsbok. "
+        raise InputError([Problem(where, "är Excels tillfälliga låsfil, som finns medan arbetsboken är öppen, och ingen "
+                                         "arbetsbok. "
                                          'Välj arbetsboken utan "~$" i början av namnet.')])
     if BIDI_CONTROL.search(path.name):
         raise InputError([Problem(BIDI_CONTROL.sub("", where), "filnamnet innehåller ett osynligt tecken som vänder textens "
@@ -64,14 +65,16 @@ def check_file(path: Path, where: str, budget: ReadingBudget) -> None:
     if path.is_dir():
         raise InputError([Problem(where, "är en mapp, inte en arbetsbok. Ange sökvägen till en .xlsx-fil.")])
     if not path.is_file():
-        raise InputError([Problem(where, "är ingen vanlig fil (kanske en enhet eller en pipe). Ange sökvägen till en .xlsx-fil.")])
+        raise InputError([Problem(where, "är ingen vanlig fil (kanske en enhet eller en pipe). "
+                                         "Ange sökvägen till en .xlsx-fil.")])
     try:
         with path.open("rb") as handle:
             head = handle.read(1024 * 1024)
     except OSError as exc:
         raise InputError([_cannot_open(where, exc)]) from exc
     if not head:
-        raise InputError([Problem(where, "filen är tom (0 byte). Välj arbetsboken igen, eller skapa en ny med \"processor init\".")])
+        raise InputError([Problem(where, "filen är tom (0 byte). Välj arbetsboken igen, "
+                                         'eller skapa en ny med "processor init".')])
     if head.startswith(OLE_MAGIC):
         raise InputError([Problem(where, _ole_kind(path))])
     if not head.startswith(ZIP_MAGICS):
@@ -134,7 +137,8 @@ def _not_a_package(head: bytes) -> str:
         return "är ett XML-kalkylblad i det gamla formatet från Excel 2003. " + SAVE_AS_XLSX
     if b"\x00" not in head[:8192]:
         return "är en textfil (kanske CSV), inte en Excel-arbetsbok. " + SAVE_AS_XLSX
-    return "är inte en Excel-arbetsbok utan någon annan sorts fil. Välj rätt fil, eller " + SAVE_AS_XLSX[0].lower() + SAVE_AS_XLSX[1:]
+    return ("är inte en Excel-arbetsbok utan någon annan sorts fil. Välj rätt fil, eller "
+            + SAVE_AS_XLSX[0].lower() + SAVE_AS_XLSX[1:])
 
 
 def _check_package(path: Path, where: str, budget: ReadingBudget) -> None:
