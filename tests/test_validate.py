@@ -403,6 +403,13 @@ def test_the_rounding_is_checked_on_posts_and_totals_that_have_other_errors(refu
     assert 'Fördelning!B2: beloppet för posten "Lika", 950 kr, går inte jämnt upp i avrundningen 100 kr' in err
 
 
+def test_a_key_whose_recipients_are_unknown_says_its_bases_wait(refused, workbook):
+    err = refused(workbook(posts=posts(("Bas", 1000, "nyckel", "Befolkning", "Kommuner"))))
+    assert ('Fördelning!E2: mottagaren eller gruppen "Kommuner" finns inte. Menade du "Kommun"? Skriv ett namn från Mottagare, '
+            'en grupp från kolumn Grupp, eller "alla"; flera skiljs med semikolon. Underlaget för nyckeln kontrolleras när '
+            "detta är rättat.") in err
+
+
 def test_the_posts_are_checked_when_the_recipients_cannot_be_read(refused, workbook):
     err = refused(workbook(recipients=[("Namn", "Befolkning"), ("Avesta", 1)],
                            posts=posts(("Bas", 500, "nyckel", "Befolkning 50 %, Patienter 40 %", "alla"),

@@ -135,6 +135,8 @@ def _read_post(r: int, raw: tuple, columns: dict[str, int], state: _PostRowState
     state.result.amounts.append(replace(_row_amount(where, method, amount, (is_rest, rest_ok), selected, table), name=name))
     if method == KEY and key and selected is not None:
         state.result.key_uses.append(Post(name, amount, KEY, selected, key, area, r))
+    elif method == KEY and key and table.blocked_by is None:
+        check.postpone(where[SELECTION_COL], "underlaget för nyckeln")
     if method is not None and (amount is not None or rest_ok):
         state.result.priced.append(ParsedPost(Post(name, amount, method, selected or (), key, area, r),
                                               where[AMOUNT_COL], where[KEY_COL]))
