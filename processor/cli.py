@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from processor import __version__
-from processor.errors import InputError
+from processor.errors import InputError, os_error_message
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT = 0, 1, 2
 
@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         print("Avbrutet.", file=sys.stderr)
         return EXIT_FAILED
     except OSError as error:
-        print(f"Fel: {error.strerror or error} ({error.filename or ''}).", file=sys.stderr)
+        print(f"Fel: {os_error_message(error)}", file=sys.stderr)
         return EXIT_FAILED
 
 

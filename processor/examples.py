@@ -13,30 +13,38 @@ import datetime as dt
 import sys
 from pathlib import Path
 
+from processor.vocabulary import (
+    AGREEMENT, AMOUNT_COL, AREA_COL, CARRIED, CASE_SHEET, COMMITTEE, DATE, DEADLINE, DEPARTMENT, EMAIL_COL,
+    FIELD_HEADING, GRANT, GROUP_COL, INVOICE_ADDRESS, INVOICE_EMAIL, INVOICE_REFERENCE, KEY_COL, KEY_FIELD,
+    METHOD_COL, MODEL_SHEET, NAME_COL, OFFICER, PHONE, POST_COL, RECIPIENT_SHEET, REFERENCE, SECTION_COL,
+    SELECTION_COL, SENDER_EMAIL, SENDER_NAME, SIGNATORY, SIGNATORY_TITLE, TEMPLATES, TEXT_COL, TEXT_SHEET, TITLE,
+    VALUE_HEADING, YEAR,
+)
+
 DALARNA = {
     "stem": "dalarna_2020",
     "case": [
-        ("Rubrik", "Stimulansmedel Goda förutsättningar för vårdens medarbetare 2020"),
-        ("Medel att fördela", 15_711_504),
-        ("Nyckel", "Befolkning"),
-        ("År", 2020),
-        ("Överenskommelse", "God och nära vård 2020 – En omställning av hälso- och sjukvården med fokus på primärvården"),
-        ("Diarienummer", "RD20/01871"),
-        ("Datum", dt.date(2020, 6, 15)),
-        ("Avsändare", "Region Dalarna"),
-        ("Avdelning", "Avdelningen för hälsa och välfärd (RSS)"),
-        ("Nämnd", "Regionala samverkansrådet"),
-        ("Handläggare", "Karin Eriksson"),
-        ("Telefon", "023-49 00 00"),
-        ("E-post", "rss@regiondalarna.example"),
-        ("Undertecknare", "Anders Lindqvist"),
-        ("Undertecknarens titel", "avdelningschef, Region Dalarna"),
-        ("Fakturaadress", "Region Dalarna, Box 712, 791 29 Falun"),
-        ("Faktura e-post", "faktura@regiondalarna.example"),
-        ("Fakturareferens", "RSS 4410"),
-        ("Sista dag", dt.date(2020, 9, 30)),
+        (TITLE, "Stimulansmedel Goda förutsättningar för vårdens medarbetare 2020"),
+        (GRANT, 15_711_504),
+        (KEY_FIELD, "Befolkning"),
+        (YEAR, 2020),
+        (AGREEMENT, "God och nära vård 2020 – En omställning av hälso- och sjukvården med fokus på primärvården"),
+        (REFERENCE, "RD20/01871"),
+        (DATE, dt.date(2020, 6, 15)),
+        (SENDER_NAME, "Region Dalarna"),
+        (DEPARTMENT, "Avdelningen för hälsa och välfärd (RSS)"),
+        (COMMITTEE, "Regionala samverkansrådet"),
+        (OFFICER, "Karin Eriksson"),
+        (PHONE, "023-49 00 00"),
+        (SENDER_EMAIL, "rss@regiondalarna.example"),
+        (SIGNATORY, "Anders Lindqvist"),
+        (SIGNATORY_TITLE, "avdelningschef, Region Dalarna"),
+        (INVOICE_ADDRESS, "Region Dalarna, Box 712, 791 29 Falun"),
+        (INVOICE_EMAIL, "faktura@regiondalarna.example"),
+        (INVOICE_REFERENCE, "RSS 4410"),
+        (DEADLINE, dt.date(2020, 9, 30)),
     ],
-    "recipient_columns": ["Mottagare", "E-post", "Grupp", "Befolkning"],
+    "recipient_columns": [NAME_COL, EMAIL_COL, GROUP_COL, "Befolkning"],
     "recipients": [
         (name, f"registrator@{slug}.kommun.example", "Kommun", population)
         for name, slug, population in [
@@ -68,27 +76,27 @@ _ADMINISTRATIONS = ["Äldreförvaltningen", "Socialförvaltningen", "Utbildnings
 STOCKHOLM = {
     "stem": "stockholm_2024",
     "case": [
-        ("Rubrik", "Fördelning av stimulansmedel God och nära vård 2024"),
-        ("Medel att fördela", 42_190_007),
-        ("Överfört från tidigare år", 11_500_000),
-        ("År", 2024),
-        ("Överenskommelse", "God och nära vård 2024 – en personcentrerad och patientsäker hälso- och sjukvård med primärvården som nav"),
-        ("Diarienummer", "ÄLD 2024/0412"),
-        ("Datum", dt.date(2024, 5, 21)),
-        ("Avsändare", "Äldreförvaltningen"),
-        ("Avdelning", "Avdelningen för stadsövergripande äldreomsorgsfrågor"),
-        ("Nämnd", "Äldrenämnden"),
-        ("Handläggare", "Marie Björkman"),
-        ("Telefon", "08-508 362 65"),
-        ("E-post", "aldreforvaltningen@stockholm.example"),
-        ("Undertecknare", "Patric Rylander"),
-        ("Undertecknarens titel", "äldredirektör"),
-        ("Fakturaadress", "Stockholms stad, Äldreförvaltningen, Box 8024, 104 20 Stockholm"),
-        ("Faktura e-post", "faktura.aldreforvaltningen@stockholm.example"),
-        ("Fakturareferens", "GNV-2024"),
-        ("Sista dag", dt.date(2024, 11, 30)),
+        (TITLE, "Fördelning av stimulansmedel God och nära vård 2024"),
+        (GRANT, 42_190_007),
+        (CARRIED, 11_500_000),
+        (YEAR, 2024),
+        (AGREEMENT, "God och nära vård 2024 – en personcentrerad och patientsäker hälso- och sjukvård med primärvården som nav"),
+        (REFERENCE, "ÄLD 2024/0412"),
+        (DATE, dt.date(2024, 5, 21)),
+        (SENDER_NAME, "Äldreförvaltningen"),
+        (DEPARTMENT, "Avdelningen för stadsövergripande äldreomsorgsfrågor"),
+        (COMMITTEE, "Äldrenämnden"),
+        (OFFICER, "Marie Björkman"),
+        (PHONE, "08-508 362 65"),
+        (SENDER_EMAIL, "aldreforvaltningen@stockholm.example"),
+        (SIGNATORY, "Patric Rylander"),
+        (SIGNATORY_TITLE, "äldredirektör"),
+        (INVOICE_ADDRESS, "Stockholms stad, Äldreförvaltningen, Box 8024, 104 20 Stockholm"),
+        (INVOICE_EMAIL, "faktura.aldreforvaltningen@stockholm.example"),
+        (INVOICE_REFERENCE, "GNV-2024"),
+        (DEADLINE, dt.date(2024, 11, 30)),
     ],
-    "recipient_columns": ["Mottagare", "E-post", "Grupp", "Befolkning"],
+    "recipient_columns": [NAME_COL, EMAIL_COL, GROUP_COL, "Befolkning"],
     "recipients": [
         (name, f"registrator.{name.lower().replace('ä', 'a').replace('ö', 'o').replace('å', 'a')}@stockholm.example",
          "Fackförvaltning", None)
@@ -100,7 +108,7 @@ STOCKHOLM = {
         for name, population in _DISTRICTS
     ],
     "posts": [
-        ("Område", "Post", "Belopp", "Metod", "Nyckel", "Mottagare"),
+        (AREA_COL, POST_COL, AMOUNT_COL, METHOD_COL, KEY_COL, SELECTION_COL),
         ("Fackförvaltningar", "Samordning", "rest", "fast", None, "Äldreförvaltningen"),
         ("Fackförvaltningar", "Socialförvaltningen", 4_000_000, "fast", None, "Socialförvaltningen"),
         ("Fackförvaltningar", "Utbildningsförvaltningen", 4_000_000, "fast", None, "Utbildningsförvaltningen"),
@@ -149,8 +157,8 @@ def write_example(example: dict, path: Path, templates_dir: str | None = None) -
 
     book = Workbook()
     case = book.active
-    case.title = "Ärende"
-    case.append(["Fält", "Värde"])
+    case.title = CASE_SHEET
+    case.append([FIELD_HEADING, VALUE_HEADING])
     for name, value in example["case"]:
         case.append([name, value])
         if isinstance(value, dt.date):
@@ -158,20 +166,20 @@ def write_example(example: dict, path: Path, templates_dir: str | None = None) -
         elif isinstance(value, int) and value > 9999:
             case.cell(case.max_row, 2).number_format = "#,##0"
     if templates_dir:
-        case.append(["Mallar", templates_dir])
-    recipients = book.create_sheet("Mottagare")
+        case.append([TEMPLATES, templates_dir])
+    recipients = book.create_sheet(RECIPIENT_SHEET)
     recipients.append(example["recipient_columns"])
     for row in example["recipients"]:
         recipients.append(list(row))
     if example["posts"]:
-        model = book.create_sheet("Fördelning")
+        model = book.create_sheet(MODEL_SHEET)
         header, *rows = example["posts"]
         model.append(list(header))
         for row in rows:
             model.append(list(row))
             model.cell(model.max_row, 3).number_format = "#,##0"
-    texts = book.create_sheet("Texter")
-    texts.append(["Avsnitt", "Text"])
+    texts = book.create_sheet(TEXT_SHEET)
+    texts.append([SECTION_COL, TEXT_COL])
     for row in example["texts"]:
         texts.append(list(row))
     for ws in book.worksheets:

@@ -40,7 +40,9 @@ class Post:
     """One pot of money. ``amount`` is None for the ``rest`` post.
 
     ``recipients`` are indices into the case's recipient list, in workbook order.
-    For ``per mottagare`` the amount is what each recipient gets.
+    For ``per mottagare`` the amount is what each recipient gets. ``row`` is the post's
+    row in ``Fördelning``; ``is_default`` marks the one post of a workbook without that
+    sheet (the whole total by the case's key), which the user never named.
     """
 
     name: str
@@ -50,6 +52,7 @@ class Post:
     key: tuple[KeyPart, ...] = ()
     area: str | None = None
     row: int | None = None
+    is_default: bool = False
 
     @property
     def is_rest(self) -> bool:

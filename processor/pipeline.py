@@ -21,6 +21,7 @@ from processor.parallel import beside, for_chunks
 from processor.result import result_json
 from processor.rundir import atomic_run_dir
 from processor.validate import load_case
+from processor.workbook import workbook_sha256
 
 if TYPE_CHECKING:
     from processor.documents import LetterWriter
@@ -63,7 +64,7 @@ def run(workbook: Path, out_dir: Path = Path("output"), *, now: dt.datetime | No
     workbook = Path(workbook)
     now = now or dt.datetime.now().astimezone()
     office = find_office() if pdf else None
-    input_sha256 = sha256_file(workbook) if workbook.is_file() else ""
+    input_sha256 = workbook_sha256(workbook)
     progress("Läser och kontrollerar arbetsboken …")
     case, allocation = check(workbook)
     progress(f"Fördelade {_kr(allocation.total)} på {len(case.recipients)} mottagare i {len(case.posts)} poster.")

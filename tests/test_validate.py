@@ -369,6 +369,115 @@ def test_every_problem_is_reported_at_once(refused, workbook):
     assert err.splitlines()[0] == "Arbetsboken kan inte användas: 8 fel att rätta."
 
 
+def test_a_bad_rounding_does_not_hide_a_text_in_a_basis_cell(refused, workbook):
+    err = refused(workbook(case=case(extra=[("Avrundning", 7)]),
+                           recipients=[KOMMUNER[0], ("Borlänge", None, "Kommun", "tre tusen"), KOMMUNER[3]]))
+    assert ("Ärende!B9: avrundningen 7 kr går inte. Välj 1, 10, 100 eller 1000. "
+            "Beloppen mot avrundningen kontrolleras när detta är rättat.") in err
+    assert 'Mottagare!D2: "tre tusen" är inte ett tal (kolumn Befolkning, mottagare Borlänge).' in err
+    assert "2 fel att rätta" in err
+
+
+def test_five_mistakes_in_the_posts_are_reported_in_one_run(refused, workbook):
+    err = refused(workbook(recipients=TWO_KEYS,
+                           posts=posts(("Bas", 500, "nyckel", "Befolkninng 50 %, Patienter 40 %", "alla"),
+                                       ("Soc", 100, "fast", None, "Avestaa"),
+                                       ("Fast", 100, "fast", None, "Kommun"),
+                                       ("Lika", 200, "lika", None, "alla"))))
+    for line in ['Fördelning!D2: kolumnen "Befolkninng" i nyckeln finns inte i Mottagare.',
+                 "Fördelning!D2: nyckelns vikter summerar till 90 %, inte 100 %.",
+                 'Fördelning!E3: mottagaren eller gruppen "Avestaa" finns inte.',
+                 'Fördelning!E4: posten "Fast" är ett fast belopp och ska gå till exakt en mottagare, men väljer 3.',
+                 "Fördelning!B5: posterna summerar till 900 kr men att fördela är 1 000 kr (100 kr kvar)."]:
+        assert f"  {line}" in err, err
+    assert "5 fel att rätta" in err
+
+
+def test_the_rounding_is_checked_on_posts_and_totals_that_have_other_errors(refused, workbook):
+    err = refused(workbook(case=case({"Medel att fördela": 1050, "Nyckel": "Befolkninng"}, extra=[("Avrundning", 100)])))
+    assert 'Ärende!B3: kolumnen "Befolkninng" i nyckeln finns inte i Mottagare.' in err
+    assert "Ärende!B2: att fördela, 1 050 kr, går inte jämnt upp i avrundningen 100 kr (fältet Avrundning)." in err
+    err = refused(workbook(case=case({"Medel att fördela": 1050}, extra=[("Avrundning", 100)]),
+                           posts=posts(("Lika", 950, "lika", None, "Avestaa"), ("Fast", 100, "fast", None, "Avesta"))))
+    assert 'Fördelning!E2: mottagaren eller gruppen "Avestaa" finns inte.' in err
+    assert 'Fördelning!B2: beloppet för posten "Lika", 950 kr, går inte jämnt upp i avrundningen 100 kr' in err
+
+
+def test_a_key_whose_recipients_are_unknown_says_its_bases_wait(refused, workbook):
+    err = refused(workbook(posts=posts(("Bas", 1000, "nyckel", "Befolkning", "Kommuner"))))
+    assert ('Fördelning!E2: mottagaren eller gruppen "Kommuner" finns inte. Menade du "Kommun"? Skriv ett namn från Mottagare, '
+            'en grupp från kolumn Grupp, eller "alla"; flera skiljs med semikolon. Underlaget för nyckeln kontrolleras när '
+            "detta är rättat.") in err
+
+
+def test_the_posts_are_checked_when_the_recipients_cannot_be_read(refused, workbook):
+    err = refused(workbook(recipients=[("Namn", "Befolkning"), ("Avesta", 1)],
+                           posts=posts(("Bas", 500, "nyckel", "Befolkning 50 %, Patienter 40 %", "alla"),
+                                       ("Extra", 100, "fixt", None, "Avesta"))))
+    assert ('Mottagare!A1: kolumnen "Mottagare" saknas på rad 1. Är kolumnen "Namn" mottagarna? Döp i så fall om rubriken '
+            'till "Mottagare". Vilka mottagare posterna i Fördelning går till och nycklarnas kolumner kontrolleras när '
+            "detta är rättat.") in err
+    assert "Fördelning!D2: nyckelns vikter summerar till 90 %, inte 100 %." in err
+    assert 'Fördelning!C3: metoden "fixt" finns inte.' in err
+    assert "3 fel att rätta" in err
+
+
+def test_a_sum_that_cannot_be_checked_says_so_in_the_error_that_blocks_it(refused, workbook):
+    err = refused(workbook(posts=posts(("Bas", "fyra", "lika", None, "alla"), ("Fast", 100, "fast", None, "Avesta"))))
+    assert ('Fördelning!B2: "fyra" är inte ett tal (beloppet för posten "Bas"). Skriv ett tal, t.ex. 15 711 504 eller 33,3. '
+            "Summan av posterna kontrolleras när detta är rättat.") in err
+    assert "1 fel att rätta" in err
+
+
+def test_a_key_summing_to_zero_waits_for_a_broken_basis(refused, workbook):
+    err = refused(workbook(recipients=[HEAD, ("Avesta", None, None, 0), ("Borlänge", None, None, "x")]))
+    assert ('Mottagare!D3: "x" är inte ett tal (kolumn Befolkning, mottagare Borlänge). Nyckeln i Ärende fördelar efter '
+            "kolumnen; skriv ett tal, t.ex. 23 178. Summan av kolumnen Befolkning i nyckeln i Ärende kontrolleras när "
+            "detta är rättat.") in err
+    assert "1 fel att rätta" in err
+
+
+@pytest.mark.parametrize("sheets, where, mark", [
+    (dict(recipients=[HEAD, ("Avesta\u202efdp.exe", None, None, 1), ("Borlänge", None, None, 2)]), "Mottagare!A2", "202E"),
+    (dict(case=case(extra=[("Ämne", "Stimulansmedel \u2067beslut\u2069")])), "Ärende!B9", "2067"),
+    (dict(posts=posts(("Bas\u200f", 1000, "lika", None, "alla"))), "Fördelning!A2", "200F"),
+    (dict(texts=[("Avsnitt", "Text"), ("Bakgrund", "Om medlen\u061c.")]), "Texter!B2", "061C"),
+], ids=["recipient-name", "subject", "post-name", "text"])
+def test_characters_that_turn_the_direction_of_text_are_refused(refused, workbook, sheets, where, mark):
+    err = refused(workbook(**sheets))
+    assert f"  {where}: texten " in err
+    assert (f"innehåller ett osynligt tecken som vänder textens riktning (U+{mark}), så att namn, filnamn och ämnesrader "
+            "kan visas vilseledande. Skriv in texten på nytt för hand i stället för att klistra in den.") in err
+    assert not any(0x202A <= ord(ch) <= 0x202E or 0x2066 <= ord(ch) <= 0x2069 for ch in err)
+
+
+def test_a_workbook_file_name_that_turns_the_direction_of_text_is_refused(refused, workbook):
+    err = refused(workbook(name="fördelning\u202eslx.xlsx"))
+    assert err.splitlines()[1] == ("  fördelningslx.xlsx: filnamnet innehåller ett osynligt tecken som vänder textens riktning och "
+                                   "blir en del av körmappens namn, där det visas vilseledande. Byt namn på filen och skriv "
+                                   "namnet för hand.")
+
+
+@pytest.mark.parametrize("twin", ["Mottagare ", " MOTTAGARE"])
+def test_two_sheets_named_alike_but_for_case_or_spaces_are_an_error(refused, workbook, twin):
+    err = refused(workbook(extra_sheets={twin: [HEAD]}))
+    assert (f'  Mottagare: bladen "Mottagare" och "{twin}" har samma namn så när som på stora och små bokstäver eller '
+            "mellanslag, så det går inte att veta vilket som ska läsas. Ta bort det ena bladet eller byt namn på det.") in err
+    assert "1 fel att rätta" in err
+
+
+def test_two_sheets_differing_only_by_case_are_an_error():
+    def read(rows):
+        return [tuple(Decimal(v) if isinstance(v, int) else v for v in row) for row in rows]
+
+    sheets = [Sheet("Ärende", read(case())), Sheet("Mottagare", read(KOMMUNER)), Sheet("mottagare", [HEAD])]
+    with pytest.raises(InputError) as error:
+        build_case(sheets, ROOT)
+    assert [str(p) for p in error.value.problems] == [
+        'Mottagare: bladen "Mottagare" och "mottagare" har samma namn så när som på stora och små bokstäver eller '
+        "mellanslag, så det går inte att veta vilket som ska läsas. Ta bort det ena bladet eller byt namn på det."]
+
+
 def test_money_checks_still_run_when_only_an_address_is_wrong(refused, workbook):
     err = refused(workbook(recipients=[HEAD, ("Avesta", "fel adress", None, 1), ("Borlänge", None, None, 2)],
                             posts=posts(("Bas", 900, "lika", None, "alla"))))
@@ -399,6 +508,26 @@ def test_seed_004_totals_row_disagrees_as_in_the_source(accepted):
 def test_totals_rows_are_not_recipients(accepted, workbook, name):
     out = accepted(workbook(recipients=[*KOMMUNER, (name, None, None, 1000)]))
     assert set(amounts(out)) == {"Avesta", "Borlänge", "Falun"} and "Varning" not in out
+
+
+def test_a_totals_row_under_another_label_is_a_warning_with_the_fix(accepted, workbook):
+    out = accepted(workbook(recipients=[*KOMMUNER, ("Stockholms län", None, None, 1000)]))
+    assert ('Varning: Mottagare!A5: raden "Stockholms län" har samma underlag som summan av alla andra mottagare '
+            "(Befolkning 1 000) och ser ut som en summarad, men den räknas som mottagare och får pengar. Ta bort raden, "
+            'skriv "Summa" i kolumn Mottagare, eller sätt Deltar till Nej om den inte ska ha något.') in out
+
+
+def test_a_row_equal_to_a_groups_subtotal_is_a_warning(accepted, workbook):
+    out = accepted(workbook(recipients=[HEAD, ("Avesta", None, "Kommun", 100), ("Borlänge", None, "Kommun", 300),
+                                        ("Kommunerna", None, None, 400), ("Region Dalarna", None, "Region", 600)]))
+    assert ('Varning: Mottagare!A4: raden "Kommunerna" har samma underlag som summan av gruppen "Kommun" '
+            "(Befolkning 400) och ser ut som en summarad") in out
+    assert out.count("ser ut som en summarad") == 1
+
+
+def test_rows_that_only_happen_to_match_one_other_row_are_fine(accepted, workbook):
+    out = accepted(workbook(recipients=[HEAD, ("Avesta", None, "Kommun", 100), ("Borlänge", None, "Kommun", 100)]))
+    assert "summarad" not in out
 
 
 def test_numbers_typed_as_text_with_swedish_separators_are_read_with_a_warning(accepted, workbook):

@@ -8,6 +8,9 @@ input file left byte for byte as it was.
 
 from __future__ import annotations
 
+import errno
+import os
+import random
 import re
 import zipfile
 from decimal import Decimal
@@ -16,7 +19,8 @@ from pathlib import Path
 import pytest
 
 from conftest import DEFAULT_RECIPIENTS, sha256
-from processor.workbook import UNCALCULATED, ExcelError, excel_number, read_workbook
+from processor.errors import InputError, os_error_message
+from processor.workbook import UNCALCULATED, ExcelError, ReadingBudget, excel_number, read_workbook
 
 ROOT = Path(__file__).resolve().parents[1]
 DALARNA = ROOT / "input" / "dalarna_2020.xlsx"
@@ -177,6 +181,103 @@ def test_billion_laughs_in_shared_strings(refused, workbook, tmp_path):
     assert "skrattar.xlsx: innehåller otillåten XML (en DTD eller entiteter i xl/sharedStrings.xml)" in err
 
 
+SST = b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+SHARED_STRINGS_TYPE = (b'<Override PartName="/xl/sharedStrings.xml" '
+                       b'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>')
+
+
+def with_shared_strings(source: Path, target: Path, chunks) -> Path:
+    """A copy of a workbook with a shared-strings part written from ``chunks`` as it streams (never whole in memory)."""
+    with zipfile.ZipFile(source) as zin, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            if info.filename == "[Content_Types].xml":
+                data = data.replace(b"</Types>", SHARED_STRINGS_TYPE)
+            zout.writestr(info.filename, data)
+        with zout.open("xl/sharedStrings.xml", "w", force_zip64=True) as part:
+            part.write(SST)
+            for chunk in chunks:
+                part.write(chunk)
+            part.write(b"</sst>")
+    return target
+
+
+def test_shared_strings_bomb_is_refused_before_it_is_unpacked(refused, workbook, tmp_path):
+    noise = random.Random(16)
+
+    def megabytes(count: int):
+        """Text that packs about 100:1, under the zip-bomb ratio, as the attack in issue 16 did."""
+        for _ in range(count):
+            yield b"<si><t>" + b"Avesta " * (1024 * 1024 // 7) + noise.randbytes(8000).hex().encode() + b"</t></si>"
+
+    path = with_shared_strings(workbook(), tmp_path / "bomb.xlsx", megabytes(70))
+    assert path.stat().st_size < 1_500_000
+    err = refused(path)
+    assert ("bomb.xlsx: arbetsboken har orimligt mycket text i sina delade textsträngar (xl/sharedStrings.xml) och läses "
+            "inte (skydd mot filer som är gjorda för att fylla minnet).") in err
+
+
+@pytest.mark.parametrize("budget, chunks", [
+    (ReadingBudget(shared_string_bytes=100_000), [b"<si><t>" + b"x" * 60_000 + b"</t></si>"] * 2),
+    (ReadingBudget(shared_strings=1000), [b"<si><t>Avesta</t></si>"] * 1001),
+], ids=["text-bytes", "number-of-strings"])
+def test_shared_strings_count_in_the_reading_budget(workbook, tmp_path, budget, chunks):
+    path = with_shared_strings(workbook(), tmp_path / "text.xlsx", chunks)
+    with pytest.raises(InputError) as error:
+        read_workbook(path, budget=budget)
+    assert str(error.value).startswith("text.xlsx: arbetsboken har orimligt mycket text i sina delade textsträngar")
+    assert read_workbook(path).titles == ("Ärende", "Mottagare")
+
+
+WRITE_ONLY = Path("/proc/sys/vm/drop_caches")  # a regular file that not even root may read
+
+
+def unreadable(path: Path) -> Path:
+    """``path`` made unreadable: chmod 000, or where that does not stop the reader (root), a link to a write-only file."""
+    path.chmod(0)
+    try:
+        path.read_bytes()
+    except PermissionError:
+        return path
+    try:
+        WRITE_ONLY.read_bytes()
+    except PermissionError:
+        path.unlink()
+        path.symlink_to(WRITE_ONLY)
+        return path
+    except OSError:
+        pass
+    pytest.skip("this user can read every file here, so an unreadable workbook cannot be made")
+
+
+@pytest.mark.parametrize("command", ["run", "validate"])
+def test_an_unreadable_workbook_is_said_in_swedish_with_exit_2(cli, workbook, tmp_path, command):
+    path = unreadable(workbook(name="låst.xlsx"))
+    status, out, err = cli(command, path, *(["--out", tmp_path / "ut"] if command == "run" else []))
+    assert status == 2, (out, err)
+    assert err.splitlines() == ["Arbetsboken kan inte användas: 1 fel att rätta.",
+                                "  låst.xlsx: filen kan inte öppnas: behörighet saknas eller den är låst av ett annat "
+                                "program. Stäng den i andra program, eller kopiera den till en mapp där du kan läsa den."]
+    assert not (tmp_path / "ut").exists()
+
+
+def test_system_errors_are_said_in_swedish_with_the_fix(cli, tmp_path):
+    (tmp_path / "fil").write_text("")
+    status, _, err = cli("run", DALARNA, "--out", tmp_path / "fil" / "ut")
+    assert status == 1
+    assert err == f"Fel: {tmp_path / 'fil' / 'ut'}: en del av sökvägen är en fil, inte en mapp. Kontrollera sökvägen.\n"
+
+
+@pytest.mark.parametrize("code, sentence", [
+    (errno.ENOSPC, "Disken är full. Frigör utrymme och kör igen."),
+    (errno.EACCES, "Behörighet saknas. Kontrollera att du får läsa och skriva där, eller välj en annan mapp."),
+    (errno.ENOENT, "Filen eller mappen finns inte. Kontrollera sökvägen."),
+    (errno.ENOLINK, "Ett fel i operativsystemet (ENOLINK). Försök igen; om felet står kvar, kontakta it-stödet."),
+])
+def test_system_error_sentences(code, sentence):
+    assert os_error_message(OSError(code, os.strerror(code))) == sentence
+
+
 def test_zip_bomb(refused, workbook, tmp_path):
     path = workbook()
     with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED) as package:
@@ -297,7 +398,7 @@ def test_reader_marks_the_cells_it_cannot_trust(workbook, tmp_path):
     recipients = next(s for s in book.sheets if s.title == "Mottagare")
     assert recipients.rows[3][3] is UNCALCULATED
     assert ExcelError("#N/A") == ExcelError("#N/A")
-    assert book.titles == ["Ärende", "Mottagare"]
+    assert book.titles == ("Ärende", "Mottagare")
 
 
 # --- values ----------------------------------------------------------------------------------------------
