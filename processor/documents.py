@@ -31,8 +31,10 @@ from processor.fastdocx import PackageCopier, PreparedTemplate
 from processor.manifest import remember_sha256, write_hashed
 from processor.model import Allocation, Case
 from processor.rundir import unique_filenames
-from processor.templating import (ContextBuilder, TemplateFile, TemplateSet, check_source, context_names,
-                                  plain_text, render_problem, word_environment)
+from processor.sandbox import word_environment
+from processor.template_errors import check_source, plain_text, render_problem
+from processor.template_files import TemplateFile, TemplateSet
+from processor.templating import ContextBuilder, context_names
 
 DECISION_TEMPLATE = "tjansteutlatande.docx"
 LETTER_TEMPLATE = "brev.docx"

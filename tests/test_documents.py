@@ -19,7 +19,8 @@ from processor.documents import DECISION_FILE, LETTER_DIR, pdf_chunks, prepare_d
 from processor.errors import InputError
 from processor.pipeline import check
 from processor.rundir import unique_filenames
-from processor.templating import FILTERS, TemplateSet, text_environment
+from processor.sandbox import FILTERS, text_environment
+from processor.template_files import TemplateSet
 from conftest import DEFAULT_CASE, require_program
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,0 +1,123 @@
+"""Template problems as located Swedish messages: checking a source before it renders, and turning a
+failure while rendering into a Problem that names the template file and quotes the tag.
+"""
+
+from __future__ import annotations
+
+import re
+
+from jinja2 import TemplateError, meta, nodes
+from jinja2.exceptions import SecurityError, TemplateSyntaxError
+
+from processor.errors import InputError, Problem
+from processor.sandbox import FILTERS, EmptyValueError, FilterError, MissingError, UnsafeAccessError
+from processor.swedish import did_you_mean
+from processor.templating import LETTER_ONLY, attribute_names, context_names
+
+_TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
+_XML_ELEMENT = re.compile(r"<[^>]+>")
+
+
+def check_source(env, source: str, label: str, allowed: set[str]) -> None:
+    """Syntax, filters and top-level variables of one template source, before anything renders."""
+    try:
+        tree = env.parse(source)
+    except TemplateSyntaxError as error:
+        raise InputError([syntax_problem(error, source, label)]) from error
+    problems = []
+    for name in sorted({f.name for f in tree.find_all(nodes.Filter)} - set(env.filters)):
+        problems.append(Problem(label, unknown_filter_message(name, source)))
+    if problems:
+        raise InputError(problems)  # the variable analysis below compiles, which needs known filters
+    assigned = {n.name for n in tree.find_all(nodes.Name) if n.ctx in ("store", "param")}
+    for name in sorted(meta.find_undeclared_variables(tree) - allowed - assigned - set(env.globals)):
+        problems.append(Problem(label, undefined_message(name, source)))
+    if problems:
+        raise InputError(problems)
+
+
+def unknown_filter_message(name: str, source: str) -> str:
+    return (f'filtret "{name}" finns inte (i {tag_with(source, name)}).{did_you_mean(name, sorted(FILTERS))} '
+            f"Tillgängliga filter: {', '.join(sorted(FILTERS))}. Rätta taggen i mallen.")
+
+
+def undefined_message(name: str, source: str) -> str:
+    if name in LETTER_ONLY:
+        return (f'variabeln "{name}" finns bara i brev och e-post, inte i tjänsteutlåtandet (i {tag_with(source, name)}). '
+                "Använd alla_mottagare för att gå igenom mottagarna.")
+    return (f'variabeln "{name}" finns inte (i {tag_with(source, name)}).{did_you_mean(name, sorted(context_names(True)))} '
+            "Rätta taggen; alla variabler står i mallguiden (docs/mallar.md).")
+
+
+def syntax_problem(error: TemplateSyntaxError, source: str, label: str) -> Problem:
+    """A syntax error as a Swedish message quoting the text around the broken tag."""
+    message = str(error.message or error)
+    filter_name = re.match(r"No filter named '([^']+)'", message)
+    if filter_name:
+        return Problem(label, unknown_filter_message(filter_name.group(1), source))
+    unclosed = re.search(r"looking for the following tags: '(\w+)'.*block that needs to be closed is '(\w+)'", message, re.S)
+    unknown = re.match(r"Encountered unknown tag '(\w+)'", message)
+    if unclosed:
+        what = f"{{% {unclosed.group(2)} %}} saknar sitt {{% end{unclosed.group(2)} %}}"
+    elif unknown and unknown.group(1).startswith(("end", "else", "elif")):
+        what = f"{{% {unknown.group(1)} %}} står utan något att avsluta"
+    elif unknown:
+        what = f"taggen {{% {unknown.group(1)} %}} finns inte"
+    else:
+        what = f"en tagg är felskriven (Jinja: {message})"
+    where = line_text(source, error.lineno)
+    near = f' vid texten "{where}"' if where and not unclosed else ""
+    return Problem(label, f"{what}{near}. Rätta taggen i mallen: {{{{ … }}}} för värden, {{% … %}} för if och for.")
+
+
+def render_problem(error: Exception, source: str, label: str) -> Problem:
+    """A failure while rendering, as a Swedish message naming the tag where it can be found."""
+    if isinstance(error, InputError):
+        return error.problems[0]
+    if isinstance(error, EmptyValueError):
+        return Problem(label, f"{error.what} är tomt i arbetsboken men skrivs ut av {tag_with(source, str(error.name))}. "
+                              f"Fyll i värdet, eller skriv texten inom {{% if … %}} … {{% endif %}} så att den bara "
+                              "kommer med när värdet finns.")
+    if isinstance(error, UnsafeAccessError):
+        return Problem(label, f"{tag_with(source, error.attribute)} försöker nå Pythons inre delar, vilket inte är "
+                              "tillåtet i en mall. Ta bort taggen; en mall får bara använda variablerna och filtren i "
+                              "mallguiden (docs/mallar.md).")
+    if isinstance(error, SecurityError):
+        return Problem(label, f"en tagg ger ett för stort resultat ({error}). Rätta eller ta bort taggen.")
+    if isinstance(error, FilterError):
+        return Problem(label, f"{error.message} Rätta taggen i mallen.")
+    if isinstance(error, MissingError):
+        name = str(error.name)
+        if error.is_variable:
+            return Problem(label, undefined_message(name, source))
+        return Problem(label, f'"{name}" finns inte (i {tag_with(source, name)}).'
+                              f"{did_you_mean(name, sorted(attribute_names()))} "
+                              "Rätta taggen; alla variabler står i mallguiden (docs/mallar.md).")
+    if isinstance(error, TemplateSyntaxError):
+        return syntax_problem(error, source, label)
+    if isinstance(error, (TemplateError, TypeError, ValueError, ArithmeticError, LookupError)):
+        return Problem(label, f"en tagg kunde inte fyllas i ({error}). Rätta taggen i mallen.")
+    raise error
+
+
+def plain_text(xml: str) -> str:
+    return re.sub(r"\s+", " ", _XML_ELEMENT.sub("", xml)).strip()
+
+
+def line_text(source: str, lineno: int | None) -> str:
+    """The text of a source line (one Word paragraph, as docxtpl lays the XML out), shortened."""
+    lines = source.splitlines()
+    if not lineno or lineno > len(lines):
+        return ""
+    text = plain_text(lines[lineno - 1])
+    return text if len(text) <= 80 else text[:77] + "…"
+
+
+def tag_with(source: str, word: str) -> str:
+    """``taggen {{ mottagare.bellopp }}``: the first tag that mentions ``word``, else ``en tagg``."""
+    pattern = re.compile(rf"(?<![\w]){re.escape(word)}(?![\w])", re.IGNORECASE)
+    for match in _TAG.finditer(_XML_ELEMENT.sub("", source)):
+        if pattern.search(match.group(0)):
+            tag = re.sub(r"^(\{[{%])(?:p|tr|tc|r)\s", r"\1 ", match.group(0))
+            return f"taggen {tag}"
+    return "en tagg"
