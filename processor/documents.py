@@ -26,7 +26,7 @@ from docx.opc.exceptions import PackageNotFoundError
 from docxtpl import DocxTemplate
 from lxml import etree
 
-from processor.errors import InputError, Problem
+from processor.errors import InputError, Problem, TemplateInputError
 from processor.fastdocx import PackageCopier, PreparedTemplate
 from processor.manifest import remember_sha256, write_hashed
 from processor.model import Allocation, Case
@@ -77,7 +77,7 @@ class WordTemplate:
             template = DocxTemplate(BytesIO(self.file.data))
             template.init_docx()
         except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, etree.XMLSyntaxError) as error:
-            raise InputError([Problem(self.label, "filen är inte ett Word-dokument (.docx). Öppna mallen i Word och "
+            raise TemplateInputError([Problem(self.label, "filen är inte ett Word-dokument (.docx). Öppna mallen i Word och "
                                                   "spara den som \"Word-dokument (*.docx)\".")]) from error
         sources = [template.patch_xml(template.get_xml())]
         for uri in (template.HEADER_URI, template.FOOTER_URI):
@@ -96,7 +96,7 @@ class WordTemplate:
             except InputError as error:
                 problems.extend(p for p in error.problems if p not in problems)
         if problems:
-            raise InputError(problems)
+            raise TemplateInputError(problems)
 
     def render(self, context: dict) -> bytes:
         """One document as .docx bytes through plain docxtpl; a template problem is an InputError naming the file."""
@@ -124,13 +124,13 @@ class WordTemplate:
         try:
             yield
         except etree.XMLSyntaxError as error:
-            raise InputError([Problem(self.label, "taggarna ger ett trasigt Word-dokument, oftast för att en "
+            raise TemplateInputError([Problem(self.label, "taggarna ger ett trasigt Word-dokument, oftast för att en "
                                                   "{%p …%}-, {%tr …%}- eller {%tc …%}-tagg inte står ensam i sitt "
                                                   "stycke, sin tabellrad eller cell. Rätta taggarna i mallen.")]) from error
         except InputError:
             raise
         except Exception as error:
-            raise InputError([render_problem(error, self.source, self.label)]) from error
+            raise TemplateInputError([render_problem(error, self.source, self.label)]) from error
 
 
 def leftover_tag(document: bytes) -> str | None:
@@ -235,7 +235,7 @@ def prepare_documents(case: Case, allocation: Allocation, workbook: Path, *, cwd
         except InputError as error:
             problems.extend(error.problems)
     if problems:
-        raise InputError(problems)
+        raise TemplateInputError(problems)
     # python-docx parts point back to their package, so a trial document's XML tree (a hundred megabytes
     # for a decision document listing 10 000 recipients) lives in reference cycles until the collector
     # runs: collect it now, before letter workers are forked and would each inherit it.

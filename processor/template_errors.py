@@ -9,7 +9,7 @@ import re
 from jinja2 import TemplateError, meta, nodes
 from jinja2.exceptions import SecurityError, TemplateSyntaxError
 
-from processor.errors import InputError, Problem
+from processor.errors import InputError, Problem, TemplateInputError
 from processor.sandbox import FILTERS, EmptyValueError, FilterError, MissingError, UnsafeAccessError
 from processor.swedish import did_you_mean
 from processor.templating import LETTER_ONLY, attribute_names, context_names
@@ -23,17 +23,17 @@ def check_source(env, source: str, label: str, allowed: set[str]) -> None:
     try:
         tree = env.parse(source)
     except TemplateSyntaxError as error:
-        raise InputError([syntax_problem(error, source, label)]) from error
+        raise TemplateInputError([syntax_problem(error, source, label)]) from error
     problems = []
     for name in sorted({f.name for f in tree.find_all(nodes.Filter)} - set(env.filters)):
         problems.append(Problem(label, unknown_filter_message(name, source)))
     if problems:
-        raise InputError(problems)  # the variable analysis below compiles, which needs known filters
+        raise TemplateInputError(problems)  # the variable analysis below compiles, which needs known filters
     assigned = {n.name for n in tree.find_all(nodes.Name) if n.ctx in ("store", "param")}
     for name in sorted(meta.find_undeclared_variables(tree) - allowed - assigned - set(env.globals)):
         problems.append(Problem(label, undefined_message(name, source)))
     if problems:
-        raise InputError(problems)
+        raise TemplateInputError(problems)
 
 
 def unknown_filter_message(name: str, source: str) -> str:

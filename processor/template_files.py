@@ -11,7 +11,7 @@ from pathlib import Path
 
 from jinja2 import Template
 
-from processor.errors import InputError, Problem
+from processor.errors import InputError, Problem, TemplateInputError
 from processor.model import Case
 from processor.sandbox import text_environment
 from processor.template_errors import check_source, render_problem
@@ -58,7 +58,7 @@ class TemplateSet:
                 try:
                     return TemplateFile(name, label, path.read_bytes())
                 except OSError as error:
-                    raise InputError([Problem(label, f"mallen går inte att läsa ({error.strerror}). "
+                    raise TemplateInputError([Problem(label, f"mallen går inte att läsa ({error.strerror}). "
                                                      "Stäng den i Word och kontrollera behörigheten.")]) from error
         return TemplateFile(name, f"{name} (standardmallen)", resources.files(PACKAGE).joinpath(name).read_bytes())
 
@@ -69,7 +69,7 @@ class TemplateSet:
             try:
                 source = file.data.decode("utf-8-sig")
             except UnicodeDecodeError as error:
-                raise InputError([Problem(file.label, "mallen är inte en textfil i UTF-8. Spara den som "
+                raise TemplateInputError([Problem(file.label, "mallen är inte en textfil i UTF-8. Spara den som "
                                                       "\"Oformaterad text\" med kodningen UTF-8.")]) from error
             env = text_environment()
             check_source(env, source, file.label, allowed=context_names(letter=True))
@@ -93,4 +93,4 @@ class TextTemplate:
         try:
             return self.template.render(context)
         except Exception as error:
-            raise InputError([render_problem(error, self.source, self.label)]) from error
+            raise TemplateInputError([render_problem(error, self.source, self.label)]) from error

@@ -258,6 +258,25 @@ def test_a_bad_template_stops_the_run_before_anything_is_written(cli, workbook, 
     assert_nothing_written(tmp_path / "ut")
 
 
+def test_a_template_fault_is_headed_by_the_template_not_the_workbook(cli, workbook, tmp_path):
+    word_template(tmp_path / "mallar" / "brev.docx", "Till {{ mottagaren.namn }}")
+    path = workbook(case=[*DEFAULT_CASE, ("Mallar", "mallar")])
+    status, _, err = cli("run", path, "--out", tmp_path / "ut")
+    assert status == 2
+    assert err.splitlines()[0] == "Mallen mallar/brev.docx kan inte användas: 1 fel att rätta."
+    assert "Arbetsboken" not in err
+
+
+def test_faults_in_two_templates_name_both_in_the_heading(cli, workbook, tmp_path):
+    word_template(tmp_path / "mallar" / "brev.docx", "{{ mottagare.namn }")
+    word_template(tmp_path / "mallar" / "tjansteutlatande.docx", "{{ rubrik }}")
+    path = workbook(case=[*DEFAULT_CASE, ("Mallar", "mallar")])
+    status, _, err = cli("run", path, "--out", tmp_path / "ut")
+    assert status == 2
+    assert err.splitlines()[0] == ("Mallarna mallar/tjansteutlatande.docx och mallar/brev.docx kan inte användas: "
+                                   "2 fel att rätta.")
+
+
 def test_a_template_that_is_not_a_docx_is_refused(cli, workbook, tmp_path):
     (tmp_path / "mallar").mkdir()
     (tmp_path / "mallar" / "tjansteutlatande.docx").write_text("{{ arende.rubrik }}", encoding="utf-8")
