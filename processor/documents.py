@@ -45,7 +45,7 @@ PDF_CHUNK = 200
 Progress = Callable[[str], None]
 _PARAGRAPH_START = re.compile(r"<w:p([ >])")
 _LEFTOVER_TAG = re.compile(r"\{\{|\{%")
-_WORD_PARTS = re.compile(r"word/(document|header\d*|footer\d*|footnotes)\.xml$")
+_TAG_GAP = "\x00"  # where a tag stood in a template's text: braces on either side of it are no tag
 
 
 class ConversionError(Exception):
@@ -95,6 +95,10 @@ class WordTemplate:
                 check_source(self.env, source, self.label, context_names(letter))
             except InputError as error:
                 problems.extend(p for p in error.problems if p not in problems)
+        left = None if problems else leftover_tag(self.env, self.sources)
+        if left:
+            problems.append(Problem(self.label, f'en tagg blev inte ifylld: "{left}". Skriv taggen hel, '
+                                                "som {{ namn }} eller {% if … %}, och rätta mallen."))
         if problems:
             raise TemplateInputError(problems)
 
@@ -133,15 +137,14 @@ class WordTemplate:
             raise TemplateInputError([render_problem(error, self.source, self.label)]) from error
 
 
-def leftover_tag(document: bytes) -> str | None:
-    """Text around a ``{{``/``{%`` left in a rendered document (a tag docxtpl could not read), else None."""
-    with zipfile.ZipFile(BytesIO(document)) as package:
-        for name in package.namelist():
-            if _WORD_PARTS.match(name):
-                text = plain_text(package.read(name).decode("utf-8"))
-                match = _LEFTOVER_TAG.search(text)
-                if match:
-                    return text[max(0, match.start() - 30):match.end() + 30]
+def leftover_tag(env, sources: Sequence[str]) -> str | None:
+    """Text around a ``{{``/``{%`` in a template's own text that is no tag (Word split it so that docxtpl
+    could not join it), else None. Only the template is read: values are data and may hold braces."""
+    for source in sources:
+        text = plain_text(_TAG_GAP.join(value for _, kind, value in env.lex(source) if kind == "data"))
+        match = _LEFTOVER_TAG.search(text)
+        if match:
+            return text[max(0, match.start() - 30):match.end() + 30].replace(_TAG_GAP, "…")
     return None
 
 
@@ -260,16 +263,11 @@ def _load_word_templates(templates: TemplateSet, problems: list[Problem]) -> dic
 
 
 def _trial_render(template: WordTemplate, context: dict, problems: list[Problem]) -> bytes | None:
-    """One document rendered in memory; a problem (or a tag left unrendered) goes to ``problems``."""
+    """One document rendered in memory; a problem goes to ``problems``."""
     try:
         document = template.render(context)
     except InputError as error:
         problems.extend(error.problems)
-        return None
-    left = leftover_tag(document)
-    if left:
-        problems.append(Problem(template.label, f'en tagg blev inte ifylld: "{left}". Skriv taggen hel, '
-                                                "som {{ namn }} eller {% if … %}, och rätta mallen."))
         return None
     return document
 

@@ -15,11 +15,11 @@ from docx import Document
 from docx.oxml.ns import qn
 
 from processor import formats
-from processor.documents import DECISION_FILE, LETTER_DIR, pdf_chunks, prepare_documents
+from processor.documents import DECISION_FILE, LETTER_DIR, leftover_tag, pdf_chunks, prepare_documents
 from processor.errors import InputError
 from processor.pipeline import check
 from processor.rundir import unique_filenames
-from processor.sandbox import FILTERS, text_environment
+from processor.sandbox import FILTERS, text_environment, word_environment
 from processor.template_files import TemplateSet
 from conftest import DEFAULT_CASE, require_program
 
@@ -256,6 +256,26 @@ def test_a_bad_template_stops_the_run_before_anything_is_written(cli, workbook, 
     assert "mallar/brev.docx: " in err and expected in err, err
     assert "Traceback" not in err
     assert_nothing_written(tmp_path / "ut")
+
+
+def test_braces_typed_in_the_workbook_are_data_not_template_code(cli, workbook, tmp_path):
+    title = "Plan {{ 2025 }} och {% if x %}"
+    case = [("Rubrik", title), *DEFAULT_CASE[1:], ("Kontaktperson", "Anna {{ mottagare.belopp }}")]
+    word_template(tmp_path / "mallar" / "brev.docx", "{{ arende.rubrik }}: {{ arende.kontaktperson }}")
+    path = workbook(case=[*case, ("Mallar", "mallar")])
+    status, out, err = cli("run", path, "--out", tmp_path / "ut")
+    assert status == 0, err
+    run_dir = Path(out.splitlines()[-1])
+    assert title in docx_text(run_dir / DECISION_FILE)
+    assert docx_text(run_dir / LETTER_DIR / "Avesta.docx") == f"{title}: Anna {{{{ mottagare.belopp }}}}"
+
+
+def test_a_tag_that_word_split_beyond_repair_is_found_in_the_template_text():
+    env = word_environment()
+    split = '<w:p><w:r><w:t>Till {</w:t></w:r><w:proofErr/><w:r><w:t>{ mottagare.namn }}</w:t></w:r></w:p>'
+    assert leftover_tag(env, [split]) == "Till {{ mottagare.namn }}"
+    assert leftover_tag(env, ["<w:p><w:r><w:t>Till {{ mottagare.namn }}</w:t></w:r></w:p>"]) is None
+    assert leftover_tag(env, ["<w:t>{</w:t>{{ mottagare.namn }}<w:t>{</w:t>"]) is None
 
 
 def test_a_template_fault_is_headed_by_the_template_not_the_workbook(cli, workbook, tmp_path):
