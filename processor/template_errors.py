@@ -5,6 +5,7 @@ failure while rendering into a Problem that names the template file and quotes t
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
 from jinja2 import TemplateError, meta, nodes
 from jinja2.exceptions import SecurityError, TemplateSyntaxError
@@ -16,6 +17,8 @@ from processor.templating import LETTER_ONLY, attribute_names, context_names
 
 _TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
 _XML_ELEMENT = re.compile(r"<[^>]+>")
+_CONDITION = re.compile(r"\{%-?\s*(?:if|elif)\b")
+CASE_VARIABLE = "arende"
 
 
 def check_source(env, source: str, label: str, allowed: set[str]) -> None:
@@ -75,8 +78,10 @@ def render_problem(error: Exception, source: str, label: str) -> Problem:
     if isinstance(error, InputError):
         return error.problems[0]
     if isinstance(error, EmptyValueError):
-        return Problem(label, f"{error.what} är tomt i arbetsboken men skrivs ut av {tag_with(source, str(error.name))}. "
-                              f"Fyll i värdet, eller skriv texten inom {{% if … %}} … {{% endif %}} så att den bara "
+        tag = failing_tag(source, str(error.name), template_line(error))
+        test = f"{{% if {reference(tag, str(error.name)) or '…'} %}}"
+        return Problem(label, f"{error.what} är tomt i arbetsboken men skrivs ut av {shown(tag)}. Fyll i värdet i "
+                              f"arbetsboken, eller skriv taggen inom {test} … {{% endif %}} så att texten bara "
                               "kommer med när värdet finns.")
     if isinstance(error, UnsafeAccessError):
         return Problem(label, f"{tag_with(source, error.attribute)} försöker nå Pythons inre delar, vilket inte är "
@@ -90,9 +95,11 @@ def render_problem(error: Exception, source: str, label: str) -> Problem:
         name = str(error.name)
         if error.is_variable:
             return Problem(label, undefined_message(name, source))
-        return Problem(label, f'"{name}" finns inte (i {tag_with(source, name)}).'
-                              f"{did_you_mean(name, sorted(attribute_names()))} "
-                              "Rätta taggen; alla variabler står i mallguiden (docs/mallar.md).")
+        tag = failing_tag(source, name, template_line(error))
+        field = (" eller lägg till fältet på bladet Ärende"
+                 if (reference(tag, name) or "").startswith(f"{CASE_VARIABLE}.") else "")
+        return Problem(label, f'"{name}" finns inte (i {shown(tag)}).{did_you_mean(name, sorted(attribute_names()))} '
+                              f"Rätta taggen{field}; alla variabler står i mallguiden (docs/mallar.md).")
     if isinstance(error, TemplateSyntaxError):
         return syntax_problem(error, source, label)
     if isinstance(error, (TemplateError, TypeError, ValueError, ArithmeticError, LookupError)):
@@ -115,9 +122,49 @@ def line_text(source: str, lineno: int | None) -> str:
 
 def tag_with(source: str, word: str) -> str:
     """``taggen {{ mottagare.bellopp }}``: the first tag that mentions ``word``, else ``en tagg``."""
+    return shown(next((tag for _, tag in tags_with(source, word)), None))
+
+
+def tags_with(source: str, word: str) -> Iterator[tuple[int, str]]:
+    """Each tag that mentions ``word``, with its line (docxtpl's tag prefixes ``p``, ``tr``, ``tc``, ``r`` left out)."""
     pattern = re.compile(rf"(?<![\w]){re.escape(word)}(?![\w])", re.IGNORECASE)
-    for match in _TAG.finditer(_XML_ELEMENT.sub("", source)):
+    text = _XML_ELEMENT.sub("", source)
+    for match in _TAG.finditer(text):
         if pattern.search(match.group(0)):
-            tag = re.sub(r"^(\{[{%])(?:p|tr|tc|r)\s", r"\1 ", match.group(0))
-            return f"taggen {tag}"
-    return "en tagg"
+            lineno = text.count("\n", 0, match.start()) + 1
+            yield lineno, re.sub(r"^(\{[{%])(?:p|tr|tc|r)\s", r"\1 ", match.group(0))
+
+
+def failing_tag(source: str, word: str, lineno: int | None) -> str | None:
+    """The tag that used ``word`` when rendering failed: on the failing line if one there mentions it, and a tag
+    that prints or loops before an ``{% if %}`` that only tests the value."""
+    found = list(tags_with(source, word))
+    if not found:
+        return None
+    return min(found, key=lambda item: (item[0] != lineno, bool(_CONDITION.match(item[1]))))[1]
+
+
+def shown(tag: str | None) -> str:
+    return f"taggen {tag}" if tag else "en tagg"
+
+
+def reference(tag: str | None, word: str) -> str | None:
+    """The name a tag reads ``word`` by (``arende.kontaktperson``, ``falt["Kontaktperson"]``), for a message's fix."""
+    if not tag:
+        return None
+    found = re.search(rf"""\b[A-Za-z_]\w*(?:\.\w+|\[[^\]]*\])*?(?:\.{re.escape(word)}\b|\[\s*["']{re.escape(word)}["']\s*\])""",
+                      tag)
+    if found:
+        return found.group(0)
+    return word if re.search(rf"(?<![\w.]){re.escape(word)}(?![\w])", tag) else None
+
+
+def template_line(error: BaseException) -> int | None:
+    """The template line where rendering failed, from the frames Jinja puts in the traceback."""
+    line = None
+    frame = error.__traceback__
+    while frame is not None:
+        if frame.tb_frame.f_code.co_filename == "<template>":
+            line = frame.tb_lineno
+        frame = frame.tb_next
+    return line

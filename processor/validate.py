@@ -368,6 +368,8 @@ def read_case_sheet(sheet: Sheet, base_dir: Path, check: Checker) -> CaseSheet:
             fields[name] = raw
         else:
             fields[name] = as_text(raw)
+    for name, _ in free_names:
+        fields.setdefault(name, None)  # a field of its own left empty: templates can test it, and are told it is empty
     key_text = as_text(values.get(KEY_FIELD))
     info = None
     if None not in (title, grant, carried, rounding):

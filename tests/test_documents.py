@@ -297,6 +297,44 @@ def test_faults_in_two_templates_name_both_in_the_heading(cli, workbook, tmp_pat
                                    "2 fel att rätta.")
 
 
+def test_an_empty_field_of_its_own_is_named_with_both_ways_to_mend_it(cli, workbook, tmp_path):
+    word_template(tmp_path / "mallar" / "brev.docx", "Kontakt: {{ arende.kontaktperson }}")
+    path = workbook(case=[*DEFAULT_CASE, ("Kontaktperson", None), ("Mallar", "mallar")])
+    status, _, err = cli("run", path, "--out", tmp_path / "ut")
+    assert status == 2
+    assert ('mallar/brev.docx: fältet "Kontaktperson" på bladet Ärende är tomt i arbetsboken men skrivs ut av taggen '
+            "{{ arende.kontaktperson }}. Fyll i värdet i arbetsboken, eller skriv taggen inom "
+            "{% if arende.kontaktperson %} … {% endif %}") in err, err
+    assert_nothing_written(tmp_path / "ut")
+
+
+def test_an_empty_field_of_its_own_can_be_left_out_with_if(cli, workbook, tmp_path):
+    word_template(tmp_path / "mallar" / "brev.docx", "Hej{% if arende.kontaktperson %} {{ arende.kontaktperson }}{% endif %}")
+    path = workbook(case=[*DEFAULT_CASE, ("Kontaktperson", None), ("Mallar", "mallar")])
+    status, _, err = cli("run", path, "--out", tmp_path / "ut")
+    assert status == 0, err
+
+
+def test_an_empty_standard_field_quotes_the_tag_that_prints_it_not_the_if_before_it(cli, workbook, tmp_path):
+    word_template(tmp_path / "mallar" / "brev.docx", "{% if arende.fakturareferens %}Referens finns.{% endif %}",
+                  "Er referens: {{ arende.fakturareferens }}")
+    path = workbook(case=[*DEFAULT_CASE, ("Mallar", "mallar")])
+    status, _, err = cli("run", path, "--out", tmp_path / "ut")
+    assert status == 2
+    assert ('fältet "Fakturareferens" på bladet Ärende är tomt i arbetsboken men skrivs ut av taggen '
+            "{{ arende.fakturareferens }}. Fyll i värdet i arbetsboken, eller skriv taggen inom "
+            "{% if arende.fakturareferens %} … {% endif %}") in err, err
+
+
+def test_a_field_the_workbook_lacks_says_the_field_can_be_added(cli, workbook, tmp_path):
+    word_template(tmp_path / "mallar" / "brev.docx", "Kontakt: {{ arende.kontaktperson }}")
+    path = workbook(case=[*DEFAULT_CASE, ("Mallar", "mallar")])
+    status, _, err = cli("run", path, "--out", tmp_path / "ut")
+    assert status == 2
+    assert ('"kontaktperson" finns inte (i taggen {{ arende.kontaktperson }}). Rätta taggen eller lägg till fältet '
+            "på bladet Ärende") in err, err
+
+
 def test_a_template_that_is_not_a_docx_is_refused(cli, workbook, tmp_path):
     (tmp_path / "mallar").mkdir()
     (tmp_path / "mallar" / "tjansteutlatande.docx").write_text("{{ arende.rubrik }}", encoding="utf-8")
