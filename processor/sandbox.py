@@ -22,8 +22,10 @@ from jinja2.sandbox import SandboxedEnvironment
 from jinja2.utils import missing
 
 from processor import formats
+from processor.template_limits import (CONCAT_GUARD, LOOP_GUARD, MAX_OUTPUT, MAX_REPEAT, LimitError, bounded_concat,
+                                       bounded_filters, bounded_range, charged, check_format, check_length, count,
+                                       counted, guard_tree, percent_specs, string_method_args)
 
-MAX_REPEAT = 100_000
 
 _XML_INVALID = re.compile("[\x00-\x08\x0b-\x1f\ufffe\uffff]")
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n\s*")
@@ -106,18 +108,56 @@ class FilterError(TemplateRuntimeError):
 # --- the environments ---------------------------------------------------------------------------
 
 class GuardedSandbox(SandboxedEnvironment):
-    """The Jinja2 sandbox, with ``**`` and ``*`` kept from building huge numbers or strings."""
+    """The Jinja2 sandbox, bounded in time and memory: a dropped workbook chooses its template folder.
 
-    intercepted_binops = frozenset(["**", "*"])
+    Every value a template builds (by an operator, ``~``, a filter or a method) is at most MAX_TEXT
+    long, and one that would be far longer is refused before it is built; a rendering takes at most
+    MAX_WORK steps (loop turns, calls, and the characters built) and writes at most MAX_OUTPUT
+    characters. Where a step is counted, the rendering's budget lives on Jinja's per-rendering
+    evaluation context.
+    """
+
+    intercepted_binops = frozenset(["**", "*", "+", "%"])  # intercepted ones are never folded at compile time
+
+    def __init__(self, **options):
+        super().__init__(**options)
+        self.globals.pop("lipsum", None)
+        self.globals.update(range=bounded_range, **{LOOP_GUARD: counted, CONCAT_GUARD: bounded_concat})
+
+    def _parse(self, source, name, filename):
+        """The template tree with every ``{% for %}`` counting its turns and every ``~`` bounded."""
+        tree = guard_tree(super()._parse(source, name, filename))
+        tree.set_environment(self)
+        return tree
+
+    def concat(self, parts) -> str:
+        """A rendering's pieces joined, refused once they pass MAX_OUTPUT characters."""
+        pieces, size = [], 0
+        for part in parts:
+            size += len(part)
+            if size > MAX_OUTPUT:
+                raise LimitError(f"dokumentet blir längre än {count(MAX_OUTPUT)} tecken")
+            pieces.append(part)
+        return "".join(pieces)
 
     def call_binop(self, context, operator, left, right):
         if operator == "**" and isinstance(right, (int, float)) and abs(right) > 100:
-            raise SecurityError("exponenten är för stor")
+            raise LimitError("exponenten är för stor")
         if operator == "*":
-            for count, other in ((left, right), (right, left)):
-                if isinstance(count, int) and isinstance(other, (str, list, tuple)) and count * len(other) > MAX_REPEAT:
-                    raise SecurityError("texten eller listan blir för lång")
-        return super().call_binop(context, operator, left, right)
+            for times, other in ((left, right), (right, left)):
+                if isinstance(times, int) and isinstance(other, (str, list, tuple)) and times * len(other) > MAX_REPEAT:
+                    raise LimitError("texten eller listan blir för lång")
+        if operator == "+" and isinstance(left, (str, list, tuple)) and isinstance(right, (str, list, tuple)):
+            check_length(len(left) + len(right))
+        if operator == "%" and isinstance(left, str):
+            check_format(percent_specs(left), right if isinstance(right, tuple) else (right,))
+        return charged(context.eval_ctx, super().call_binop(context, operator, left, right))
+
+    def call(self, context, obj, /, *args, **kwargs):
+        method = getattr(obj, "__wrapped__", obj)  # the sandbox wraps str.format in its own formatter
+        if isinstance(getattr(method, "__self__", None), str):
+            args = string_method_args(method.__self__, getattr(method, "__name__", ""), args, kwargs)
+        return charged(context.eval_ctx, super().call(context, obj, *args, **kwargs))
 
     def unsafe_undefined(self, obj, attribute: str) -> Undefined:
         """An attribute kept from templates: an undefined value whose use raises UnsafeAccessError."""
@@ -143,14 +183,14 @@ class CachingSandbox(GuardedSandbox):
 def word_environment() -> CachingSandbox:
     """The sandbox Word templates render in: autoescape on (docxtpl leaves it off), strict undefined."""
     env = CachingSandbox(undefined=Missing, autoescape=True, finalize=finalize_word)
-    env.filters.update(FILTERS)
+    env.filters = bounded_filters({**env.filters, **FILTERS})
     return env
 
 
 def text_environment() -> GuardedSandbox:
     """The sandbox plain-text templates (``epost.txt``) render in: no escaping, strict undefined."""
     env = GuardedSandbox(undefined=Missing, autoescape=False, finalize=finalize_text, keep_trailing_newline=True)
-    env.filters.update(FILTERS)
+    env.filters = bounded_filters({**env.filters, **FILTERS})
     return env
 
 

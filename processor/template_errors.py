@@ -12,6 +12,7 @@ from jinja2.exceptions import SecurityError, TemplateSyntaxError
 
 from processor.errors import InputError, Problem, TemplateInputError
 from processor.sandbox import FILTERS, EmptyValueError, FilterError, MissingError, UnsafeAccessError
+from processor.template_limits import LimitError
 from processor.swedish import did_you_mean
 from processor.templating import LETTER_ONLY, attribute_names, context_names
 
@@ -87,6 +88,11 @@ def render_problem(error: Exception, source: str, label: str) -> Problem:
         return Problem(label, f"{tag_with(source, error.attribute)} försöker nå Pythons inre delar, vilket inte är "
                               "tillåtet i en mall. Ta bort taggen; en mall får bara använda variablerna och filtren i "
                               "mallguiden (docs/mallar.md).")
+    if isinstance(error, LimitError):
+        where = line_text(source, template_line(error))
+        near = f' vid texten "{where}"' if where else ""
+        return Problem(label, f"en tagg ger ett för stort resultat ({error}){near}. Rätta eller ta bort taggen; "
+                              "gränserna för vad en mall får göra står i mallguiden (docs/mallar.md).")
     if isinstance(error, SecurityError):
         return Problem(label, f"en tagg ger ett för stort resultat ({error}). Rätta eller ta bort taggen.")
     if isinstance(error, FilterError):

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from jinja2 import Template
 
-from processor.errors import InputError, Problem, TemplateInputError
+from processor.errors import Problem, TemplateInputError
 from processor.model import Case
 from processor.sandbox import text_environment
 from processor.template_errors import check_source, render_problem
