@@ -7,8 +7,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from jinja2 import TemplateError, meta, nodes
-from jinja2.exceptions import SecurityError, TemplateSyntaxError
+from jinja2 import Environment, TemplateError, meta, nodes
+from jinja2.exceptions import SecurityError, TemplateAssertionError, TemplateSyntaxError
 
 from processor.errors import InputError, Problem, TemplateInputError
 from processor.sandbox import FILTERS, EmptyValueError, FilterError, MissingError, UnsafeAccessError
@@ -27,7 +27,7 @@ def check_source(env, source: str, label: str, allowed: set[str]) -> None:
     try:
         tree = env.parse(source)
     except TemplateSyntaxError as error:
-        raise TemplateInputError([syntax_problem(error, source, label)]) from error
+        raise TemplateInputError([syntax_problem(error, source, label, env)]) from error
     problems = []
     for name in sorted({f.name for f in tree.find_all(nodes.Filter)} - set(env.filters)):
         problems.append(Problem(label, unknown_filter_message(name, source)))
@@ -53,25 +53,91 @@ def undefined_message(name: str, source: str) -> str:
             "Rätta taggen; alla variabler står i mallguiden (docs/mallar.md).")
 
 
-def syntax_problem(error: TemplateSyntaxError, source: str, label: str) -> Problem:
-    """A syntax error as a Swedish message quoting the text around the broken tag."""
-    message = str(error.message or error)
-    filter_name = re.match(r"No filter named '([^']+)'", message)
-    if filter_name:
-        return Problem(label, unknown_filter_message(filter_name.group(1), source))
-    unclosed = re.search(r"looking for the following tags: '(\w+)'.*block that needs to be closed is '(\w+)'", message, re.S)
-    unknown = re.match(r"Encountered unknown tag '(\w+)'", message)
-    if unclosed:
-        what = f"{{% {unclosed.group(2)} %}} saknar sitt {{% end{unclosed.group(2)} %}}"
-    elif unknown and unknown.group(1).startswith(("end", "else", "elif")):
-        what = f"{{% {unknown.group(1)} %}} står utan något att avsluta"
-    elif unknown:
-        what = f"taggen {{% {unknown.group(1)} %}} finns inte"
-    else:
-        what = f"en tagg är felskriven (Jinja: {message})"
+def syntax_problem(error: TemplateSyntaxError, source: str, label: str, env=None) -> Problem:
+    """A syntax error as a Swedish message quoting the text around the broken tag.
+
+    What is wrong with the ``{% … %}`` tags is found from the template's own tokens (``tag_fault``);
+    any other mistake quotes Jinja's message as it is.
+    """
+    env = env or Environment()
+    unknown_filters = _unknown_filters(env, source) if isinstance(error, TemplateAssertionError) else []
+    if unknown_filters:
+        return Problem(label, unknown_filter_message(unknown_filters[0], source))
+    fault = tag_fault(env, source, error.lineno)
+    what, unclosed = fault if fault else (f"en tagg är felskriven (Jinja: {error.message or error})", False)
     where = line_text(source, error.lineno)
     near = f' vid texten "{where}"' if where and not unclosed else ""
     return Problem(label, f"{what}{near}. Rätta taggen i mallen: {{{{ … }}}} för värden, {{% … %}} för if och for.")
+
+
+_BLOCK_MIDDLES = {"if": ("elif", "else"), "for": ("else",), "macro": (), "call": (), "filter": (), "with": (),
+                  "autoescape": (), "block": (), "set": ()}
+_STATEMENTS = {"extends", "print", "include", "from", "import", "set"}
+
+
+def tag_fault(env, source: str, lineno: int | None) -> tuple[str, bool] | None:
+    """What is wrong with the block tags of a source Jinja could not parse, in Swedish, and whether it is a block
+    left open; None where the tags are not the fault Jinja met (at ``lineno``)."""
+    try:
+        tokens = [token for token in env.lex(source) if token[1] != "whitespace"]
+    except TemplateSyntaxError:
+        return None
+    known = _STATEMENTS | {tag for extension in env.extensions.values() for tag in extension.tags}
+    open_blocks: list[tuple[str, tuple[str, ...]]] = []  # each open block and the tags it may still take inside
+    for index, (line, kind, _) in enumerate(tokens[:-1]):
+        if kind != "block_begin" or tokens[index + 1][1] != "name":
+            continue
+        name = tokens[index + 1][2]
+        top, middles = open_blocks[-1] if open_blocks else (None, ())
+        if top and name == f"end{top}":
+            open_blocks.pop()
+        elif name in middles:
+            open_blocks[-1] = (top, middles if name == "elif" else ())
+        elif name in _BLOCK_MIDDLES and not (name == "set" and _assigns(tokens, index)):
+            open_blocks.append((name, _BLOCK_MIDDLES[name]))
+        elif name in known:
+            continue
+        elif line != lineno:
+            return None
+        elif top and not any(name == f"end{outer}" for outer, _ in open_blocks):
+            return _unclosed(top), True
+        elif name.startswith(("end", "else", "elif")):
+            return f"{{% {name} %}} står utan något att avsluta", False
+        else:
+            return f"taggen {{% {name} %}} finns inte", False
+    names = [name for name, _ in open_blocks]
+    if names and _parses(env, source + "".join(f"{{% end{name} %}}" for name in reversed(names))):
+        return _unclosed(names[-1]), True
+    return None
+
+
+def _unclosed(name: str) -> str:
+    return f"{{% {name} %}} saknar sitt {{% end{name} %}}"
+
+
+def _assigns(tokens, index: int) -> bool:
+    """Whether the ``{% set %}`` tag at ``index`` assigns (``{% set x = … %}``) rather than opening a block."""
+    for _, kind, value in tokens[index + 1:]:
+        if kind == "block_end":
+            return False
+        if kind == "operator" and value == "=":
+            return True
+    return False
+
+
+def _parses(env, source: str) -> bool:
+    try:
+        env.parse(source)
+    except TemplateSyntaxError:
+        return False
+    return True
+
+
+def _unknown_filters(env, source: str) -> list[str]:
+    try:
+        return sorted({f.name for f in env.parse(source).find_all(nodes.Filter)} - set(env.filters))
+    except TemplateSyntaxError:
+        return []
 
 
 def render_problem(error: Exception, source: str, label: str) -> Problem:

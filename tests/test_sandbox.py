@@ -7,8 +7,11 @@ from types import SimpleNamespace
 
 import pytest
 
+from processor.errors import InputError
 from processor.sandbox import (EmptyValueError, LimitError, MissingError, UnsafeAccessError, empty, text_environment,
                                word_environment)
+from processor.template_errors import check_source
+from processor.templating import context_names
 from conftest import DEFAULT_CASE
 
 
@@ -105,3 +108,23 @@ def test_a_template_that_asks_too_much_stops_the_run_naming_the_template_and_the
     assert ("mallar/brev.docx: en tagg ger ett för stort resultat (texten eller listan blir längre än 1 000 000 tecken) "
             "vid texten \"Hej {{ 'x'|center(10**9) }}\". Rätta eller ta bort taggen") in err, err
     assert not (tmp_path / "ut").exists() or not any((tmp_path / "ut").iterdir())
+
+
+# --- syntax errors, read from the template's own tags ---------------------------------------------
+
+SYNTAX = {
+    "{% if x %}Hej": "{% if %} saknar sitt {% endif %}. Rätta taggen",
+    "Hej\n{% endif %}": '{% endif %} står utan något att avsluta vid texten "{% endif %}".',
+    "Hej {% foo %}": 'taggen {% foo %} finns inte vid texten "Hej {% foo %}".',
+    "{% for a in b %}{% elif c %}{% endfor %}": "{% for %} saknar sitt {% endfor %}.",
+    "{% if a %}{% else %}{% else %}{% endif %}": "{% if %} saknar sitt {% endif %}.",
+    "{% set x %}abc": "{% set %} saknar sitt {% endset %}.",
+    "{% if x %}\n{{ a b }}\n{% endif %}": "en tagg är felskriven (Jinja: ",
+}
+
+
+@pytest.mark.parametrize("source", sorted(SYNTAX))
+def test_a_syntax_error_is_told_from_the_tags_of_the_template(source):
+    with pytest.raises(InputError) as error:
+        check_source(text_environment(), source, "epost.txt", context_names(letter=True) | {"a", "b", "c", "x"})
+    assert SYNTAX[source] in str(error.value)
