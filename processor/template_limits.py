@@ -15,8 +15,8 @@ from markupsafe import soft_str
 
 MAX_REPEAT = 100_000  # characters or items of one ``*`` repetition
 MAX_TEXT = 1_000_000  # characters (or items) of any one value a template builds
-MAX_OUTPUT = 100_000_000  # characters one template part renders (a decision document for 10 000 recipients: ~20 M)
-MAX_WORK = 2_000_000  # steps of one rendering: a loop turn, a call, and one per 100 characters a template builds
+MAX_OUTPUT = 100_000_000  # characters one template part renders (a decision document for 10 000 recipients: 9 M)
+MAX_WORK = 2_000_000  # steps of one rendering (loop turns, calls, one per 100 characters built; that document: 69 000)
 MAX_RANGE = 100_000  # numbers of one range()
 
 
