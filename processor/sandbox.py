@@ -14,6 +14,7 @@ import functools
 import re
 from decimal import Decimal
 from fractions import Fraction
+from itertools import islice
 
 from jinja2 import StrictUndefined, Template
 from jinja2.exceptions import SecurityError, TemplateRuntimeError, UndefinedError
@@ -131,13 +132,14 @@ class GuardedSandbox(SandboxedEnvironment):
         return tree
 
     def concat(self, parts) -> str:
-        """A rendering's pieces joined, refused once they pass MAX_OUTPUT characters."""
-        pieces, size = [], 0
-        for part in parts:
-            size += len(part)
+        """A rendering's pieces joined, refused once they pass MAX_OUTPUT characters (checked every 64 pieces:
+        each is a template's own text or a value, and a value a template builds is at most MAX_TEXT)."""
+        pieces, size, parts = [], 0, iter(parts)
+        while chunk := list(islice(parts, 64)):
+            pieces.append("".join(chunk))
+            size += len(pieces[-1])
             if size > MAX_OUTPUT:
                 raise LimitError(f"dokumentet blir längre än {count(MAX_OUTPUT)} tecken")
-            pieces.append(part)
         return "".join(pieces)
 
     def call_binop(self, context, operator, left, right):

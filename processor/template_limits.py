@@ -8,7 +8,7 @@ from __future__ import annotations
 import functools
 import re
 
-from jinja2 import nodes, pass_context, pass_environment, pass_eval_context
+from jinja2 import nodes, pass_context, pass_eval_context
 from jinja2.exceptions import SecurityError
 from jinja2.runtime import Undefined, markup_join, str_join
 from markupsafe import soft_str
@@ -30,7 +30,6 @@ _PERCENT_SPEC = re.compile(r"%(?:\([^)]*\))?[-#0 +]*(\*|\d+)?(?:\.(\*|\d+))?")
 _BRACE_SPEC = re.compile(r"\{[^{}:]*:((?:[^{}]|\{[^{}]*\})*)\}")
 _TAKES_CONTEXT = pass_context(lambda: None).jinja_pass_arg
 _TAKES_EVAL_CONTEXT = pass_eval_context(lambda: None).jinja_pass_arg
-_TAKES_ENVIRONMENT = pass_environment(lambda: None).jinja_pass_arg
 
 
 def count(number: int) -> str:
@@ -103,6 +102,9 @@ def string_method_args(text: str, method: str, args: tuple, kwargs: dict) -> tup
     elif method in ("format", "format_map"):
         check_format(_BRACE_SPEC.findall(text), (*args, *kwargs.values()))
     return args
+
+
+_CHECKED_FILTERS = frozenset(["center", "indent", "join", "replace", "format", "wordwrap", "slice"])
 
 
 def _filter_args(name: str, value, args: tuple, kwargs: dict):
@@ -198,19 +200,20 @@ def bounded_filters(filters: dict) -> dict:
 
 def _bounded_filter(name: str, function):
     takes = getattr(function, "jinja_pass_arg", None)
+    checked = name in _CHECKED_FILTERS
 
     @pass_context
     def bounded(context, value, *args, **kwargs):
-        if not isinstance(value, Undefined):
+        if checked and not isinstance(value, Undefined):
             value = _filter_args(name, value, args, kwargs)
-        if takes is _TAKES_CONTEXT:
+        if takes is None:
+            result = function(value, *args, **kwargs)
+        elif takes is _TAKES_CONTEXT:
             result = function(context, value, *args, **kwargs)
         elif takes is _TAKES_EVAL_CONTEXT:
             result = function(context.eval_ctx, value, *args, **kwargs)
-        elif takes is _TAKES_ENVIRONMENT:
-            result = function(context.environment, value, *args, **kwargs)
         else:
-            result = function(value, *args, **kwargs)
+            result = function(context.environment, value, *args, **kwargs)
         return charged(context.eval_ctx, result)
 
     return functools.update_wrapper(bounded, function, updated=())
