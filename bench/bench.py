@@ -130,7 +130,7 @@ def naive_loop(workbook: Path, out: Path, limit: int | None = None) -> tuple[flo
     from docxtpl import DocxTemplate
     from jinja2 import StrictUndefined
 
-    from processor.templating import FILTERS, GuardedSandbox, finalize_word
+    from processor.sandbox import FILTERS, GuardedSandbox, finalize_word
 
     env = GuardedSandbox(undefined=StrictUndefined, autoescape=True, finalize=finalize_word)  # no compile cache
     env.filters.update(FILTERS)

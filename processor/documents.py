@@ -26,13 +26,15 @@ from docx.opc.exceptions import PackageNotFoundError
 from docxtpl import DocxTemplate
 from lxml import etree
 
-from processor.errors import InputError, Problem
+from processor.errors import InputError, Problem, TemplateInputError
 from processor.fastdocx import PackageCopier, PreparedTemplate
 from processor.manifest import remember_sha256, write_hashed
 from processor.model import Allocation, Case
 from processor.rundir import unique_filenames
-from processor.templating import (ContextBuilder, TemplateFile, TemplateSet, check_source, context_names,
-                                  plain_text, render_problem, word_environment)
+from processor.sandbox import word_environment
+from processor.template_errors import check_source, plain_text, render_problem
+from processor.template_files import TemplateFile, TemplateSet
+from processor.templating import ContextBuilder, context_names
 
 DECISION_TEMPLATE = "tjansteutlatande.docx"
 LETTER_TEMPLATE = "brev.docx"
@@ -43,7 +45,7 @@ PDF_CHUNK = 200
 Progress = Callable[[str], None]
 _PARAGRAPH_START = re.compile(r"<w:p([ >])")
 _LEFTOVER_TAG = re.compile(r"\{\{|\{%")
-_WORD_PARTS = re.compile(r"word/(document|header\d*|footer\d*|footnotes)\.xml$")
+_TAG_GAP = "\x00"  # where a tag stood in a template's text: braces on either side of it are no tag
 
 
 class ConversionError(Exception):
@@ -75,7 +77,7 @@ class WordTemplate:
             template = DocxTemplate(BytesIO(self.file.data))
             template.init_docx()
         except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, etree.XMLSyntaxError) as error:
-            raise InputError([Problem(self.label, "filen är inte ett Word-dokument (.docx). Öppna mallen i Word och "
+            raise TemplateInputError([Problem(self.label, "filen är inte ett Word-dokument (.docx). Öppna mallen i Word och "
                                                   "spara den som \"Word-dokument (*.docx)\".")]) from error
         sources = [template.patch_xml(template.get_xml())]
         for uri in (template.HEADER_URI, template.FOOTER_URI):
@@ -93,8 +95,12 @@ class WordTemplate:
                 check_source(self.env, source, self.label, context_names(letter))
             except InputError as error:
                 problems.extend(p for p in error.problems if p not in problems)
+        left = None if problems else leftover_tag(self.env, self.sources)
+        if left:
+            problems.append(Problem(self.label, f'en tagg blev inte ifylld: "{left}". Skriv taggen hel, '
+                                                "som {{ namn }} eller {% if … %}, och rätta mallen."))
         if problems:
-            raise InputError(problems)
+            raise TemplateInputError(problems)
 
     def render(self, context: dict) -> bytes:
         """One document as .docx bytes through plain docxtpl; a template problem is an InputError naming the file."""
@@ -122,24 +128,23 @@ class WordTemplate:
         try:
             yield
         except etree.XMLSyntaxError as error:
-            raise InputError([Problem(self.label, "taggarna ger ett trasigt Word-dokument, oftast för att en "
+            raise TemplateInputError([Problem(self.label, "taggarna ger ett trasigt Word-dokument, oftast för att en "
                                                   "{%p …%}-, {%tr …%}- eller {%tc …%}-tagg inte står ensam i sitt "
                                                   "stycke, sin tabellrad eller cell. Rätta taggarna i mallen.")]) from error
         except InputError:
             raise
         except Exception as error:
-            raise InputError([render_problem(error, self.source, self.label)]) from error
+            raise TemplateInputError([render_problem(error, self.source, self.label)]) from error
 
 
-def leftover_tag(document: bytes) -> str | None:
-    """Text around a ``{{``/``{%`` left in a rendered document (a tag docxtpl could not read), else None."""
-    with zipfile.ZipFile(BytesIO(document)) as package:
-        for name in package.namelist():
-            if _WORD_PARTS.match(name):
-                text = plain_text(package.read(name).decode("utf-8"))
-                match = _LEFTOVER_TAG.search(text)
-                if match:
-                    return text[max(0, match.start() - 30):match.end() + 30]
+def leftover_tag(env, sources: Sequence[str]) -> str | None:
+    """Text around a ``{{``/``{%`` in a template's own text that is no tag (Word split it so that docxtpl
+    could not join it), else None. Only the template is read: values are data and may hold braces."""
+    for source in sources:
+        text = plain_text(_TAG_GAP.join(value for _, kind, value in env.lex(source) if kind == "data"))
+        match = _LEFTOVER_TAG.search(text)
+        if match:
+            return text[max(0, match.start() - 30):match.end() + 30].replace(_TAG_GAP, "…")
     return None
 
 
@@ -233,7 +238,7 @@ def prepare_documents(case: Case, allocation: Allocation, workbook: Path, *, cwd
         except InputError as error:
             problems.extend(error.problems)
     if problems:
-        raise InputError(problems)
+        raise TemplateInputError(problems)
     # python-docx parts point back to their package, so a trial document's XML tree (a hundred megabytes
     # for a decision document listing 10 000 recipients) lives in reference cycles until the collector
     # runs: collect it now, before letter workers are forked and would each inherit it.
@@ -258,16 +263,11 @@ def _load_word_templates(templates: TemplateSet, problems: list[Problem]) -> dic
 
 
 def _trial_render(template: WordTemplate, context: dict, problems: list[Problem]) -> bytes | None:
-    """One document rendered in memory; a problem (or a tag left unrendered) goes to ``problems``."""
+    """One document rendered in memory; a problem goes to ``problems``."""
     try:
         document = template.render(context)
     except InputError as error:
         problems.extend(error.problems)
-        return None
-    left = leftover_tag(document)
-    if left:
-        problems.append(Problem(template.label, f'en tagg blev inte ifylld: "{left}". Skriv taggen hel, '
-                                                "som {{ namn }} eller {% if … %}, och rätta mallen."))
         return None
     return document
 

@@ -63,3 +63,18 @@ def os_error_message(error: OSError) -> str:
     if error.filename:
         return f"{error.filename}: {reason}. {fix}"
     return f"{reason[0].upper()}{reason[1:]}. {fix}"
+
+
+class TemplateInputError(InputError):
+    """A template is not usable (exit status 2): the heading names the templates at fault, not the workbook.
+
+    Each problem's ``where`` is the template as messages name it (``mallar/brev.docx``).
+    """
+
+    def report_lines(self) -> list[str]:
+        templates = list(dict.fromkeys(p.where for p in self.problems))
+        if len(templates) == 1:
+            heading = f"Mallen {templates[0]} kan inte användas"
+        else:
+            heading = f"Mallarna {', '.join(templates[:-1])} och {templates[-1]} kan inte användas"
+        return [f"{heading}: {len(self.problems)} fel att rätta.", *(f"  {p}" for p in self.problems)]

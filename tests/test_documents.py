@@ -15,11 +15,12 @@ from docx import Document
 from docx.oxml.ns import qn
 
 from processor import formats
-from processor.documents import DECISION_FILE, LETTER_DIR, pdf_chunks, prepare_documents
+from processor.documents import DECISION_FILE, LETTER_DIR, leftover_tag, pdf_chunks, prepare_documents
 from processor.errors import InputError
 from processor.pipeline import check
 from processor.rundir import unique_filenames
-from processor.templating import FILTERS, TemplateSet, text_environment
+from processor.sandbox import FILTERS, text_environment, word_environment
+from processor.template_files import TemplateSet
 from conftest import DEFAULT_CASE, docx_text, require_program
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -242,6 +243,83 @@ def test_a_bad_template_stops_the_run_before_anything_is_written(cli, workbook, 
     assert "mallar/brev.docx: " in err and expected in err, err
     assert "Traceback" not in err
     assert_nothing_written(tmp_path / "ut")
+
+
+def test_braces_typed_in_the_workbook_are_data_not_template_code(cli, workbook, tmp_path):
+    title = "Plan {{ 2025 }} och {% if x %}"
+    case = [("Rubrik", title), *DEFAULT_CASE[1:], ("Kontaktperson", "Anna {{ mottagare.belopp }}")]
+    word_template(tmp_path / "mallar" / "brev.docx", "{{ arende.rubrik }}: {{ arende.kontaktperson }}")
+    path = workbook(case=[*case, ("Mallar", "mallar")])
+    status, out, err = cli("run", path, "--out", tmp_path / "ut")
+    assert status == 0, err
+    run_dir = Path(out.splitlines()[-1])
+    assert title in docx_text(run_dir / DECISION_FILE)
+    assert docx_text(run_dir / LETTER_DIR / "Avesta.docx") == f"{title}: Anna {{{{ mottagare.belopp }}}}"
+
+
+def test_a_tag_that_word_split_beyond_repair_is_found_in_the_template_text():
+    env = word_environment()
+    split = '<w:p><w:r><w:t>Till {</w:t></w:r><w:proofErr/><w:r><w:t>{ mottagare.namn }}</w:t></w:r></w:p>'
+    assert leftover_tag(env, [split]) == "Till {{ mottagare.namn }}"
+    assert leftover_tag(env, ["<w:p><w:r><w:t>Till {{ mottagare.namn }}</w:t></w:r></w:p>"]) is None
+    assert leftover_tag(env, ["<w:t>{</w:t>{{ mottagare.namn }}<w:t>{</w:t>"]) is None
+
+
+def test_a_template_fault_is_headed_by_the_template_not_the_workbook(cli, workbook, tmp_path):
+    word_template(tmp_path / "mallar" / "brev.docx", "Till {{ mottagaren.namn }}")
+    path = workbook(case=[*DEFAULT_CASE, ("Mallar", "mallar")])
+    status, _, err = cli("run", path, "--out", tmp_path / "ut")
+    assert status == 2
+    assert err.splitlines()[0] == "Mallen mallar/brev.docx kan inte användas: 1 fel att rätta."
+    assert "Arbetsboken" not in err
+
+
+def test_faults_in_two_templates_name_both_in_the_heading(cli, workbook, tmp_path):
+    word_template(tmp_path / "mallar" / "brev.docx", "{{ mottagare.namn }")
+    word_template(tmp_path / "mallar" / "tjansteutlatande.docx", "{{ rubrik }}")
+    path = workbook(case=[*DEFAULT_CASE, ("Mallar", "mallar")])
+    status, _, err = cli("run", path, "--out", tmp_path / "ut")
+    assert status == 2
+    assert err.splitlines()[0] == ("Mallarna mallar/tjansteutlatande.docx och mallar/brev.docx kan inte användas: "
+                                   "2 fel att rätta.")
+
+
+def test_an_empty_field_of_its_own_is_named_with_both_ways_to_mend_it(cli, workbook, tmp_path):
+    word_template(tmp_path / "mallar" / "brev.docx", "Kontakt: {{ arende.kontaktperson }}")
+    path = workbook(case=[*DEFAULT_CASE, ("Kontaktperson", None), ("Mallar", "mallar")])
+    status, _, err = cli("run", path, "--out", tmp_path / "ut")
+    assert status == 2
+    assert ('mallar/brev.docx: fältet "Kontaktperson" på bladet Ärende är tomt i arbetsboken men skrivs ut av taggen '
+            "{{ arende.kontaktperson }}. Fyll i värdet i arbetsboken, eller skriv taggen inom "
+            "{% if arende.kontaktperson %} … {% endif %}") in err, err
+    assert_nothing_written(tmp_path / "ut")
+
+
+def test_an_empty_field_of_its_own_can_be_left_out_with_if(cli, workbook, tmp_path):
+    word_template(tmp_path / "mallar" / "brev.docx", "Hej{% if arende.kontaktperson %} {{ arende.kontaktperson }}{% endif %}")
+    path = workbook(case=[*DEFAULT_CASE, ("Kontaktperson", None), ("Mallar", "mallar")])
+    status, _, err = cli("run", path, "--out", tmp_path / "ut")
+    assert status == 0, err
+
+
+def test_an_empty_standard_field_quotes_the_tag_that_prints_it_not_the_if_before_it(cli, workbook, tmp_path):
+    word_template(tmp_path / "mallar" / "brev.docx", "{% if arende.fakturareferens %}Referens finns.{% endif %}",
+                  "Er referens: {{ arende.fakturareferens }}")
+    path = workbook(case=[*DEFAULT_CASE, ("Mallar", "mallar")])
+    status, _, err = cli("run", path, "--out", tmp_path / "ut")
+    assert status == 2
+    assert ('fältet "Fakturareferens" på bladet Ärende är tomt i arbetsboken men skrivs ut av taggen '
+            "{{ arende.fakturareferens }}. Fyll i värdet i arbetsboken, eller skriv taggen inom "
+            "{% if arende.fakturareferens %} … {% endif %}") in err, err
+
+
+def test_a_field_the_workbook_lacks_says_the_field_can_be_added(cli, workbook, tmp_path):
+    word_template(tmp_path / "mallar" / "brev.docx", "Kontakt: {{ arende.kontaktperson }}")
+    path = workbook(case=[*DEFAULT_CASE, ("Mallar", "mallar")])
+    status, _, err = cli("run", path, "--out", tmp_path / "ut")
+    assert status == 2
+    assert ('"kontaktperson" finns inte (i taggen {{ arende.kontaktperson }}). Rätta taggen eller lägg till fältet '
+            "på bladet Ärende") in err, err
 
 
 def test_a_template_that_is_not_a_docx_is_refused(cli, workbook, tmp_path):

@@ -155,6 +155,8 @@ def _document_fields(fields: _Fields, check: Checker) -> dict[str, object]:
             result[name] = raw
         else:
             result[name] = as_text(raw)
+    for name, _ in fields.free_names:
+        result.setdefault(name, None)  # a field of its own left empty: templates can test it, and are told it is empty
     return result
 
 
