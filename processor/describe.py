@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
 from processor import formats
-from processor.model import EQUAL, FAST, KEY, PER_RECIPIENT, Allocation, Case, Post, PostResult
+from processor.model import EQUAL, FAST, KEY, PER_RECIPIENT, Case, Post, PostResult
 
 
 def basis_word(column: str) -> str:
@@ -44,28 +45,59 @@ def per_unit_in_words(result: PostResult) -> str | None:
     return f"{formats.kronor(round_ore(result.per_unit))} per enhet av {basis_word(result.post.key[0].column)}"
 
 
-def round_ore(value: Fraction):
-    """Kronor rounded half up to öre, as a Decimal-like Fraction for display."""
-    from decimal import ROUND_HALF_UP, Decimal
-
+def round_ore(value: Fraction) -> Decimal:
+    """Kronor rounded half up to öre, for display."""
     return (Decimal(value.numerator) / Decimal(value.denominator)).quantize(Decimal("0.01"), ROUND_HALF_UP)
 
 
-def footnote(case: Case, allocation: Allocation) -> list[str]:
-    """The appendix footnote: one sentence per post, then how the rounding works."""
-    lines = []
-    for result in allocation.posts:
-        post = result.post
-        if post.method == KEY:
-            lines.append(f"{post.name} ({formats.kronor(result.amount)}) fördelas {key_in_words(post)} "
-                         f"bland {len(result.shares)} mottagare.")
-        else:
-            lines.append(f"{post.name} ({formats.kronor(result.amount)}): {method_in_words(result, case)}.")
-    declined = [r.name for r in case.recipients if not r.participates]
-    if declined:
-        lines.append(f"Avstår: {', '.join(declined)}. Deras andelar fördelas på övriga mottagare.")
-    unit = case.info.rounding
-    unit_words = "hela kronor" if unit == 1 else f"hela {formats.kronor(unit)}"
-    lines.append(f"Beloppen är avrundade till {unit_words} enligt största-restmetoden, så att varje post och "
-                 f"totalen stämmer exakt ({formats.kronor(case.info.total)}).")
-    return lines
+def summary_words(method_words: str, per_unit: Decimal | None) -> str:
+    """The decision document's description of a post: how it is split, and the amount per unit if there is one."""
+    return method_words if per_unit is None else f"{method_words} ({formats.kronor(per_unit)} per enhet)"
+
+
+def explanation(post, share_words: str) -> str:
+    """How a recipient's part of a post (a ``PostView``) came about, for its letter: ``fast belopp``, ``… ert underlag: …``."""
+    if post.method == FAST:
+        return "fast belopp"
+    if post.method == PER_RECIPIENT:
+        return f"samma belopp till var och en av {post.recipient_count} mottagare"
+    if post.method == EQUAL:
+        return f"lika delar mellan {post.recipient_count} mottagare"
+    return f"fördelas {post.key_words}; ert underlag: {share_words}"
+
+
+def share_in_words(column: str, mine: Decimal, whole: Decimal) -> str:
+    """``befolkning 48 214 av 888 837``."""
+    return f"{basis_word(column)} {formats.number(mine)} av {formats.number(whole)}"
+
+
+def bases_in_words(values: list[tuple[str, Decimal]], single: bool) -> str:
+    """``23 178`` when the keys use one column, else ``Befolkning 23 178, Patienter 120``."""
+    if single and values:
+        return formats.number(values[0][1])
+    return ", ".join(f"{column} {formats.number(value)}" for column, value in values)
+
+
+def footnote_sentence(result: PostResult, method_words: str) -> str:
+    """The appendix footnote's sentence for one post."""
+    post = result.post
+    if post.method == KEY:
+        return (f"{post.name} ({formats.kronor(result.amount)}) fördelas {key_in_words(post)} "
+                f"bland {len(result.shares)} mottagare.")
+    return f"{post.name} ({formats.kronor(result.amount)}): {method_words}."
+
+
+def declining_sentences(declined: list[str]) -> list[str]:
+    if not declined:
+        return []
+    return [f"Avstår: {', '.join(declined)}. Deras andelar fördelas på övriga mottagare."]
+
+
+def rounding_unit(unit: int) -> str:
+    """``hela kronor``, ``hela 100 kr``."""
+    return "hela kronor" if unit == 1 else f"hela {formats.kronor(unit)}"
+
+
+def rounding_sentence(unit: int, total: int) -> str:
+    return (f"Beloppen är avrundade till {rounding_unit(unit)} enligt största-restmetoden, så att varje post och "
+            f"totalen stämmer exakt ({formats.kronor(total)}).")

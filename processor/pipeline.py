@@ -58,6 +58,7 @@ def run(workbook: Path, out_dir: Path = Path("output"), *, now: dt.datetime | No
     # The writing stages are imported here, so that ``processor validate`` starts without them.
     from processor.appendix import appendix_xlsx
     from processor.documents import find_office, prepare_documents
+    from processor.presentation import present
     from processor.report import write_report
 
     workbook = Path(workbook)
@@ -67,8 +68,10 @@ def run(workbook: Path, out_dir: Path = Path("output"), *, now: dt.datetime | No
     progress("Läser och kontrollerar arbetsboken …")
     case, allocation = check(workbook)
     progress(f"Fördelade {_kr(allocation.total)} på {len(case.recipients)} mottagare i {len(case.posts)} poster.")
-    with beside(lambda: (result_json(case, allocation), appendix_xlsx(case, allocation)), len(case.recipients)) as tables:
-        documents = prepare_documents(case, allocation, workbook, today=now.date(), text_templates=(BODY_TEMPLATE,))
+    view = present(case, allocation)
+    with beside(lambda: (result_json(case, allocation), appendix_xlsx(view)), len(case.recipients)) as tables:
+        documents = prepare_documents(case, allocation, workbook, today=now.date(), text_templates=(BODY_TEMPLATE,),
+                                      view=view)
         progress("Mallarna är kontrollerade.")
         result, appendix = tables()
     with atomic_run_dir(Path(out_dir), workbook.stem, now) as run_dir:
