@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
@@ -10,10 +11,23 @@ from processor.model import EQUAL, FAST, KEY, PER_RECIPIENT, Case, Post, PostRes
 
 
 def basis_word(column: str) -> str:
-    """``Befolkning`` → ``befolkning`` (names like ``SCB-data`` keep their capitals)."""
+    """A basis column in running text: ``Befolkning`` and ``BEFOLKNING`` → ``befolkning``.
+
+    Names like ``SCB-data`` or ``LSS-platser`` keep their capitals; a name typed all in capitals is
+    lowered unless it holds an abbreviation (a run of at most three letters).
+    """
+    words = re.findall(r"[^\W\d_]+", column)
+    if column.isupper() and all(len(w) > 3 for w in words):
+        return column.lower()
     if len(column) > 1 and column[0].isupper() and column[1:2].islower():
         return column[0].lower() + column[1:]
     return column
+
+
+def basis_label(column: str) -> str:
+    """A basis column starting a phrase: ``Befolkning 23 178`` even when typed ``BEFOLKNING``."""
+    word = basis_word(column)
+    return word[0].upper() + word[1:] if word[:1].islower() else word
 
 
 def key_in_words(post: Post) -> str:
@@ -39,7 +53,7 @@ def method_in_words(result: PostResult, case: Case) -> str:
 
 
 def per_unit_in_words(result: PostResult) -> str | None:
-    """``54,56 kr per befolkning``-style amount per unit for one-column keys, else None."""
+    """``54,56 kr per enhet av befolkning`` for one-column keys, else None."""
     if result.per_unit is None:
         return None
     return f"{formats.kronor(round_ore(result.per_unit))} per enhet av {basis_word(result.post.key[0].column)}"
@@ -75,7 +89,7 @@ def bases_in_words(values: list[tuple[str, Decimal]], single: bool) -> str:
     """``23 178`` when the keys use one column, else ``Befolkning 23 178, Patienter 120``."""
     if single and values:
         return formats.number(values[0][1])
-    return ", ".join(f"{column} {formats.number(value)}" for column, value in values)
+    return ", ".join(f"{basis_label(column)} {formats.number(value)}" for column, value in values)
 
 
 def footnote_sentence(result: PostResult, method_words: str) -> str:

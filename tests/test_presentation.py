@@ -93,3 +93,19 @@ def test_the_result_read_back_presents_the_same_table_and_words(tmp_path):
     for column in table.columns:
         assert table.total(column) == table_again.total(column)
         assert all(table.cell(column, i) == table_again.cell(column, i) for i in range(len(case.recipients)))
+
+
+def test_a_basis_typed_in_capitals_reads_as_an_ordinary_word_in_prose(tmp_path):
+    recipients = [("Mottagare", "E-post", "BEFOLKNING", "PATIENTER", "SCB-data"),
+                  ("Avesta", "a@avesta.example", 100, 10, 5), ("Falun", "f@falun.example", 300, 30, 7)]
+    posts = [("Post", "Belopp", "Metod", "Nyckel"), ("Vård", 500, "nyckel", "Befolkning 50 %; PATIENTER 50 %"),
+             ("Data", 500, "nyckel", "SCB-data")]
+    case, allocation = check(build_workbook(tmp_path / "versaler.xlsx", recipients=recipients, posts=posts))
+    view = present(case, allocation)
+    care, data = view.posts
+    assert care.key_words == "50 procent efter andel av befolkning och 50 procent efter andel av patienter"
+    assert view.share_words(care, 0) == "befolkning 100 av 400, patienter 10 av 40"
+    assert view.bases_words(0) == "Befolkning 100, Patienter 10, SCB-data 5"
+    assert data.key_words == "efter andel av SCB-data"
+    assert [p.explanation for p in view.recipient_posts(1)][0].startswith("fördelas 50 procent efter andel av befolkning")
+    assert view.table().columns[1].heading == "BEFOLKNING"  # the table keeps the heading as typed
