@@ -10,12 +10,39 @@ from processor import formats
 from processor.model import EQUAL, FAST, KEY, PER_RECIPIENT, Case, Post, PostResult
 
 
+# Basis columns the shipped examples and the guide use: how prose names each, and the unit it counts
+# ("1 280 kr per plats"). Any other column is named as typed, and its unit is "enhet av <kolumn>".
+KNOWN_BASES = {
+    "befolkning": ("befolkning", "invånare"),
+    "invånare": ("invånare", "invånare"),
+    "antal invånare": ("antal invånare", "invånare"),
+    "patienter": ("patienter", "patient"),
+    "antal patienter": ("antal patienter", "patient"),
+    "listade": ("listade", "listad"),
+    "platser": ("platser", "plats"),
+    "antal platser": ("antal platser", "plats"),
+    "brukare": ("brukare", "brukare"),
+    "elever": ("elever", "elev"),
+    "barn": ("barn", "barn"),
+    "personer": ("personer", "person"),
+    "anställda": ("anställda", "anställd"),
+    "medarbetare": ("medarbetare", "medarbetare"),
+    "årsarbetare": ("årsarbetare", "årsarbetare"),
+    "lägenheter": ("lägenheter", "lägenhet"),
+    "boende": ("boende", "boende"),
+    "vårdtagare": ("vårdtagare", "vårdtagare"),
+}
+
+
 def basis_word(column: str) -> str:
     """A basis column in running text: ``Befolkning`` and ``BEFOLKNING`` → ``befolkning``.
 
     Names like ``SCB-data`` or ``LSS-platser`` keep their capitals; a name typed all in capitals is
     lowered unless it holds an abbreviation (a run of at most three letters).
     """
+    known = KNOWN_BASES.get(" ".join(column.casefold().split()))
+    if known:
+        return known[0]
     words = re.findall(r"[^\W\d_]+", column)
     if column.isupper() and all(len(w) > 3 for w in words):
         return column.lower()
@@ -28,6 +55,12 @@ def basis_label(column: str) -> str:
     """A basis column starting a phrase: ``Befolkning 23 178`` even when typed ``BEFOLKNING``."""
     word = basis_word(column)
     return word[0].upper() + word[1:] if word[:1].islower() else word
+
+
+def unit_of(column: str) -> str:
+    """What one unit of a basis column is: ``plats`` for ``Platser``, else ``enhet av <kolumn>``."""
+    known = KNOWN_BASES.get(" ".join(column.casefold().split()))
+    return known[1] if known else f"enhet av {basis_word(column)}"
 
 
 def key_in_words(post: Post) -> str:
@@ -53,10 +86,10 @@ def method_in_words(result: PostResult, case: Case) -> str:
 
 
 def per_unit_in_words(result: PostResult) -> str | None:
-    """``54,56 kr per enhet av befolkning`` for one-column keys, else None."""
+    """``1 280 kr per plats`` (``54,56 kr per enhet av SCB-data``) for one-column keys, else None."""
     if result.per_unit is None:
         return None
-    return f"{formats.kronor(round_ore(result.per_unit))} per enhet av {basis_word(result.post.key[0].column)}"
+    return f"{formats.kronor(round_ore(result.per_unit))} per {unit_of(result.post.key[0].column)}"
 
 
 def round_ore(value: Fraction) -> Decimal:
@@ -64,9 +97,9 @@ def round_ore(value: Fraction) -> Decimal:
     return (Decimal(value.numerator) / Decimal(value.denominator)).quantize(Decimal("0.01"), ROUND_HALF_UP)
 
 
-def summary_words(method_words: str, per_unit: Decimal | None) -> str:
+def summary_words(method_words: str, per_unit_words: str | None) -> str:
     """The decision document's description of a post: how it is split, and the amount per unit if there is one."""
-    return method_words if per_unit is None else f"{method_words} ({formats.kronor(per_unit)} per enhet)"
+    return method_words if per_unit_words is None else f"{method_words} ({per_unit_words})"
 
 
 def explanation(post, share_words: str) -> str:
@@ -105,6 +138,11 @@ def declining_sentences(declined: list[str]) -> list[str]:
     if not declined:
         return []
     return [f"Avstår: {', '.join(declined)}. Deras andelar fördelas på övriga mottagare."]
+
+
+def count(n: int, one: str, many: str) -> str:
+    """``1 post``, ``3 poster``: a number with its noun agreeing."""
+    return f"{n} {one if n == 1 else many}"
 
 
 def rounding_unit(unit: int) -> str:

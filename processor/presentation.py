@@ -246,6 +246,7 @@ def present(case: Case, allocation: Allocation) -> Presentation:
 def _post_view(result: PostResult, case: Case) -> PostView:
     post = result.post
     per_unit = describe.round_ore(result.per_unit) if result.per_unit is not None else None
+    per_unit_words = describe.per_unit_in_words(result)
     method_words = describe.method_in_words(result, case)
     sums = {p.column: sum((case.recipients[i].bases.get(p.column, Decimal(0)) for i in result.shares), Decimal(0))
             for p in post.key} if post.method == KEY else {}
@@ -253,6 +254,6 @@ def _post_view(result: PostResult, case: Case) -> PostView:
         name=post.name, amount=result.amount, method=post.method, area=post.area, key=post.key, shares=result.shares,
         per_unit=per_unit, method_words=method_words,
         key_words=describe.key_in_words(post) if post.method == KEY else None,
-        per_unit_words=describe.per_unit_in_words(result), summary_words=describe.summary_words(method_words, per_unit),
+        per_unit_words=per_unit_words, summary_words=describe.summary_words(method_words, per_unit_words),
         footnote=describe.footnote_sentence(result, method_words), basis_sums=sums,
     )

@@ -28,7 +28,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from processor import __version__, formats
-from processor.describe import rounding_unit
+from processor.describe import count, rounding_unit
 from processor.errors import InputError, Problem
 from processor.mail import OUTBOX_DIR, message_head, outbox_warnings
 from processor.model import Allocation, Case
@@ -259,10 +259,6 @@ def summary_sentences(result: dict, view: Presentation) -> list[str]:
     if not consistency(result):
         sentences.append("Kontroll: varje post och totalen stämmer exakt, krona för krona.")
     return sentences
-
-
-def count(n: int, one: str, many: str) -> str:
-    return f"{n} {one if n == 1 else many}"
 
 
 def consistency(result: dict) -> list[str]:

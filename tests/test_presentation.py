@@ -8,6 +8,7 @@ from pathlib import Path
 from conftest import build_workbook
 from test_golden import AREAS_CASE, AREAS_POSTS, AREAS_RECIPIENTS, AREAS_TEXTS
 
+from processor.formats import NBSP
 from processor.pipeline import check
 from processor.presentation import present
 from processor.result import read_back, result_document
@@ -109,3 +110,24 @@ def test_a_basis_typed_in_capitals_reads_as_an_ordinary_word_in_prose(tmp_path):
     assert data.key_words == "efter andel av SCB-data"
     assert [p.explanation for p in view.recipient_posts(1)][0].startswith("fördelas 50 procent efter andel av befolkning")
     assert view.table().columns[1].heading == "BEFOLKNING"  # the table keeps the heading as typed
+
+
+def test_the_amount_per_unit_names_the_unit_of_its_basis_column(tmp_path):
+    recipients = [("Mottagare", "E-post", "Platser", "Befolkning", "SCB-data"),
+                  ("Avesta", "a@avesta.example", 20, 100, 5), ("Falun", "f@falun.example", 30, 300, 15)]
+    posts = [("Post", "Belopp", "Metod", "Nyckel"), ("Platser", 64_000, "nyckel", "Platser"),
+             ("Vård", 8_000, "nyckel", "BEFOLKNING"), ("Data", 2_000, "nyckel", "SCB-data")]
+    case = [("Rubrik", "Stimulansmedel 2024"), ("Medel att fördela", 74_000)]
+    case, allocation = check(build_workbook(tmp_path / "enheter.xlsx", case=case, recipients=recipients, posts=posts))
+    view = present(case, allocation)
+    assert [p.per_unit_words.replace(NBSP, " ") for p in view.posts] == ["1 280 kr per plats", "20 kr per invånare",
+                                                      "100 kr per enhet av SCB-data"]
+    assert view.posts[0].summary_words.replace(NBSP, " ") == "fördelas efter andel av platser (1 280 kr per plats)"
+
+
+def test_one_post_is_one_post_in_the_run_messages(workbook, tmp_path):
+    from processor.pipeline import run
+
+    messages = []
+    run(workbook(), tmp_path / "ut", progress=messages.append)
+    assert any(m.endswith("mottagare i 1 post.") for m in messages), messages

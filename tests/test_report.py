@@ -111,9 +111,9 @@ def test_each_post_with_its_method_in_words_and_amount_per_unit(stockholm):
         name, amount, _, method, _, per_unit = rows[post["name"]]
         assert amount == formats.kronor(post["amount"])
         assert method == method_in_words(post_result, run_result.case)
-        expected = f"{formats.kronor(Decimal(str(post['per_unit'])))} per enhet av befolkning" if post["per_unit"] else ""
+        expected = f"{formats.kronor(Decimal(str(post['per_unit'])))} per invånare" if post["per_unit"] else ""
         assert per_unit == expected
-    assert rows["Utvecklingsmedel"][5] == "29,45\u00a0kr per enhet av befolkning"
+    assert rows["Utvecklingsmedel"][5] == "29,45\u00a0kr per invånare"
     areas = [text(th) for th in doc.xpath('//table[@class="posts"]//tr[@class="area"]/th')]
     assert areas == ["Fackförvaltningar", "Stadsdelsförvaltningar"]
     subtotals = [[text(td) for td in tr.xpath("./td")][:2] for tr in doc.xpath('//tr[@class="subtotal"]')]
