@@ -140,6 +140,16 @@ def declining_sentences(declined: list[str]) -> list[str]:
     return [f"Avstår: {', '.join(declined)}. Deras andelar fördelas på övriga mottagare."]
 
 
+def agreement_in_words(agreement: str) -> str:
+    """The ``Överenskommelse`` field in running text, short name or full title alike:
+    ``God och nära vård 2024`` → ``överenskommelsen God och nära vård 2024``,
+    ``Överenskommelse om insatser inom …`` → ``överenskommelsen om insatser inom …``."""
+    first, _, rest = " ".join(agreement.split()).partition(" ")
+    if first.casefold() in ("överenskommelse", "överenskommelsen"):
+        return f"överenskommelsen {rest}".rstrip()
+    return f"överenskommelsen {agreement.strip()}"
+
+
 def count(n: int, one: str, many: str) -> str:
     """``1 post``, ``3 poster``: a number with its noun agreeing."""
     return f"{n} {one if n == 1 else many}"

@@ -27,6 +27,7 @@ from jinja2.runtime import Undefined
 from jinja2.sandbox import SandboxedEnvironment
 
 from processor import formats
+from processor.describe import agreement_in_words
 from processor.errors import InputError, Problem
 from processor.model import Case
 from processor.presentation import PostView, Presentation
@@ -541,7 +542,7 @@ class Shape:
         return LazyNamespace(lazy, **values) if lazy else SimpleNamespace(**values)
 
 
-CASE_SHAPE = Shape(("rubrik", "medel_att_fordela", "overfort_fran_tidigare_ar", "avrundning",
+CASE_SHAPE = Shape(("rubrik", "medel_att_fordela", "overfort_fran_tidigare_ar", "avrundning", "overenskommelse_i_ord",
                     *dict.fromkeys(slug(name) for name in CASE_FIELDS)), open=True)
 POST_SHAPE = Shape(("namn", "belopp", "metod", "omrade", "beskrivning", "nyckel_i_ord", "nyckel", "per_enhet",
                     "per_enhet_i_ord", "antal_mottagare"))
@@ -618,8 +619,11 @@ class ContextBuilder:
             key = slug(name)
             if key.isidentifier() and key not in values:
                 values[key] = value if value is not None else empty(f'fältet "{name}" på bladet Ärende', key)
+        agreement = info.fields.get("Överenskommelse")
         values.update(rubrik=info.title, medel_att_fordela=info.grant, overfort_fran_tidigare_ar=info.carried_over,
-                      avrundning=info.rounding)
+                      avrundning=info.rounding,
+                      overenskommelse_i_ord=agreement_in_words(str(agreement)) if agreement not in (None, "") else
+                      empty('fältet "Överenskommelse" på bladet Ärende', "overenskommelse_i_ord"))
         for name in CASE_FIELDS:
             values.setdefault(slug(name), empty(f'fältet "{name}" på bladet Ärende', slug(name)))
         return CASE_SHAPE.make(**values)
