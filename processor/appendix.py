@@ -6,6 +6,7 @@ beginning with ``=`` stays a name.
 
 from __future__ import annotations
 
+import math
 from decimal import Decimal
 from io import BytesIO
 
@@ -16,6 +17,11 @@ from processor.presentation import BASIS, GROUP, NAME, NOTE, TOTAL, Presentation
 AMOUNT_FORMAT = "#,##0"
 CHART_MAX_RECIPIENTS = 200
 TITLE_ROWS = 3
+CHART_WIDTH_CM = 17
+DEFAULT_COLUMN_CM = 1.7  # Excel's default column (8.43 characters) and row (15 points), in centimetres
+DEFAULT_ROW_CM = 0.53
+LANDSCAPE_MAX_CM = 17  # a chart up to this high fits one landscape A4 page at a readable size
+BOLD_WIDTH = 1.15  # a bold character in units of the column width (the width of a plain digit)
 
 
 def safe_text(value):
@@ -66,8 +72,6 @@ def appendix_xlsx(view: Presentation) -> bytes:
     bold = Font(bold=True)
     fill = PatternFill("solid", fgColor="DCE6F1")
     thin = Side(style="thin", color="808080")
-    if table.has_areas:
-        _area_headings(ws, table, header_row - 1)
     for c, column in enumerate(columns, start=1):
         cell = put(ws, header_row, c, column.heading)
         cell.font = bold
@@ -92,7 +96,10 @@ def appendix_xlsx(view: Presentation) -> bytes:
         longest = max([max(len(w) for w in column.heading.split()) + 2] +
                       [len(str(ws.cell(r, c).value or "")) for r in range(header_row + 1, total_row + 1)][:2000])
         widths.append(min(max(longest + 3, 10), 45))
-        ws.column_dimensions[get_column_letter(c)].width = widths[-1]
+    if table.has_areas:
+        _area_headings(ws, table, header_row - 1, widths)
+    for c, column_width in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(c)].width = column_width
     row += 1
     for line in view.footnote:
         row += 1
@@ -111,19 +118,38 @@ def _value(value):
     return ", ".join(value) if isinstance(value, tuple) else value
 
 
-def _area_headings(ws, table: Table, row: int) -> None:
-    """Each area's name above its columns, merged across them."""
+def _area_headings(ws, table: Table, row: int, widths: list[float]) -> None:
+    """Each area's name above its columns, merged across them and wrapped within them, so that a printed
+    heading never runs over its neighbour or is cut off (``widths`` grow to hold the longest word)."""
     from openpyxl.styles import Alignment, Font
 
-    start = 1
+    start, lines = 1, 1
     for area, span in table.area_spans():
         if area:
+            columns = range(start - 1, start - 1 + span)
+            longest_word = max(len(word) for word in area.split()) * BOLD_WIDTH + 2
+            if sum(widths[c] for c in columns) < longest_word:
+                widths[columns[-1]] += longest_word - sum(widths[c] for c in columns)
+            room = sum(widths[c] for c in columns) - 2
+            lines = max(lines, _wrapped_lines(area, room / BOLD_WIDTH))
             cell = put(ws, row, start, area)
             cell.font = Font(bold=True)
-            cell.alignment = Alignment(horizontal="center")
+            cell.alignment = Alignment(horizontal="center", vertical="bottom", wrap_text=True)
             if span > 1:
                 ws.merge_cells(start_row=row, start_column=start, end_row=row, end_column=start + span - 1)
         start += span
+    ws.row_dimensions[row].height = 15 * lines
+
+
+def _wrapped_lines(text: str, characters: float) -> int:
+    """How many lines ``text`` takes wrapped at word boundaries in ``characters`` per line."""
+    lines, used = 1, 0
+    for word in text.split():
+        if used and used + 1 + len(word) > characters:
+            lines, used = lines + 1, len(word)
+        else:
+            used += len(word) + (1 if used else 0)
+    return lines
 
 
 def _prose_row(ws, row: int, text: str, width: int, characters: float) -> None:
@@ -168,7 +194,27 @@ def _chart(book, ws, header_row: int, total_row: int, table: Table) -> None:
     names = Reference(ws, min_col=1, min_row=header_row + 1, max_row=total_row - 1)
     chart.add_data(data, titles_from_data=True)
     chart.set_categories(names)
-    chart.width = 17
+    chart.width = CHART_WIDTH_CM
     chart.height = max(8, 0.6 * (total_row - header_row - 1) + 3)
     sheet = book.create_sheet("Diagram")
     sheet.add_chart(chart, "A1")
+    _chart_print_setup(sheet, chart.height)
+
+
+def _chart_print_setup(sheet, height_cm: float) -> None:
+    """Print the chart alone, on A4: one landscape page when it is low enough, else one page wide,
+    so that a sliver of it never spills onto a page of its own."""
+    from openpyxl.utils import get_column_letter
+
+    columns = math.ceil(CHART_WIDTH_CM / DEFAULT_COLUMN_CM) + 1
+    rows = math.ceil(height_cm / DEFAULT_ROW_CM) + 1
+    sheet.print_area = f"A1:{get_column_letter(columns)}{rows}"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    low = height_cm <= LANDSCAPE_MAX_CM
+    sheet.page_setup.orientation = "landscape" if low else "portrait"
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 1 if low else 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.page_margins.left = sheet.page_margins.right = 0.5
+    sheet.oddHeader.left.text = "&A"
+    sheet.oddFooter.center.text = "Sida &P av &N"
