@@ -9,7 +9,6 @@ from fractions import Fraction
 from processor import formats
 from processor.model import EQUAL, FAST, KEY, PER_RECIPIENT, Case, Post, PostResult
 
-
 # Basis columns the shipped examples and the guide use: how prose names each, and the unit it counts
 # ("1 280 kr per plats"). Any other column is named as typed, and its unit is "enhet av <kolumn>".
 KNOWN_BASES = {

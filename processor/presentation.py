@@ -232,15 +232,20 @@ def present(case: Case, allocation: Allocation) -> Presentation:
     areas: dict[str | None, list[PostView]] = {}
     for post in posts:
         areas.setdefault(post.area, []).append(post)
-    basis_columns: list[str] = []
-    for post in case.posts:
-        if post.method == KEY:
-            basis_columns.extend(p.column for p in post.key if p.column not in basis_columns)
     declined = [r.name for r in case.recipients if not r.participates]
     footnote = (*(p.footnote for p in posts), *describe.declining_sentences(declined),
                 describe.rounding_sentence(case.info.rounding, case.info.total))
     return Presentation(case, allocation, posts, tuple(Area(name, tuple(members)) for name, members in areas.items()),
-                        tuple(basis_columns), footnote)
+                        basis_columns(case), footnote)
+
+
+def basis_columns(case: Case) -> tuple[str, ...]:
+    """The basis columns any key uses, in the order the posts first name them."""
+    columns: list[str] = []
+    for post in case.posts:
+        if post.method == KEY:
+            columns.extend(p.column for p in post.key if p.column not in columns)
+    return tuple(columns)
 
 
 def _post_view(result: PostResult, case: Case) -> PostView:

@@ -32,7 +32,7 @@ from processor.describe import count, rounding_unit
 from processor.errors import InputError, Problem
 from processor.mail import OUTBOX_DIR, message_head, outbox_warnings
 from processor.model import Allocation, Case
-from processor.presentation import Column, Presentation, present
+from processor.presentation import Column, Presentation, basis_columns, present
 from processor.rundir import unique_filenames
 from processor.send import JOURNAL as JOURNAL_FILE
 
@@ -108,7 +108,7 @@ def _write_atomically(path: Path, pieces: Iterable[str]) -> Path:
 
 def report_extras(case: Case, allocation: Allocation, created: dt.datetime) -> dict:
     """The embedded data: bases, shown case fields and outbox warnings, all JSON-ready."""
-    columns = list(present(case, allocation).basis_columns)
+    columns = list(basis_columns(case))
     fields = []
     for name in SHOWN_FIELDS:
         value = case.info.fields.get(name)

@@ -108,7 +108,7 @@ def test_a_basis_typed_in_capitals_reads_as_an_ordinary_word_in_prose(tmp_path):
     assert view.share_words(care, 0) == "befolkning 100 av 400, patienter 10 av 40"
     assert view.bases_words(0) == "Befolkning 100, Patienter 10, SCB-data 5"
     assert data.key_words == "efter andel av SCB-data"
-    assert [p.explanation for p in view.recipient_posts(1)][0].startswith("fördelas 50 procent efter andel av befolkning")
+    assert view.recipient_posts(1)[0].explanation.startswith("fördelas 50 procent efter andel av befolkning")
     assert view.table().columns[1].heading == "BEFOLKNING"  # the table keeps the heading as typed
 
 
