@@ -6,9 +6,9 @@ case's date and reference, warnings about the outbox) is taken from the Case at 
 embedded in the page itself as a JSON data block (``<script type="application/json" id="data">``).
 Both at run time and when ``refresh_report`` re-renders the page after ``send``, the case is read
 back from these two (``result.read_back``) and shown through its presentation, so the page's
-table and words are the appendix's and the letters', and a refreshed page is the page the run wrote. Everything from the workbook is escaped by
-Jinja2's autoescape; a Content-Security-Policy with hashes lets only the page's own style
-and sorting script run, and nothing can be fetched.
+table and words are the appendix's and the letters', and a refreshed page is the page the run wrote.
+Everything from the workbook is escaped by Jinja2's autoescape; a Content-Security-Policy with
+hashes lets only the page's own style and sorting script run, and nothing can be fetched.
 """
 
 from __future__ import annotations

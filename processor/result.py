@@ -66,7 +66,8 @@ def read_back(document: dict, basis_columns: list[str], bases: list[list[str | N
     for p in document["posts"]:
         shares = {i: r["amounts"][p["name"]] for i, r in enumerate(document["recipients"]) if p["name"] in r["amounts"]}
         each = p["method"] == PER_RECIPIENT and shares  # a per-recipient post's own amount is what each one gets
-        post = Post(name=p["name"], amount=next(iter(shares.values())) if each else p["amount"], method=p["method"], recipients=tuple(shares), area=p["area"],
+        post = Post(name=p["name"], amount=next(iter(shares.values())) if each else p["amount"], method=p["method"],
+                    recipients=tuple(shares), area=p["area"],
                     key=tuple(KeyPart(k["column"], Decimal(str(k["weight"]))) for k in p["key"]))
         per_unit = Fraction(Decimal(str(p["per_unit"]))) if p["per_unit"] is not None else None
         results.append(PostResult(post, p["amount"], shares, per_unit))
