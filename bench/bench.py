@@ -139,7 +139,7 @@ def naive_loop(workbook: Path, out: Path, limit: int | None = None) -> tuple[flo
     template = batch.letter_template.file.data
     from processor.appendix import appendix_xlsx
 
-    appendix = appendix_xlsx(case, allocation)  # the same attachments as the product's e-mails
+    appendix = appendix_xlsx(batch.contexts.view)  # the same attachments as the product's e-mails
     indices = letter_indices(allocation)[:limit]
     contexts = [batch.contexts.letter(i) for i in indices]
     folder = out / "naive"

@@ -6,100 +6,22 @@ beginning with ``=`` stays a name.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
 from decimal import Decimal
 from io import BytesIO
 
 from processor import formats
-from processor.describe import basis_word, footnote
-from processor.model import KEY, Allocation, Case, PostResult
+from processor.model import Case
+from processor.presentation import BASIS, GROUP, NAME, NOTE, TOTAL, Presentation, Table
 
 AMOUNT_FORMAT = "#,##0"
 CHART_MAX_RECIPIENTS = 200
 TITLE_ROWS = 3
-
-
-@dataclass(frozen=True)
-class Column:
-    """One column of the table: a heading, the area above it, and how to get each row's value."""
-
-    heading: str
-    kind: str  # "name", "group", "basis", "post", "subtotal", "total", "note"
-    area: str | None = None
-    source: object = None
-
-
-def appendix_title(case: Case) -> str:
-    """``Bilaga 1: Fördelning av stimulansmedel …``, without doubling a title that already says so."""
-    title = case.info.title
-    if title.casefold().startswith("fördelning"):
-        return f"Bilaga 1: {title}"
-    return f"Bilaga 1: Fördelning av {basis_word(title)}"
-
-
-def area_groups(allocation: Allocation) -> list[tuple[str | None, list[PostResult]]]:
-    """Posts grouped by area, areas in order of first appearance, posts in workbook order."""
-    groups: dict[str | None, list[PostResult]] = {}
-    for result in allocation.posts:
-        groups.setdefault(result.post.area, []).append(result)
-    return list(groups.items())
-
-
-def basis_columns(case: Case) -> list[str]:
-    """The basis columns any key uses, in the order the posts first name them."""
-    seen: list[str] = []
-    for post in case.posts:
-        if post.method == KEY:
-            seen.extend(p.column for p in post.key if p.column not in seen)
-    return seen
-
-
-def table_columns(case: Case, allocation: Allocation) -> list[Column]:
-    columns = [Column("Mottagare", "name")]
-    if any(r.group for r in case.recipients):
-        columns.append(Column("Grupp", "group"))
-    columns.extend(Column(c, "basis", source=c) for c in basis_columns(case))
-    if len(allocation.posts) > 1:
-        for area, results in area_groups(allocation):
-            columns.extend(Column(r.post.name, "post", area, r) for r in results)
-            if area and len(results) > 1:
-                columns.append(Column(f"Summa {area}", "subtotal", area, results))
-    columns.append(Column("Totalt", "total"))
-    if any(not r.participates for r in case.recipients):
-        columns.append(Column("Anmärkning", "note"))
-    return columns
-
-
-def cell_value(column: Column, case: Case, allocation: Allocation, index: int):
-    recipient = case.recipients[index]
-    if column.kind == "name":
-        return recipient.name
-    if column.kind == "group":
-        return recipient.group
-    if column.kind == "basis":
-        return recipient.bases.get(column.source)
-    if column.kind == "post":
-        return column.source.shares.get(index)
-    if column.kind == "subtotal":
-        shares = [r.shares[index] for r in column.source if index in r.shares]
-        return sum(shares) if shares else None
-    if column.kind == "total":
-        return allocation.totals[index]
-    return "Avstår" if not recipient.participates else None
-
-
-def total_value(column: Column, case: Case, allocation: Allocation):
-    if column.kind == "name":
-        return "Totalt"
-    if column.kind == "basis":
-        return sum((r.bases.get(column.source, Decimal(0)) for r in case.recipients if r.participates), Decimal(0))
-    if column.kind == "post":
-        return column.source.amount
-    if column.kind == "subtotal":
-        return sum(r.amount for r in column.source)
-    if column.kind == "total":
-        return allocation.total
-    return None
+CHART_WIDTH_CM = 17
+DEFAULT_COLUMN_CM = 1.7  # Excel's default column (8.43 characters) and row (15 points), in centimetres
+DEFAULT_ROW_CM = 0.53
+LANDSCAPE_MAX_CM = 17  # a chart up to this high fits one landscape A4 page at a readable size
+BOLD_WIDTH = 1.15  # a bold character in units of the column width (the width of a plain digit)
 
 
 def safe_text(value):
@@ -125,18 +47,20 @@ def basis_format(case: Case, column: str) -> str:
     return AMOUNT_FORMAT + ("." + "0" * min(decimals, 4) if decimals else "")
 
 
-def appendix_xlsx(case: Case, allocation: Allocation) -> bytes:
+def appendix_xlsx(view: Presentation) -> bytes:
     """The appendix workbook as bytes."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
     from openpyxl.utils import get_column_letter
 
+    case = view.case
     book = Workbook()
     ws = book.active
     ws.title = "Bilaga 1"
-    columns = table_columns(case, allocation)
+    table = view.table()
+    columns = table.columns
     width = len(columns)
-    put(ws, 1, 1, appendix_title(case)).font = Font(bold=True, size=14)
+    put(ws, 1, 1, view.appendix_title).font = Font(bold=True, size=14)
     ws.row_dimensions[1].height = 20
     money = f"Att fördela: {formats.kronor(case.info.total)}"
     if case.info.carried_over:
@@ -144,40 +68,27 @@ def appendix_xlsx(case: Case, allocation: Allocation) -> bytes:
                   "överfört från tidigare år")
     put(ws, 2, 1, money + ". Belopp i kronor.")
 
-    has_areas = any(c.area for c in columns)
-    header_row = TITLE_ROWS + (2 if has_areas else 1)
+    header_row = TITLE_ROWS + (2 if table.has_areas else 1)
     bold = Font(bold=True)
     fill = PatternFill("solid", fgColor="DCE6F1")
     thin = Side(style="thin", color="808080")
-    if has_areas:
-        start = None
-        for i, column in enumerate(columns + [Column("", "end")], start=1):
-            previous = columns[i - 2].area if i > 1 else None
-            if start is not None and column.area != previous:
-                put(ws, header_row - 1, start, previous).font = bold
-                ws.cell(header_row - 1, start).alignment = Alignment(horizontal="center")
-                if i - 1 > start:
-                    ws.merge_cells(start_row=header_row - 1, start_column=start, end_row=header_row - 1, end_column=i - 1)
-                start = None
-            if column.area and start is None:
-                start = i
     for c, column in enumerate(columns, start=1):
         cell = put(ws, header_row, c, column.heading)
         cell.font = bold
         cell.fill = fill
         cell.border = Border(bottom=thin)
         cell.alignment = Alignment(wrap_text=True, vertical="bottom",
-                                   horizontal="left" if column.kind in ("name", "group", "note") else "right")
-    formats_by_column = [basis_format(case, c.source) if c.kind == "basis" else AMOUNT_FORMAT for c in columns]
+                                   horizontal="left" if column.kind in (NAME, GROUP, NOTE) else "right")
+    formats_by_column = [basis_format(case, c.basis) if c.kind == BASIS else AMOUNT_FORMAT for c in columns]
     row = header_row
     for index in range(len(case.recipients)):
         row += 1
         for c, column in enumerate(columns, start=1):
-            put(ws, row, c, cell_value(column, case, allocation, index), formats_by_column[c - 1])
+            put(ws, row, c, _value(table.cell(column, index)), formats_by_column[c - 1])
     row += 1
     total_row = row
     for c, column in enumerate(columns, start=1):
-        cell = put(ws, row, c, total_value(column, case, allocation), formats_by_column[c - 1])
+        cell = put(ws, row, c, table.total(column), formats_by_column[c - 1])
         cell.font = bold
         cell.border = Border(top=thin, bottom=Side(style="double", color="808080"))
     widths = []
@@ -185,18 +96,60 @@ def appendix_xlsx(case: Case, allocation: Allocation) -> bytes:
         longest = max([max(len(w) for w in column.heading.split()) + 2] +
                       [len(str(ws.cell(r, c).value or "")) for r in range(header_row + 1, total_row + 1)][:2000])
         widths.append(min(max(longest + 3, 10), 45))
-        ws.column_dimensions[get_column_letter(c)].width = widths[-1]
+    if table.has_areas:
+        _area_headings(ws, table, header_row - 1, widths)
+    for c, column_width in enumerate(widths, start=1):
+        ws.column_dimensions[get_column_letter(c)].width = column_width
     row += 1
-    for line in footnote(case, allocation):
+    for line in view.footnote:
         row += 1
         _prose_row(ws, row, line, width, sum(widths))
     ws.freeze_panes = ws.cell(header_row + 1, 2)
     _print_setup(ws, header_row, width)
     if len(case.recipients) <= CHART_MAX_RECIPIENTS:
-        _chart(book, ws, header_row, total_row, columns, case)
+        _chart(book, ws, header_row, total_row, table)
     buffer = BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def _value(value):
+    """A cell as Excel shows it: the notes joined (``Avstår``)."""
+    return ", ".join(value) if isinstance(value, tuple) else value
+
+
+def _area_headings(ws, table: Table, row: int, widths: list[float]) -> None:
+    """Each area's name above its columns, merged across them and wrapped within them, so that a printed
+    heading never runs over its neighbour or is cut off (``widths`` grow to hold the longest word)."""
+    from openpyxl.styles import Alignment, Font
+
+    start, lines = 1, 1
+    for area, span in table.area_spans():
+        if area:
+            columns = range(start - 1, start - 1 + span)
+            longest_word = max(len(word) for word in area.split()) * BOLD_WIDTH + 2
+            if sum(widths[c] for c in columns) < longest_word:
+                widths[columns[-1]] += longest_word - sum(widths[c] for c in columns)
+            room = sum(widths[c] for c in columns) - 2
+            lines = max(lines, _wrapped_lines(area, room / BOLD_WIDTH))
+            cell = put(ws, row, start, area)
+            cell.font = Font(bold=True)
+            cell.alignment = Alignment(horizontal="center", vertical="bottom", wrap_text=True)
+            if span > 1:
+                ws.merge_cells(start_row=row, start_column=start, end_row=row, end_column=start + span - 1)
+        start += span
+    ws.row_dimensions[row].height = 15 * lines
+
+
+def _wrapped_lines(text: str, characters: float) -> int:
+    """How many lines ``text`` takes wrapped at word boundaries in ``characters`` per line."""
+    lines, used = 1, 0
+    for word in text.split():
+        if used and used + 1 + len(word) > characters:
+            lines, used = lines + 1, len(word)
+        else:
+            used += len(word) + (1 if used else 0)
+    return lines
 
 
 def _prose_row(ws, row: int, text: str, width: int, characters: float) -> None:
@@ -222,11 +175,11 @@ def _print_setup(ws, header_row: int, width: int) -> None:
     ws.oddHeader.left.text = "&A"
 
 
-def _chart(book, ws, header_row: int, total_row: int, columns: list[Column], case: Case) -> None:
+def _chart(book, ws, header_row: int, total_row: int, table: Table) -> None:
     """A native bar chart of each recipient's total, on its own sheet."""
     from openpyxl.chart import BarChart, Reference
 
-    total_col = next(i for i, c in enumerate(columns, start=1) if c.kind == "total")
+    total_col = next(i for i, c in enumerate(table.columns, start=1) if c.kind == TOTAL)
     chart = BarChart()
     chart.type = "bar"
     chart.style = 10
@@ -241,7 +194,27 @@ def _chart(book, ws, header_row: int, total_row: int, columns: list[Column], cas
     names = Reference(ws, min_col=1, min_row=header_row + 1, max_row=total_row - 1)
     chart.add_data(data, titles_from_data=True)
     chart.set_categories(names)
-    chart.width = 17
-    chart.height = max(8, 0.6 * len(case.recipients) + 3)
+    chart.width = CHART_WIDTH_CM
+    chart.height = max(8, 0.6 * (total_row - header_row - 1) + 3)
     sheet = book.create_sheet("Diagram")
     sheet.add_chart(chart, "A1")
+    _chart_print_setup(sheet, chart.height)
+
+
+def _chart_print_setup(sheet, height_cm: float) -> None:
+    """Print the chart alone, on A4: one landscape page when it is low enough, else one page wide,
+    so that a sliver of it never spills onto a page of its own."""
+    from openpyxl.utils import get_column_letter
+
+    columns = math.ceil(CHART_WIDTH_CM / DEFAULT_COLUMN_CM) + 1
+    rows = math.ceil(height_cm / DEFAULT_ROW_CM) + 1
+    sheet.print_area = f"A1:{get_column_letter(columns)}{rows}"
+    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
+    low = height_cm <= LANDSCAPE_MAX_CM
+    sheet.page_setup.orientation = "landscape" if low else "portrait"
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 1 if low else 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.page_margins.left = sheet.page_margins.right = 0.5
+    sheet.oddHeader.left.text = "&A"
+    sheet.oddFooter.center.text = "Sida &P av &N"

@@ -30,6 +30,7 @@ from processor.errors import InputError, Problem, TemplateInputError
 from processor.fastdocx import PackageCopier, PreparedTemplate
 from processor.manifest import remember_sha256, write_hashed
 from processor.model import Allocation, Case
+from processor.presentation import Presentation, present
 from processor.rundir import unique_filenames
 from processor.sandbox import word_environment
 from processor.template_errors import check_source, plain_text, render_problem
@@ -212,14 +213,16 @@ class LetterWriter:
 
 
 def prepare_documents(case: Case, allocation: Allocation, workbook: Path, *, cwd: Path | None = None,
-                      today: dt.date | None = None, text_templates: Sequence[str] = ()) -> DocumentBatch:
+                      today: dt.date | None = None, text_templates: Sequence[str] = (),
+                      view: Presentation | None = None) -> DocumentBatch:
     """Find and check every template, and render the decision document and one letter in memory.
 
     ``text_templates`` (e.g. ``("epost.txt",)``) are checked too and rendered for the first letter's
-    recipient. Raises InputError with every template problem found, before anything is written.
+    recipient. ``view`` is the run's presentation, if already made. Raises InputError with every
+    template problem found, before anything is written.
     """
     templates = TemplateSet.for_case(case, Path(workbook), cwd)
-    contexts = ContextBuilder(case, allocation, today)
+    contexts = ContextBuilder(view or present(case, allocation), today)
     problems: list[Problem] = []
     loaded = _load_word_templates(templates, problems)
     first = letter_indices(allocation)[:1]

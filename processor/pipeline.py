@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from processor.allocate import allocate
+from processor.describe import count
 from processor.errors import InputError, Problem
 from processor.mail import BODY_TEMPLATE, Outbox, outbox_warnings, render_body
 from processor.manifest import folder_files, manifest_json, remember_sha256, sha256_file
@@ -59,6 +60,7 @@ def run(workbook: Path, out_dir: Path = Path("output"), *, now: dt.datetime | No
     # The writing stages are imported here, so that ``processor validate`` starts without them.
     from processor.appendix import appendix_xlsx
     from processor.documents import find_office, prepare_documents
+    from processor.presentation import present
     from processor.report import write_report
 
     workbook = Path(workbook)
@@ -67,9 +69,12 @@ def run(workbook: Path, out_dir: Path = Path("output"), *, now: dt.datetime | No
     input_sha256 = workbook_sha256(workbook)
     progress("Läser och kontrollerar arbetsboken …")
     case, allocation = check(workbook)
-    progress(f"Fördelade {_kr(allocation.total)} på {len(case.recipients)} mottagare i {len(case.posts)} poster.")
-    with beside(lambda: (result_json(case, allocation), appendix_xlsx(case, allocation)), len(case.recipients)) as tables:
-        documents = prepare_documents(case, allocation, workbook, today=now.date(), text_templates=(BODY_TEMPLATE,))
+    progress(f"Fördelade {_kr(allocation.total)} på {len(case.recipients)} mottagare i "
+             f"{count(len(case.posts), 'post', 'poster')}.")
+    view = present(case, allocation)
+    with beside(lambda: (result_json(case, allocation), appendix_xlsx(view)), len(case.recipients)) as tables:
+        documents = prepare_documents(case, allocation, workbook, today=now.date(), text_templates=(BODY_TEMPLATE,),
+                                      view=view)
         progress("Mallarna är kontrollerade.")
         result, appendix = tables()
     with atomic_run_dir(Path(out_dir), workbook.stem, now) as run_dir:
@@ -136,7 +141,7 @@ def write_recipients(letters: LetterWriter, outbox: Outbox, office: str | None, 
     if office is not None:
         convert_to_pdf([decision, *map(letters.path, indices)], office, progress=progress)
         for_chunks(mail_with_pdf, [i for i in indices if i in outbox], remember)
-    progress(f"Skrev {len(outbox.indices)} e-postmeddelanden i utskick/.")
+    progress(f"Skrev {count(len(outbox.indices), 'e-postmeddelande', 'e-postmeddelanden')} i utskick/.")
 
 
 def _kr(amount: int) -> str:

@@ -2,12 +2,13 @@
 
 The page is rendered from ``fordelning.json`` (the result), the files in the run folder and
 the send journal ``utskick/skickat.jsonl``. What the JSON does not hold (the bases, the
-posts described in words, the case's date and reference, warnings about the outbox) is
-computed from the Case at run time and embedded in the page itself as a JSON data block
-(``<script type="application/json" id="data">``), so ``refresh_report`` can re-render the
-page after ``send`` without any side file. Everything from the workbook is escaped by
-Jinja2's autoescape; a Content-Security-Policy with hashes lets only the page's own style
-and sorting script run, and nothing can be fetched.
+case's date and reference, warnings about the outbox) is taken from the Case at run time and
+embedded in the page itself as a JSON data block (``<script type="application/json" id="data">``).
+Both at run time and when ``refresh_report`` re-renders the page after ``send``, the case is read
+back from these two (``result.read_back``) and shown through its presentation, so the page's
+table and words are the appendix's and the letters', and a refreshed page is the page the run wrote.
+Everything from the workbook is escaped by Jinja2's autoescape; a Content-Security-Policy with
+hashes lets only the page's own style and sorting script run, and nothing can be fetched.
 """
 
 from __future__ import annotations
@@ -20,18 +21,18 @@ import math
 import os
 import re
 from collections.abc import Iterable, Iterator
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from email.utils import getaddresses
 from importlib import resources
 from pathlib import Path
 from urllib.parse import quote
 
 from processor import __version__, formats
-from processor.appendix import basis_columns
-from processor.describe import footnote, method_in_words, per_unit_in_words
+from processor.describe import count, rounding_unit
 from processor.errors import InputError, Problem
 from processor.mail import OUTBOX_DIR, message_head, outbox_warnings
 from processor.model import Allocation, Case
+from processor.presentation import Column, Presentation, basis_columns, present
 from processor.rundir import unique_filenames
 from processor.send import JOURNAL as JOURNAL_FILE
 
@@ -106,8 +107,8 @@ def _write_atomically(path: Path, pieces: Iterable[str]) -> Path:
 # --- what the JSON lacks, from the Case ----------------------------------------------------------
 
 def report_extras(case: Case, allocation: Allocation, created: dt.datetime) -> dict:
-    """The embedded data: bases, posts in words, shown case fields and outbox warnings, all JSON-ready."""
-    columns = basis_columns(case)
+    """The embedded data: bases, shown case fields and outbox warnings, all JSON-ready."""
+    columns = list(basis_columns(case))
     fields = []
     for name in SHOWN_FIELDS:
         value = case.info.fields.get(name)
@@ -122,9 +123,6 @@ def report_extras(case: Case, allocation: Allocation, created: dt.datetime) -> d
         "fields": fields,
         "basis_columns": columns,
         "bases": [[_decimal_text(r.bases.get(c)) for c in columns] for r in case.recipients],
-        "posts": {r.post.name: {"method": method_in_words(r, case), "per_unit": per_unit_in_words(r)}
-                  for r in allocation.posts},
-        "rounding": footnote(case, allocation)[-1],
         "warnings": outbox_warnings(case, allocation),
     }
 
@@ -153,8 +151,16 @@ def _block_digest(template, name: str) -> str:
     return "sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii")
 
 
+def read_view(result: dict, extras: dict) -> Presentation:
+    """The run's presentation, from the result and the page's embedded bases."""
+    from processor.result import read_back
+
+    return present(*read_back(result, extras.get("basis_columns") or [], extras.get("bases") or []))
+
+
 def build_page(result: dict, extras: dict, run_dir: Path, refreshed: dt.datetime | None) -> dict:
     """Everything the template shows, already formatted in Swedish."""
+    view = read_view(result, extras)
     recipients = result["recipients"]
     colors = {p["name"]: PALETTE[i % len(PALETTE)] for i, p in enumerate(result["posts"])}
     names = unique_filenames([r["name"] for r in recipients])
@@ -164,17 +170,17 @@ def build_page(result: dict, extras: dict, run_dir: Path, refreshed: dt.datetime
         "title": result["title"],
         "facts": build_facts(extras, refreshed),
         "figures": build_figures(result, mailing),
-        "summary": summary_sentences(result, extras),
+        "summary": summary_sentences(result, view),
         "warnings": warnings,
-        "areas": build_areas(result, extras, colors),
+        "areas": build_areas(view, colors),
         "composition": composition_chart(result, colors) if len(result["posts"]) > 1 else None,
         "legend": [{"name": p["name"], "color": colors[p["name"]]} for p in result["posts"]],
         "chart": recipient_chart(result, colors),
-        "table": build_table(result, extras),
+        "table": build_table(view),
         "mailing": mailing,
         "files": build_files(run_dir, names, recipients),
         "manifest_written": (run_dir / "manifest.json").is_file(),
-        "rounding": extras.get("rounding") or "",
+        "rounding": view.rounding_words,
         "total": formats.kronor(result["total"]),
         "total_share": share_text(result["total"], result["total"]),
         "version": __version__,
@@ -206,10 +212,6 @@ def _parse_time(text) -> dt.datetime | None:
         return None
 
 
-def rounding_unit(unit: int) -> str:
-    return "hela kronor" if unit == 1 else f"hela {formats.kronor(unit)}"
-
-
 def build_figures(result: dict, mailing: dict) -> list[dict]:
     """The key figure cards at the top."""
     recipients = result["recipients"]
@@ -231,7 +233,7 @@ def build_figures(result: dict, mailing: dict) -> list[dict]:
     return [{"main": False, **figure} for figure in figures]
 
 
-def summary_sentences(result: dict, extras: dict) -> list[str]:
+def summary_sentences(result: dict, view: Presentation) -> list[str]:
     """The split in two or three plain sentences."""
     recipients = result["recipients"]
     total, carried = result["total"], result["carried_over"]
@@ -239,8 +241,7 @@ def summary_sentences(result: dict, extras: dict) -> list[str]:
     rounded = f" ({formats.mnkr(total)})" if total >= 100_000 else ""
     first = f"{formats.kronor(total)}{rounded} fördelas på {count(len(recipients), 'mottagare', 'mottagare')}"
     if len(posts) == 1:
-        words = extras.get("posts", {}).get(posts[0]["name"], {}).get("method")
-        first += f", {words.removeprefix('fördelas ')}" if words else ""
+        first += f", {view.posts[0].method_words.removeprefix('fördelas ')}"
     else:
         first += f" i {count(len(posts), 'post', 'poster')}"
     if carried:
@@ -258,10 +259,6 @@ def summary_sentences(result: dict, extras: dict) -> list[str]:
     if not consistency(result):
         sentences.append("Kontroll: varje post och totalen stämmer exakt, krona för krona.")
     return sentences
-
-
-def count(n: int, one: str, many: str) -> str:
-    return f"{n} {one if n == 1 else many}"
 
 
 def consistency(result: dict) -> list[str]:
@@ -282,33 +279,16 @@ def consistency(result: dict) -> list[str]:
 
 # --- posts --------------------------------------------------------------------------------------
 
-def area_groups(posts: list[dict]) -> list[tuple[str | None, list[dict]]]:
-    """Posts grouped by area, areas in order of first appearance."""
-    groups: dict[str | None, list[dict]] = {}
-    for post in posts:
-        groups.setdefault(post["area"], []).append(post)
-    return list(groups.items())
-
-
-def build_areas(result: dict, extras: dict, colors: dict) -> list[dict]:
+def build_areas(view: Presentation, colors: dict) -> list[dict]:
     """The posts table: per area its posts (amount, share, method in words, per unit) and subtotal."""
-    total = result["total"]
-    words = extras.get("posts", {})
-    areas = []
-    for area, posts in area_groups(result["posts"]):
-        rows = []
-        for post in posts:
-            described = words.get(post["name"], {})
-            taking = sum(1 for r in result["recipients"] if post["name"] in r["amounts"])
-            rows.append({
-                "name": post["name"], "color": colors[post["name"]], "amount": formats.kronor(post["amount"]),
-                "share": share_text(post["amount"], total), "method": described.get("method") or post["method"],
-                "per_unit": described.get("per_unit") or "", "recipients": count(taking, "mottagare", "mottagare"),
-            })
-        subtotal = sum(p["amount"] for p in posts)
-        areas.append({"name": area, "posts": rows, "subtotal": formats.kronor(subtotal),
-                      "subtotal_share": share_text(subtotal, total), "show_subtotal": bool(area) and len(posts) > 1})
-    return areas
+    total = view.allocation.total
+    return [{"name": area.name, "subtotal": formats.kronor(area.amount), "subtotal_share": share_text(area.amount, total),
+             "show_subtotal": area.has_subtotal,
+             "posts": [{"name": post.name, "color": colors[post.name], "amount": formats.kronor(post.amount),
+                        "share": share_text(post.amount, total), "method": post.method_words,
+                        "per_unit": post.per_unit_words or "",
+                        "recipients": count(post.recipient_count, "mottagare", "mottagare")} for post in area.posts]}
+            for area in view.areas]
 
 
 def share_text(part: int, whole: int) -> str:
@@ -379,7 +359,7 @@ def nice_step(top: int) -> int:
     """A round grid step (1, 2 or 5 times a power of ten) giving four to ten lines."""
     if top <= 0:
         return 1
-    power = 10 ** max(0, int(math.floor(math.log10(top))) - 1)
+    power = 10 ** max(0, math.floor(math.log10(top)) - 1)
     for factor in (1, 2, 5, 10, 20, 50, 100):
         if top / (factor * power) <= 8:
             return factor * power
@@ -404,102 +384,38 @@ def _fit(text: str, width: float, size: int) -> str:
 
 # --- the distribution table ---------------------------------------------------------------------
 
-def build_table(result: dict, extras: dict) -> dict:
+INDEX_COLUMN = {"label": "Nr", "type": "number", "kind": "index"}
+
+
+def build_table(view: Presentation) -> dict:
     """Columns (with area headings) and rows, each cell with its shown text and sort value."""
-    recipients = result["recipients"]
-    bases = extras.get("bases") or []
-    basis_names = (extras.get("basis_columns") or []) if len(bases) == len(recipients) else []
-    notes = [recipient_notes(r) for r in recipients]
-    columns = [{"label": "Nr", "type": "number", "kind": "index"}, {"label": "Mottagare", "type": "text", "kind": "name"}]
-    if any(r["group"] for r in recipients):
-        columns.append({"label": "Grupp", "type": "text", "kind": "group"})
-    columns += [{"label": name, "type": "number", "kind": "basis", "index": i} for i, name in enumerate(basis_names)]
-    if len(result["posts"]) > 1:
-        for area, posts in area_groups(result["posts"]):
-            columns += [{"label": p["name"], "type": "number", "kind": "post", "post": p["name"], "area": area}
-                        for p in posts]
-            if area and len(posts) > 1:
-                columns.append({"label": f"Summa {area}", "type": "number", "kind": "subtotal", "area": area,
-                                "posts": [p["name"] for p in posts]})
-    columns.append({"label": "Totalt", "type": "number", "kind": "total"})
-    if any(notes):
-        columns.append({"label": "Anmärkning", "type": "text", "kind": "note"})
-    rows = ({"index": i + 1, "declining": not r["participates"],  # built as the page is written, row by row
-             "cells": [{"notes": [], **table_cell(c, i, r, bases, notes[i])} for c in columns]}
-            for i, r in enumerate(recipients))
-    totals = [total_cell(c, result, bases) for c in columns]
-    area_row = [] if not any(c.get("area") for c in columns) else _area_headings(columns)
-    return {"columns": columns, "rows": rows, "totals": totals, "area_row": area_row,
-            "wide": len(columns) > 8, "has_bases": bool(basis_names)}
+    table = view.table(mail_notes=True)
+    columns = [INDEX_COLUMN, *({"label": c.heading, "type": "number" if c.is_number else "text", "kind": c.kind}
+                               for c in table.columns)]
+    rows = ({"index": i + 1, "declining": not recipient.participates,  # built as the page is written, row by row
+             "cells": [{"text": str(i + 1), "sort": str(i + 1), "notes": []},
+                       *(table_cell(c, table.cell(c, i)) for c in table.columns)]}
+            for i, recipient in enumerate(view.case.recipients))
+    totals = ["", *(total_cell(c, table.total(c)) for c in table.columns)]
+    area_row = [{"label": "", "span": 1}, *({"label": area or "", "span": span} for area, span in table.area_spans())]
+    return {"columns": columns, "rows": rows, "totals": totals, "area_row": area_row if table.has_areas else [],
+            "wide": len(columns) > 8, "has_bases": bool(view.basis_columns)}
 
 
-def recipient_notes(recipient: dict) -> list[str]:
-    notes = []
-    if not recipient["participates"]:
-        notes.append("Avstår")
-    if recipient["total"] > 0 and not recipient["email"]:
-        notes.append("Ingen e-postadress")
-    return notes
-
-
-def table_cell(column: dict, index: int, recipient: dict, bases: list, notes: list[str]) -> dict:
-    kind = column["kind"]
-    if kind == "index":
-        return {"text": str(index + 1), "sort": str(index + 1)}
-    if kind == "name":
-        return {"text": recipient["name"], "sort": recipient["name"]}
-    if kind == "group":
-        return {"text": recipient["group"] or "", "sort": recipient["group"] or ""}
-    if kind == "basis":
-        value = _decimal(bases[index][column["index"]])
-        return {"text": formats.number(value) if value is not None else "–", "sort": str(value or 0)}
-    if kind == "note":
+def table_cell(column: Column, value) -> dict:
+    """A cell's shown text and sort value (notes as badges)."""
+    if column.kind == "note":
+        notes = list(value or ())
         return {"text": ", ".join(notes), "sort": ", ".join(notes), "notes": notes}
-    if kind == "post":
-        amount = recipient["amounts"].get(column["post"])
-    elif kind == "subtotal":
-        parts = [recipient["amounts"][p] for p in column["posts"] if p in recipient["amounts"]]
-        amount = sum(parts) if parts else None
-    else:
-        amount = recipient["total"]
-    return {"text": formats.number(amount) if amount is not None else "–", "sort": str(amount or 0)}
+    if column.is_number:
+        return {"text": formats.number(value) if value is not None else "–", "sort": str(value or 0), "notes": []}
+    return {"text": value or "", "sort": value or "", "notes": []}
 
 
-def total_cell(column: dict, result: dict, bases: list) -> str:
-    """The totals row: bases over participating recipients, amounts over everyone."""
-    kind = column["kind"]
-    recipients = result["recipients"]
-    if kind == "name":
-        return "Totalt"
-    if kind == "basis":
-        values = [_decimal(bases[i][column["index"]]) for i, r in enumerate(recipients) if r["participates"]]
-        return formats.number(sum((v for v in values if v is not None), Decimal(0)))
-    if kind == "post":
-        return formats.number(next(p["amount"] for p in result["posts"] if p["name"] == column["post"]))
-    if kind == "subtotal":
-        return formats.number(sum(p["amount"] for p in result["posts"] if p["name"] in column["posts"]))
-    if kind == "total":
-        return formats.number(result["total"])
-    return ""
-
-
-def _area_headings(columns: list[dict]) -> list[dict]:
-    """The row above the headings: each area spanning its columns, blanks elsewhere."""
-    cells: list[dict] = []
-    for column in columns:
-        area = column.get("area")
-        if cells and area and cells[-1]["label"] == area:
-            cells[-1]["span"] += 1
-        else:
-            cells.append({"label": area or "", "span": 1})
-    return cells
-
-
-def _decimal(text) -> Decimal | None:
-    try:
-        return None if text is None else Decimal(str(text))
-    except InvalidOperation:
-        return None
+def total_cell(column: Column, value) -> str:
+    if column.is_number:
+        return formats.number(value)
+    return value or ""
 
 
 # --- mailing: the outbox and the send journal ---------------------------------------------------

@@ -1,12 +1,13 @@
-"""``fordelning.json``: the result for programs, as the outputs spec defines it."""
+"""``fordelning.json``: the result for programs, as the outputs spec defines it, and read back for the report."""
 
 from __future__ import annotations
 
 import json
 from decimal import Decimal
+from fractions import Fraction
 
 from processor.describe import round_ore
-from processor.model import Allocation, Case
+from processor.model import PER_RECIPIENT, Allocation, Case, CaseInfo, KeyPart, Post, PostResult, Recipient
 
 
 def _number(value: Decimal) -> int | float:
@@ -48,3 +49,30 @@ def result_document(case: Case, allocation: Allocation) -> dict:
 
 def result_json(case: Case, allocation: Allocation) -> bytes:
     return json.dumps(result_document(case, allocation), ensure_ascii=False, indent=2).encode("utf-8") + b"\n"
+
+
+def read_back(document: dict, basis_columns: list[str], bases: list[list[str | None]]) -> tuple[Case, Allocation]:
+    """The case and allocation a ``fordelning.json`` (and the bases beside it) tells, so a run folder can be shown again.
+
+    What the result leaves out (the documents' fields, texts, other columns) is left out here too.
+    """
+    recipients = tuple(
+        Recipient(name=r["name"], row=0, emails=tuple(r["email"]), group=r["group"], participates=r["participates"],
+                  bases={c: Decimal(v) for c, v in zip(basis_columns, values) if v is not None})
+        for r, values in zip(document["recipients"], bases if len(bases) == len(document["recipients"]) else
+                             [[] for _ in document["recipients"]])
+    )
+    results = []
+    for p in document["posts"]:
+        shares = {i: r["amounts"][p["name"]] for i, r in enumerate(document["recipients"]) if p["name"] in r["amounts"]}
+        each = p["method"] == PER_RECIPIENT and shares  # a per-recipient post's own amount is what each one gets
+        post = Post(name=p["name"], amount=next(iter(shares.values())) if each else p["amount"], method=p["method"],
+                    recipients=tuple(shares), area=p["area"],
+                    key=tuple(KeyPart(k["column"], Decimal(str(k["weight"]))) for k in p["key"]))
+        per_unit = Fraction(Decimal(str(p["per_unit"]))) if p["per_unit"] is not None else None
+        results.append(PostResult(post, p["amount"], shares, per_unit))
+    total = document["total"]
+    info = CaseInfo(title=document["title"], grant=total - document["carried_over"],
+                    carried_over=document["carried_over"], rounding=document["rounding"])
+    case = Case(info, recipients, tuple(r.post for r in results), warnings=tuple(document.get("warnings", ())))
+    return case, Allocation(total, tuple(results), tuple(r["total"] for r in document["recipients"]))

@@ -11,13 +11,12 @@ import datetime as dt
 import re
 import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from decimal import Decimal
+from dataclasses import dataclass
 from types import SimpleNamespace
 
 from processor import formats
-from processor.appendix import appendix_title, area_groups
-from processor.describe import basis_word, footnote, key_in_words, method_in_words, per_unit_in_words, round_ore
-from processor.model import EQUAL, FAST, KEY, PER_RECIPIENT, Allocation, Case, PostResult
+from processor.describe import agreement_in_words
+from processor.presentation import PostView, Presentation
 from processor.sandbox import empty
 from processor.sandbox import plain_value as _plain
 from processor.swedish import norm
@@ -76,7 +75,7 @@ class Texts(Mapping):
 
     def __init__(self, sections: Sequence[tuple[str, str]]):
         self._sections = {section_key(h): (h, t) for h, t in sections}
-        self.avsnitt = [SimpleNamespace(rubrik=h, text=t) for h, t in sections]
+        self.avsnitt = [SECTION_SHAPE.make(rubrik=h, text=t) for h, t in sections]
 
     def __getitem__(self, heading):
         found = self._sections.get(section_key(str(heading)))
@@ -136,17 +135,56 @@ class LazyNamespace(SimpleNamespace):
         return value
 
 
-class ContextBuilder:
-    """The values every template sees, built once per case; letters add their recipient."""
+@dataclass(frozen=True)
+class Shape:
+    """One kind of object a template sees and the names it has: the one list of them (docs/mallar.md is checked
+    against it). ``open`` shapes take more names than these (``arende`` takes every field of the workbook)."""
 
-    def __init__(self, case: Case, allocation: Allocation, today: dt.date | None = None):
-        self.case = case
-        self.allocation = allocation
+    names: tuple[str, ...]
+    open: bool = False
+
+    def make(self, lazy: Mapping[str, Callable[[], object]] | None = None, **values) -> SimpleNamespace:
+        """The object, with exactly the declared names (lazy ones made when a template reads them)."""
+        given = values.keys() | (lazy or {}).keys()
+        if not (given >= set(self.names) if self.open else given == set(self.names)):
+            raise TypeError(f"context object has {sorted(given)}, its shape {sorted(self.names)}")
+        return LazyNamespace(lazy, **values) if lazy else SimpleNamespace(**values)
+
+
+CASE_SHAPE = Shape(("rubrik", "medel_att_fordela", "overfort_fran_tidigare_ar", "avrundning", "overenskommelse_i_ord",
+                    *dict.fromkeys(slug(name) for name in CASE_FIELDS)), open=True)
+POST_SHAPE = Shape(("namn", "belopp", "metod", "omrade", "beskrivning", "nyckel_i_ord", "nyckel", "per_enhet",
+                    "per_enhet_i_ord", "antal_mottagare"))
+KEY_PART_SHAPE = Shape(("kolumn", "vikt"))
+AREA_SHAPE = Shape(("namn", "belopp", "poster"))
+GROUP_SHAPE = Shape(("namn", "antal", "belopp", "mottagare"))
+RECIPIENT_SHAPE = Shape(("namn", "belopp", "nummer", "deltar", "adresser", "poster", "underlag", "kolumner", "grupp",
+                         "e_post"))
+RECIPIENT_POST_SHAPE = Shape(("namn", "belopp", "metod", "omrade", "beskrivning", "nyckel_i_ord", "underlag_i_ord",
+                              "forklaring"))
+TEXTS_SHAPE = Shape(("avsnitt",))
+SECTION_SHAPE = Shape(("rubrik", "text"))
+SUMMARY_SHAPE = Shape(("rubriker", "rader", "summa", "per_mottagare"))
+SUMMARY_ROW_SHAPE = Shape(("text", "beskrivning", "belopp", "varav", "rubrik"))
+APPENDIX_SHAPE = Shape(("rubrik", "titel", "i_brevet", "fotnot", "underlag_rubrik"))
+CONTEXT_SHAPE = Shape(("arende", "falt", "summa", "poster", "omraden", "grupper", "alla_mottagare", "antal_mottagare",
+                       "antal_brev", "avstar", "texter", "ovriga_texter", "beslutspunkter", "sammanstallning", "bilaga",
+                       "dagens_datum"))
+ATTRIBUTE_SHAPES = (CASE_SHAPE, POST_SHAPE, KEY_PART_SHAPE, AREA_SHAPE, GROUP_SHAPE, RECIPIENT_SHAPE,
+                    RECIPIENT_POST_SHAPE, TEXTS_SHAPE, SECTION_SHAPE, SUMMARY_SHAPE, SUMMARY_ROW_SHAPE, APPENDIX_SHAPE)
+
+
+class ContextBuilder:
+    """The values every template sees, made from the run's presentation; letters add their recipient."""
+
+    def __init__(self, view: Presentation, today: dt.date | None = None):
+        self.view = view
+        self.case = view.case
+        self.allocation = view.allocation
         self.today = today or dt.date.today()
-        self._sums: dict[tuple[str, str], Decimal] = {}
-        self.columns = list(dict.fromkeys(c for r in case.recipients for c in [*r.bases, *r.texts]))
-        self.post_views = {r.post.name: self._post(r) for r in allocation.posts}
-        self.recipients = LazyList(len(case.recipients), self._recipient)
+        self.columns = list(dict.fromkeys(c for r in self.case.recipients for c in [*r.bases, *r.texts]))
+        self.post_views = {p.name: self._post(p) for p in view.posts}
+        self.recipients = LazyList(len(self.case.recipients), self._recipient)
         self.common = self._common()
 
     def letter(self, index: int) -> dict:
@@ -157,35 +195,31 @@ class ContextBuilder:
         return dict(self.common)
 
     def _common(self) -> dict:
-        case, allocation = self.case, self.allocation
-        info = case.info
-        posts = list(self.post_views.values())
-        areas = [SimpleNamespace(namn=area if area else empty("området", "omrade"),
-                                 belopp=sum(r.amount for r in results),
-                                 poster=[self.post_views[r.post.name] for r in results])
-                 for area, results in area_groups(allocation)]
-        return {
-            "arende": self._case_fields(),
-            "falt": Fields(info.fields),
-            "summa": allocation.total,
-            "poster": posts,
-            "omraden": areas,
-            "grupper": self._groups(),
-            "alla_mottagare": self.recipients,
-            "antal_mottagare": len(case.recipients),
-            "antal_brev": sum(1 for t in allocation.totals if t > 0),
-            "avstar": [r.name for r in case.recipients if not r.participates],
-            "texter": Texts(case.texts),
-            "ovriga_texter": [s for s in Texts(case.texts).avsnitt
-                              if section_key(s.rubrik) not in {section_key(h) for h in DECISION_SECTIONS}],
-            "beslutspunkter": self._decision_points(),
-            "sammanstallning": self._summary(),
-            "bilaga": SimpleNamespace(rubrik=appendix_title(case), titel=appendix_title(case).removeprefix("Bilaga 1: "),
-                                      i_brevet=len(case.recipients) <= APPENDIX_IN_LETTER_MAX,
-                                      fotnot=footnote(case, allocation),
-                                      underlag_rubrik=self._basis_heading()),
-            "dagens_datum": self.today,
-        }
+        view, case, allocation = self.view, self.case, self.allocation
+        texts = Texts(case.texts)
+        decision_sections = {section_key(h) for h in DECISION_SECTIONS}
+        context = CONTEXT_SHAPE.make(
+            arende=self._case_fields(),
+            falt=Fields(case.info.fields),
+            summa=allocation.total,
+            poster=list(self.post_views.values()),
+            omraden=[AREA_SHAPE.make(namn=area.name if area.name else empty("området", "omrade"), belopp=area.amount,
+                                     poster=[self.post_views[p.name] for p in area.posts]) for area in view.areas],
+            grupper=self._groups(),
+            alla_mottagare=self.recipients,
+            antal_mottagare=len(case.recipients),
+            antal_brev=sum(1 for t in allocation.totals if t > 0),
+            avstar=[r.name for r in case.recipients if not r.participates],
+            texter=texts,
+            ovriga_texter=[s for s in texts.avsnitt if section_key(s.rubrik) not in decision_sections],
+            beslutspunkter=self._decision_points(),
+            sammanstallning=self._summary(),
+            bilaga=APPENDIX_SHAPE.make(rubrik=view.appendix_title, titel=view.appendix_title.removeprefix("Bilaga 1: "),
+                                       i_brevet=len(case.recipients) <= APPENDIX_IN_LETTER_MAX,
+                                       fotnot=list(view.footnote), underlag_rubrik=view.basis_heading),
+            dagens_datum=self.today,
+        )
+        return vars(context)
 
     def _case_fields(self) -> SimpleNamespace:
         info = self.case.info
@@ -194,112 +228,63 @@ class ContextBuilder:
             key = slug(name)
             if key.isidentifier() and key not in values:
                 values[key] = value if value is not None else empty(f'fältet "{name}" på bladet Ärende', key)
+        agreement = info.fields.get("Överenskommelse")
         values.update(rubrik=info.title, medel_att_fordela=info.grant, overfort_fran_tidigare_ar=info.carried_over,
-                      avrundning=info.rounding)
+                      avrundning=info.rounding,
+                      overenskommelse_i_ord=agreement_in_words(str(agreement)) if agreement not in (None, "") else
+                      empty('fältet "Överenskommelse" på bladet Ärende', "overenskommelse_i_ord"))
         for name in CASE_FIELDS:
             values.setdefault(slug(name), empty(f'fältet "{name}" på bladet Ärende', slug(name)))
-        return SimpleNamespace(**values)
+        return CASE_SHAPE.make(**values)
 
-    def _post(self, result: PostResult) -> SimpleNamespace:
-        post = result.post
-        per_unit = round_ore(result.per_unit) if result.per_unit is not None else None
-        return SimpleNamespace(
-            namn=post.name, belopp=result.amount, metod=post.method,
+    def _post(self, post: PostView) -> SimpleNamespace:
+        return POST_SHAPE.make(
+            namn=post.name, belopp=post.amount, metod=post.method,
             omrade=post.area or empty(f'området för posten "{post.name}"', "omrade"),
-            beskrivning=method_in_words(result, self.case),
-            nyckel_i_ord=key_in_words(post) if post.method == KEY else empty(f'nyckeln för posten "{post.name}"', "nyckel_i_ord"),
-            nyckel=[SimpleNamespace(kolumn=p.column, vikt=p.weight) for p in post.key],
-            per_enhet=per_unit if per_unit is not None else empty(f'beloppet per enhet för posten "{post.name}"', "per_enhet"),
-            per_enhet_i_ord=per_unit_in_words(result) or empty(f'beloppet per enhet för posten "{post.name}"', "per_enhet_i_ord"),
-            antal_mottagare=len(result.shares),
+            beskrivning=post.method_words,
+            nyckel_i_ord=post.key_words or empty(f'nyckeln för posten "{post.name}"', "nyckel_i_ord"),
+            nyckel=[KEY_PART_SHAPE.make(kolumn=p.column, vikt=p.weight) for p in post.key],
+            per_enhet=post.per_unit if post.per_unit is not None else empty(f'beloppet per enhet för posten "{post.name}"',
+                                                                            "per_enhet"),
+            per_enhet_i_ord=post.per_unit_words or empty(f'beloppet per enhet för posten "{post.name}"', "per_enhet_i_ord"),
+            antal_mottagare=post.recipient_count,
         )
 
-    def _recipient(self, index: int) -> LazyNamespace:
+    def _recipient(self, index: int) -> SimpleNamespace:
         """Recipient ``index`` as templates see it; its texts are made when a template reads them."""
         recipient = self.case.recipients[index]
-        allocation = self.allocation
-        return LazyNamespace(
-            {"poster": lambda: [self._recipient_post(result, index) for result in allocation.posts
-                                if index in result.shares],
-             "underlag": lambda: self._bases_in_words(recipient, index) or "",
+        view = self.view
+        return RECIPIENT_SHAPE.make(
+            {"poster": lambda: [self._recipient_post(post, index) for post in view.posts if index in post.shares],
+             "underlag": lambda: view.bases_words(index) or "",
              "kolumner": lambda: Fields({**dict.fromkeys(self.columns), **recipient.bases, **recipient.texts},
                                         what=f'kolumnen "{{name}}" för mottagaren "{recipient.name}"'),
              "grupp": lambda: recipient.group or empty(f'gruppen för mottagaren "{recipient.name}"', "grupp"),
              "e_post": lambda: "; ".join(recipient.emails) or empty(f'e-postadressen för mottagaren "{recipient.name}"',
                                                                    "e_post")},
-            namn=recipient.name, belopp=allocation.totals[index], nummer=index + 1, deltar=recipient.participates,
+            namn=recipient.name, belopp=self.allocation.totals[index], nummer=index + 1, deltar=recipient.participates,
             adresser=list(recipient.emails),
         )
 
-    def _recipient_post(self, result: PostResult, index: int) -> LazyNamespace:
+    def _recipient_post(self, post: PostView, index: int) -> SimpleNamespace:
         """One post in a recipient's letter: the post's own words (made once per post) and the recipient's part."""
-        post, view = result.post, self.post_views[result.post.name]
-        return LazyNamespace(
-            {"underlag_i_ord": lambda: (self._share_in_words(result, index)
+        words = self.post_views[post.name]
+        view = self.view
+        return RECIPIENT_POST_SHAPE.make(
+            {"underlag_i_ord": lambda: (view.share_words(post, index)
                                         or empty(f'underlaget för posten "{post.name}"', "underlag_i_ord")),
-             "forklaring": lambda: self._explanation(result, index)},
-            namn=post.name, belopp=result.shares[index], metod=post.method, omrade=view.omrade,
-            beskrivning=view.beskrivning, nyckel_i_ord=view.nyckel_i_ord,
+             "forklaring": lambda: view.recipient_post(post, index).explanation},
+            namn=post.name, belopp=post.shares[index], metod=post.method, omrade=words.omrade,
+            beskrivning=words.beskrivning, nyckel_i_ord=words.nyckel_i_ord,
         )
-
-    def _explanation(self, result: PostResult, index: int) -> str:
-        """How the recipient's part of a post came about, for its letter: ``fast belopp``, ``… ert underlag: …``."""
-        post = result.post
-        count = len(result.shares)
-        if post.method == FAST:
-            return "fast belopp"
-        if post.method == PER_RECIPIENT:
-            return f"samma belopp till var och en av {count} mottagare"
-        if post.method == EQUAL:
-            return f"lika delar mellan {count} mottagare"
-        return f"fördelas {self.post_views[post.name].nyckel_i_ord}; ert underlag: {self._share_in_words(result, index)}"
-
-    def _share_in_words(self, result: PostResult, index: int) -> str:
-        """``befolkning 48 214 av 888 837`` for each basis of a key post; empty for other methods."""
-        post = result.post
-        if post.method != KEY:
-            return ""
-        parts = []
-        for part in post.key:
-            mine = self.case.recipients[index].bases.get(part.column, Decimal(0))
-            parts.append(f"{basis_word(part.column)} {formats.number(mine)} av {formats.number(self._whole(result, part.column))}")
-        return ", ".join(parts)
-
-    def _whole(self, result: PostResult, column: str) -> Decimal:
-        """A key column's sum over a post's recipients, computed once per post (not per letter)."""
-        key = (result.post.name, column)
-        if key not in self._sums:
-            self._sums[key] = sum((self.case.recipients[j].bases.get(column, Decimal(0)) for j in result.shares),
-                                  Decimal(0))
-        return self._sums[key]
-
-    def _basis_columns(self) -> list[str]:
-        seen: list[str] = []
-        for post in self.case.posts:
-            if post.method == KEY:
-                seen.extend(p.column for p in post.key if p.column not in seen)
-        return seen
-
-    def _basis_heading(self) -> str:
-        columns = self._basis_columns()
-        return columns[0] if len(columns) == 1 else ("Underlag" if columns else "")
-
-    def _bases_in_words(self, recipient, index: int) -> str:
-        """The recipient's basis values: ``23 178`` for one basis column, ``Befolkning 23 178, …`` for several."""
-        if not recipient.participates:
-            return "avstår"
-        columns = [c for c in self._basis_columns() if c in recipient.bases]
-        if len(self._basis_columns()) == 1 and columns:
-            return formats.number(recipient.bases[columns[0]])
-        return ", ".join(f"{c} {formats.number(recipient.bases[c])}" for c in columns)
 
     def _groups(self) -> list[SimpleNamespace]:
         groups: dict[str, list[int]] = {}
         for i, recipient in enumerate(self.case.recipients):
             if recipient.group:
                 groups.setdefault(recipient.group, []).append(i)
-        return [SimpleNamespace(namn=name, antal=len(members), belopp=sum(self.allocation.totals[i] for i in members),
-                                mottagare=[self.case.recipients[i].name for i in members])
+        return [GROUP_SHAPE.make(namn=name, antal=len(members), belopp=sum(self.allocation.totals[i] for i in members),
+                                 mottagare=[self.case.recipients[i].name for i in members])
                 for name, members in groups.items()]
 
     def _decision_points(self) -> list[str]:
@@ -310,63 +295,47 @@ class ContextBuilder:
         year_text = f" {_plain(year)}" if year is not None else ""
         amount = large_amount(self.allocation.total)
         return [
-            f"{committee} godkänner förvaltningens förslag till fördelning av stimulansmedel{year_text} "
-            f"motsvarande {amount}.",
-            f"{committee} beslutar att delegera till förvaltningschefen att fördela stimulansmedel om {amount} "
-            "utifrån den modell som föreslås i detta ärende.",
+            (f"{committee} godkänner förvaltningens förslag till fördelning av stimulansmedel{year_text} "
+             f"motsvarande {amount}."),
+            (f"{committee} beslutar att delegera till förvaltningschefen att fördela stimulansmedel om {amount} "
+             "utifrån den modell som föreslås i detta ärende."),
         ]
 
-    def _post_words(self, result: PostResult) -> str:
-        """The summary's description of a post: how it is split, with the amount per unit where there is one."""
-        words = method_in_words(result, self.case)
-        if result.per_unit is None:
-            return words
-        return f"{words} ({formats.kronor(round_ore(result.per_unit))} per enhet)"
-
     def _summary_row(self, index: int) -> SimpleNamespace:
-        recipient = self.case.recipients[index]
-        return SimpleNamespace(text=recipient.name, beskrivning=self._bases_in_words(recipient, index) or "",
-                               belopp=self.allocation.totals[index], varav=False, rubrik=False)
+        return SUMMARY_ROW_SHAPE.make(text=self.case.recipients[index].name, beskrivning=self.view.bases_words(index) or "",
+                                      belopp=self.allocation.totals[index], varav=False, rubrik=False)
 
     def _summary(self) -> SimpleNamespace:
         """The decision document's table: areas with "varav" lines for their posts, or one row per recipient."""
-        allocation = self.allocation
+        view = self.view
+        if len(view.posts) == 1:
+            return SUMMARY_SHAPE.make(rubriker=["Mottagare", view.basis_heading, "Belopp, kr"],
+                                      rader=LazyList(len(self.case.recipients), self._summary_row),
+                                      summa=self.allocation.total, per_mottagare=True)
         rows = []
-        if len(allocation.posts) == 1:
-            return SimpleNamespace(rubriker=["Mottagare", self._basis_heading(), "Belopp, kr"],
-                                   rader=LazyList(len(self.case.recipients), self._summary_row),
-                                   summa=allocation.total, per_mottagare=True)
-        for area, results in area_groups(allocation):
-            if area is None or len(results) == 1:
-                for result in results:
-                    text = f"{area}: {result.post.name}" if area and area != result.post.name else result.post.name
-                    rows.append(SimpleNamespace(text=text, beskrivning=self._post_words(result),
-                                                belopp=result.amount, varav=False, rubrik=False))
+        for area in view.areas:
+            if area.name is None or len(area.posts) == 1:
+                for post in area.posts:
+                    text = f"{area.name}: {post.name}" if area.name and area.name != post.name else post.name
+                    rows.append(SUMMARY_ROW_SHAPE.make(text=text, beskrivning=post.summary_words, belopp=post.amount,
+                                                       varav=False, rubrik=False))
                 continue
-            rows.append(SimpleNamespace(text=area, beskrivning="", belopp=sum(r.amount for r in results),
-                                        varav=False, rubrik=True))
-            for result in results:
-                rows.append(SimpleNamespace(text=f"varav {result.post.name}", beskrivning=self._post_words(result),
-                                            belopp=result.amount, varav=True, rubrik=False))
-        heading = "Område och post" if any(r.post.area for r in allocation.posts) else "Post"
-        return SimpleNamespace(rubriker=[heading, "Fördelning", "Belopp, kr"], rader=rows, summa=allocation.total,
-                               per_mottagare=False)
+            rows.append(SUMMARY_ROW_SHAPE.make(text=area.name, beskrivning="", belopp=area.amount, varav=False,
+                                               rubrik=True))
+            for post in area.posts:
+                rows.append(SUMMARY_ROW_SHAPE.make(text=f"varav {post.name}", beskrivning=post.summary_words,
+                                                   belopp=post.amount, varav=True, rubrik=False))
+        heading = "Område och post" if any(p.area for p in view.posts) else "Post"
+        return SUMMARY_SHAPE.make(rubriker=[heading, "Fördelning", "Belopp, kr"], rader=rows,
+                                  summa=self.allocation.total, per_mottagare=False)
 
 
 def context_names(letter: bool) -> set[str]:
     """The top-level names a template may use (``mottagare`` only in letters and e-mail)."""
-    names = {"arende", "falt", "summa", "poster", "omraden", "grupper", "alla_mottagare", "antal_mottagare",
-             "antal_brev", "avstar", "texter", "ovriga_texter", "beslutspunkter", "sammanstallning", "bilaga",
-             "dagens_datum"}
+    names = set(CONTEXT_SHAPE.names)
     return names | set(LETTER_ONLY) if letter else names
 
 
 def attribute_names() -> set[str]:
     """Every attribute name the context's objects have, for "Menade du …?" suggestions."""
-    return {"rubrik", "diarienummer", "datum", "sista_dag", "avsandare", "avdelning", "namnd", "handlaggare", "telefon",
-            "e_post", "undertecknare", "undertecknarens_titel", "fakturaadress", "faktura_e_post", "fakturareferens",
-            "overenskommelse", "amne", "ar", "medel_att_fordela", "overfort_fran_tidigare_ar", "avrundning", "nyckel",
-            "namn", "belopp", "metod", "omrade", "beskrivning", "nyckel_i_ord", "per_enhet", "per_enhet_i_ord",
-            "antal_mottagare", "nummer", "grupp", "deltar", "adresser", "poster", "underlag", "kolumner",
-            "underlag_i_ord", "antal", "mottagare", "text", "varav", "rader", "rubriker", "i_brevet", "fotnot",
-            "underlag_rubrik", "per_mottagare", "titel", "forklaring", "avsnitt", "kolumn", "vikt"}
+    return {name for shape in ATTRIBUTE_SHAPES for name in shape.names}

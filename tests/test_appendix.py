@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 
 from processor.pipeline import run
 
@@ -122,3 +123,33 @@ def test_declining_recipient_is_marked(workbook, tmp_path):
     rows = table(load_workbook(result.run_dir / "fordelning.xlsx")["Bilaga 1"])
     assert rows[1]["Mottagare"] == "B" and rows[1]["Anmärkning"] == "Avstår" and rows[1]["Totalt"] == 0
     assert rows[0]["Totalt"] + rows[2]["Totalt"] == 1000
+
+
+def test_area_headings_stay_within_their_columns_when_printed(workbook, tmp_path):
+    posts = [("Område", "Post", "Belopp", "Metod", "Nyckel", "Mottagare"),
+             ("Kompetensutveckling för omsorgspersonal", "Kurser", 600, "nyckel", "Befolkning", "alla"),
+             ("Kompetensutveckling för omsorgspersonal", "Handledning", 300, "lika", None, "alla"),
+             ("Administration", "Kansli", 100, "fast", None, "Falun")]
+    run_dir = run(workbook(posts=posts), tmp_path / "ut").run_dir
+    ws = load_workbook(run_dir / "fordelning.xlsx")["Bilaga 1"]
+    row = header_row(ws) - 1
+    for cell in ws[row]:
+        if cell.value:
+            assert cell.alignment.wrap_text and cell.alignment.horizontal == "center"
+            span = next((r for r in ws.merged_cells.ranges if r.min_row == row and r.min_col == cell.column), None)
+            last = span.max_col if span else cell.column
+            room = sum(ws.column_dimensions[get_column_letter(c)].width for c in range(cell.column, last + 1))
+            longest_word = max(len(w) for w in cell.value.split())
+            assert room >= longest_word * 1.15, cell.value
+            lines = -(-len(cell.value) * 1.15 // (room - 2))
+            assert ws.row_dimensions[row].height >= 15 * lines, cell.value
+
+
+def test_the_chart_sheet_prints_on_one_a4_page(stockholm):
+    _, book = stockholm
+    sheet = book["Diagram"]
+    assert int(sheet.page_setup.paperSize) == int(sheet.PAPERSIZE_A4)
+    assert sheet.page_setup.orientation == "landscape"
+    assert sheet.sheet_properties.pageSetUpPr.fitToPage
+    assert sheet.page_setup.fitToWidth == 1 and sheet.page_setup.fitToHeight == 1
+    assert sheet.print_area

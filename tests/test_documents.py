@@ -460,3 +460,20 @@ def test_two_documents_of_one_name_never_share_a_libreoffice_call():
     chunks = pdf_chunks(documents, workers=1, chunk=200)
     assert sorted(sorted(map(str, c)) for c in chunks) == [["brev/Avesta.docx", "brev/tjansteutlatande.docx"],
                                                            ["tjansteutlatande.docx"]]
+
+
+@pytest.mark.parametrize("agreement, words", [
+    ("God och nära vård 2024", "överenskommelsen God och nära vård 2024"),
+    ("Överenskommelse om insatser inom psykisk hälsa och suicidprevention 2024",
+     "överenskommelsen om insatser inom psykisk hälsa och suicidprevention 2024"),
+])
+def test_the_agreement_reads_well_as_a_short_name_and_as_a_full_title(cli, workbook, tmp_path, agreement, words):
+    path = workbook(case=[*DEFAULT_CASE, ("Överenskommelse", agreement)])
+    run_dir = run_ok(cli, path, tmp_path / "ut")
+    letter = docx_text(run_dir / LETTER_DIR / "Avesta.docx")
+    decision = docx_text(run_dir / DECISION_FILE)
+    assert f"{words[0].upper()}{words[1:]} ligger till grund för stimulansmedlen." in letter
+    assert f"i enlighet med {words}." in letter
+    assert f"Stimulansmedlen ges inom {words}." in decision
+    for text in (letter, decision):
+        assert "överenskommelsen överenskommelse" not in text.casefold()

@@ -111,9 +111,9 @@ def test_each_post_with_its_method_in_words_and_amount_per_unit(stockholm):
         name, amount, _, method, _, per_unit = rows[post["name"]]
         assert amount == formats.kronor(post["amount"])
         assert method == method_in_words(post_result, run_result.case)
-        expected = f"{formats.kronor(Decimal(str(post['per_unit'])))} per enhet av befolkning" if post["per_unit"] else ""
+        expected = f"{formats.kronor(Decimal(str(post['per_unit'])))} per invånare" if post["per_unit"] else ""
         assert per_unit == expected
-    assert rows["Utvecklingsmedel"][5] == "29,45\u00a0kr per enhet av befolkning"
+    assert rows["Utvecklingsmedel"][5] == "29,45\u00a0kr per invånare"
     areas = [text(th) for th in doc.xpath('//table[@class="posts"]//tr[@class="area"]/th')]
     assert areas == ["Fackförvaltningar", "Stadsdelsförvaltningar"]
     subtotals = [[text(td) for td in tr.xpath("./td")][:2] for tr in doc.xpath('//tr[@class="subtotal"]')]
@@ -361,3 +361,30 @@ def test_message_addresses_read_from_the_header_block_as_the_email_parser_reads_
     expected = [a.addr_spec for name in ("To", "Cc") for a in parsed[name].addresses]
     assert message_addresses(path) == expected == ["registrator@xn--lvdalen-4wa.se", "ekonomi@kommun.example",
                                                    "kansli@kommun.example"]
+
+
+OVERFLOW_PROBE = """<script>
+(function () {
+  var found = [];
+  document.querySelectorAll("header *, #oversikt *").forEach(function (el) {
+    if (el.closest("svg") || !el.clientWidth) { return; }
+    var box = el.closest(".card") || el.parentElement, r = el.getBoundingClientRect(), b = box.getBoundingClientRect();
+    var leaves = box !== el && (r.right > b.right + 0.5 || r.left < b.left - 0.5);
+    if (el.scrollWidth > el.clientWidth + 1 || leaves) { found.push(el.className + ": " + el.textContent.trim()); }
+  });
+  document.documentElement.setAttribute("data-overflow", JSON.stringify(found));
+})();
+</script></body>"""
+
+
+@pytest.mark.parametrize("width", [1024, 1440])
+def test_no_text_leaves_its_box_at_common_screen_widths(stockholm, tmp_path, width):
+    run_result, _, _ = stockholm
+    html = (run_result.run_dir / "rapport.html").read_text(encoding="utf-8")
+    html = re.sub(r'<meta http-equiv="Content-Security-Policy"[^>]*>', "", html)
+    probe = tmp_path / "bredd.html"
+    probe.write_text(html.replace("</body>", OVERFLOW_PROBE), encoding="utf-8")
+    dumped = chromium(tmp_path, "--headless=new", f"--window-size={width},900", "--dump-dom", probe.as_uri())
+    assert console_messages(dumped.stderr) == []
+    dom = lxml.html.fromstring(dumped.stdout)
+    assert json.loads(dom.get("data-overflow")) == []

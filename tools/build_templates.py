@@ -489,7 +489,7 @@ def decision_document() -> WordDocument:
     texter_or(doc, "Sammanfattning", [
         "{% if arende.avsandare %}{{ arende.avsandare }}{% else %}Förvaltningen{% endif %} föreslår att "
         "{{ summa|kronor }} i stimulansmedel fördelas mellan {{ antal_mottagare }} mottagare"
-        "{% if arende.overenskommelse %} inom överenskommelsen {{ arende.overenskommelse }}{% endif %}."
+        "{% if arende.overenskommelse %} inom {{ arende.overenskommelse_i_ord }}{% endif %}."
         "{% if arende.overfort_fran_tidigare_ar %} Beloppet består av årets medel, {{ arende.medel_att_fordela|kronor }}, "
         "och {{ arende.overfort_fran_tidigare_ar|kronor }} som inte har förbrukats tidigare år.{% endif %}",
         "{% if poster|length > 1 %}Medlen fördelas i {{ poster|length }} poster. {% endif %}"
@@ -499,7 +499,7 @@ def decision_document() -> WordDocument:
 
     heading(doc, "Bakgrund")
     texter_or(doc, "Bakgrund", [
-        "{% if arende.overenskommelse %}Stimulansmedlen ges inom överenskommelsen {{ arende.overenskommelse }}. {% endif %}"
+        "{% if arende.overenskommelse %}Stimulansmedlen ges inom {{ arende.overenskommelse_i_ord }}. {% endif %}"
         "{% if arende.ar %}För {{ arende.ar }} finns{% else %}Det finns{% endif %} "
         "{{ arende.medel_att_fordela|kronor }} att fördela."
         "{% if arende.overfort_fran_tidigare_ar %} Därtill kommer {{ arende.overfort_fran_tidigare_ar|kronor }} från "
@@ -582,7 +582,7 @@ def letter() -> WordDocument:
 
     heading(doc, "Bakgrund")
     texter_or(doc, "Bakgrund", [
-        "{% if arende.overenskommelse %}Överenskommelsen {{ arende.overenskommelse }} ligger till grund för "
+        "{% if arende.overenskommelse %}{{ arende.overenskommelse_i_ord|versal }} ligger till grund för "
         "stimulansmedlen. {% endif %}{% if arende.avsandare %}{{ arende.avsandare }}{% else %}Vi{% endif %} "
         "fördelar totalt {{ summa|kronor }} mellan {{ antal_mottagare }} mottagare"
         "{% if arende.overfort_fran_tidigare_ar %}, varav {{ arende.overfort_fran_tidigare_ar|kronor }} är medel från "
@@ -592,7 +592,7 @@ def letter() -> WordDocument:
     heading(doc, "Hur medlen får användas")
     texter_or(doc, "Hur medlen får användas", [
         "Medlen ska användas{% if arende.ar %} under {{ arende.ar }}{% endif %} i enlighet med "
-        "{% if arende.overenskommelse %}överenskommelsen {{ arende.overenskommelse }}{% else %}syftet med "
+        "{% if arende.overenskommelse %}{{ arende.overenskommelse_i_ord }}{% else %}syftet med "
         "stimulansmedlen{% endif %}. De kan användas för att stärka nya eller redan pågående satsningar.",
     ])
 
