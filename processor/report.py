@@ -56,7 +56,7 @@ def write_report(case: Case, allocation: Allocation, run_dir: Path, *, created: 
     run_dir = Path(run_dir)
     created = created or dt.datetime.now().astimezone()
     html = render_report(result_document(case, allocation), report_extras(case, allocation, created), run_dir)
-    return _write_atomically(run_dir / REPORT_FILE, html)
+    return write_atomically(run_dir / REPORT_FILE, html)
 
 
 def refresh_report(run_dir: Path, *, now: dt.datetime | None = None) -> Path:
@@ -65,7 +65,7 @@ def refresh_report(run_dir: Path, *, now: dt.datetime | None = None) -> Path:
     result = read_result(run_dir)
     extras = read_embedded_data(run_dir / REPORT_FILE)
     html = render_report(result, extras, run_dir, refreshed=now or dt.datetime.now().astimezone())
-    return _write_atomically(run_dir / REPORT_FILE, html)
+    return write_atomically(run_dir / REPORT_FILE, html)
 
 
 def read_result(run_dir: Path) -> dict:
@@ -91,7 +91,7 @@ def read_embedded_data(path: Path) -> dict:
     return data
 
 
-def _write_atomically(path: Path, pieces: Iterable[str]) -> Path:
+def write_atomically(path: Path, pieces: Iterable[str]) -> Path:
     """Replace the file in one step, so a browser or a crash never sees half a report."""
     temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
@@ -135,17 +135,23 @@ def _decimal_text(value: Decimal | None) -> str | None:
 
 def render_report(result: dict, extras: dict, run_dir: Path, refreshed: dt.datetime | None = None) -> Iterator[str]:
     """The page as pieces of text, to write as they come (for 10 000 recipients it is megabytes)."""
-    from jinja2 import Environment, StrictUndefined
-
-    env = Environment(autoescape=True, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    template = env.from_string(resources.files("processor.templates").joinpath(TEMPLATE).read_text(encoding="utf-8"))
+    template = page_environment().get_template(TEMPLATE)
     page = build_page(result, extras, Path(run_dir), refreshed)
-    csp = (f"default-src 'none'; style-src '{_block_digest(template, 'style')}'; "
-           f"script-src '{_block_digest(template, 'script')}'; img-src data:; base-uri 'none'; form-action 'none'")
+    csp = (f"default-src 'none'; style-src '{block_digest(template, 'style')}'; "
+           f"script-src '{block_digest(template, 'script')}'; img-src data:; base-uri 'none'; form-action 'none'")
     return template.generate(page=page, data=extras, csp=csp)
 
 
-def _block_digest(template, name: str) -> str:
+def page_environment():
+    """Jinja for the HTML pages: autoescaped, strict, templates (and the shared ``page.css.j2``) from the package."""
+    from jinja2 import Environment, FunctionLoader, StrictUndefined
+
+    folder = resources.files("processor.templates")
+    return Environment(loader=FunctionLoader(lambda name: folder.joinpath(name).read_text(encoding="utf-8")),
+                       autoescape=True, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+
+
+def block_digest(template, name: str) -> str:
     """The CSP hash of a template block (the page's own CSS or script), so only that text may run."""
     text = "".join(template.blocks[name](template.new_context()))
     return "sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii")
