@@ -230,12 +230,12 @@ def table_row(recipient: RecipientStanding) -> dict:
 def build_timeline(standing: CaseStanding, dates: Sequence[tuple[str, dt.date]]) -> list[dict]:
     """The case's dates and today, in date order, each with the days left or passed in words."""
     today = standing.today
+    shown = case_dates(standing, dates)
     items = [{"label": label, "date": formats.long_date(date), "iso": date.isoformat(),
               "words": days_words(date, today), "state": "past" if date < today else "future" if date > today else "today"}
-             for label, date in case_dates(standing, dates)]
-    position = sum(1 for label, date in case_dates(standing, dates) if date <= today)
-    items.insert(position, {"label": "I dag", "date": formats.long_date(today), "iso": today.isoformat(),
-                            "words": "", "state": "now"})
+             for label, date in shown]
+    now = {"label": "I dag", "date": formats.long_date(today), "iso": today.isoformat(), "words": "", "state": "now"}
+    items.insert(sum(1 for _, date in shown if date <= today), now)
     return items
 
 

@@ -191,6 +191,16 @@ def test_the_page_lists_what_went_out_and_when(standing):
     assert "Inget har skickats ännu" in text(nothing.xpath('//section[@id="utskick"]')[0])
 
 
+def test_a_recipient_allocated_nothing_has_no_status_and_an_empty_case_still_renders():
+    standing = case_standing([LedgerEntry("Salem", 0), LedgerEntry("Nykvarn", 0, declined=True)], DEADLINE, TODAY)
+    doc = lxml.html.fromstring(page(standing, mailings=[]))
+    statuses = [text(tr.xpath("./td")[-1]) for tr in doc.xpath('//table[@class="ledger"]/tbody/tr')]
+    assert statuses == ["–", "Avstår"]
+    assert [text(p) for p in doc.xpath('//div[@class="summary"]/p')][-1] == "Ingen är försenad."
+    empty = lxml.html.fromstring(page(case_standing([], None, TODAY), dates=[], mailings=[]))
+    assert empty.xpath('//table[@class="ledger"]/tbody/tr') == [] and empty.xpath('//svg[@class="stack"]') == []
+
+
 def test_names_from_the_ledger_are_escaped_and_nothing_is_fetched(standing):
     hostile = "<script>alert(1)</script> & Co"
     entries = [LedgerEntry(hostile, 1000), *storsthlm_entries()]
