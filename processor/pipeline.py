@@ -13,9 +13,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from processor.allocate import allocate
+from processor.checksums import Checksums, file_sha256, folder_files, write_hashed
 from processor.errors import InputError, Problem
+from processor.layout import RunLayout
 from processor.mail import BODY_TEMPLATE, Outbox, outbox_warnings, render_body
-from processor.manifest import folder_files, manifest_json, remember_sha256, sha256_file
+from processor.manifest import manifest_json
 from processor.model import Allocation, Case
 from processor.parallel import beside, for_chunks
 from processor.result import result_json
@@ -63,7 +65,7 @@ def run(workbook: Path, out_dir: Path = Path("output"), *, now: dt.datetime | No
     workbook = Path(workbook)
     now = now or dt.datetime.now().astimezone()
     office = find_office() if pdf else None
-    input_sha256 = sha256_file(workbook) if workbook.is_file() else ""
+    input_sha256 = file_sha256(workbook) if workbook.is_file() else ""
     progress("Läser och kontrollerar arbetsboken …")
     case, allocation = check(workbook)
     progress(f"Fördelade {_kr(allocation.total)} på {len(case.recipients)} mottagare i {len(case.posts)} poster.")
@@ -72,32 +74,34 @@ def run(workbook: Path, out_dir: Path = Path("output"), *, now: dt.datetime | No
         progress("Mallarna är kontrollerade.")
         result, appendix = tables()
     with atomic_run_dir(Path(out_dir), workbook.stem, now) as run_dir:
-        folder = run_dir.path
-        (folder / "fordelning.json").write_bytes(result)
+        layout = RunLayout.for_recipients(run_dir.path, [r.name for r in case.recipients])
+        checksums = Checksums(layout.root)
+        checksums.add(layout.result, write_hashed(layout.result, [result]))
         progress("Skrev fordelning.json.")
-        (folder / "fordelning.xlsx").write_bytes(appendix)
+        checksums.add(layout.appendix, write_hashed(layout.appendix, [appendix]))
         progress("Skrev bilagan fordelning.xlsx.")
-        decision = documents.write_decision(folder)
+        decision, digest = documents.write_decision(layout)
+        checksums.add(decision, digest)
         progress("Skrev tjänsteutlåtandet.")
-        outbox = Outbox(case, allocation, folder,
+        outbox = Outbox(case, allocation, layout,
                         lambda i: render_body(documents.templates.render_text, documents.contexts.letter(i)), now=now)
-        write_recipients(documents.letter_writer(folder), outbox, office, decision, progress)
-        if sha256_file(workbook) != input_sha256:
+        write_recipients(documents.letter_writer(layout), outbox, office, decision, checksums, progress)
+        if file_sha256(workbook) != input_sha256:
             raise InputError([Problem(workbook.name, "arbetsboken ändrades medan körningen pågick. Spara klart och kör igen.")])
-        write_report(case, allocation, folder, created=now)
+        checksums.add(*write_report(case, allocation, layout.root, checksums, created=now))
         progress("Skrev rapporten rapport.html.")
-        (folder / "manifest.json").write_bytes(manifest_json(workbook, input_sha256, folder, list(case.warnings), now))
-        files = sorted(entry.path for entry in folder_files(folder))
+        layout.manifest.write_bytes(manifest_json(workbook, input_sha256, layout.root, list(case.warnings), now, checksums))
+        files = sorted(entry.path for entry in folder_files(layout.root))
     return RunResult(run_dir.final, case, allocation, files)
 
 
-def write_recipients(letters: LetterWriter, outbox: Outbox, office: str | None, decision: Path,
+def write_recipients(letters: LetterWriter, outbox: Outbox, office: str | None, decision: Path, checksums: Checksums,
                      progress: Progress) -> None:
     """Every letter and every e-mail, on every core.
 
     Without PDFs a worker writes a recipient's e-mail right after its letter, from the letter still
     in memory. With PDFs, LibreOffice converts the decision document and the letters first, and the
-    e-mails then carry the PDFs. Every file's checksum is taken as it is written, for the manifest.
+    e-mails then carry the PDFs. Every file's checksum is taken as it is written, into ``checksums``.
     """
     from processor.documents import convert_to_pdf
 
@@ -123,8 +127,7 @@ def write_recipients(letters: LetterWriter, outbox: Outbox, office: str | None, 
         return written
 
     def remember(written: Records, done: int) -> None:
-        for path, digest in written:
-            remember_sha256(path, digest)
+        checksums.add_all(written)
 
     def letters_done(written: Records, done: int) -> None:
         remember(written, done)

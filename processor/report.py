@@ -28,15 +28,14 @@ from urllib.parse import quote
 
 from processor import __version__, formats
 from processor.appendix import basis_columns
+from processor.checksums import Checksums, folder_files
 from processor.describe import footnote, method_in_words, per_unit_in_words
 from processor.errors import InputError, Problem
-from processor.mail import OUTBOX_DIR, message_head, outbox_warnings
+from processor.layout import (APPENDIX_FILE, DECISION_FILE, JOURNAL_FILE, LETTER_DIR, MANIFEST_FILE, MESSAGE_SUFFIX,
+                              OUTBOX_DIR, PDF_SUFFIX, REPORT_FILE, RESULT_FILE, RunLayout)
+from processor.mail import message_head, outbox_warnings
 from processor.model import Allocation, Case
-from processor.rundir import unique_filenames
-from processor.send import JOURNAL as JOURNAL_FILE
 
-REPORT_FILE = "rapport.html"
-RESULT_FILE = "fordelning.json"
 TEMPLATE = "rapport.html.j2"
 DATA_FORMAT = 1
 SHOWN_FIELDS = ("Diarienummer", "Datum", "Avsändare", "Avdelning", "Nämnd", "Handläggare")
@@ -48,22 +47,32 @@ _DATA_BLOCK = re.compile(r'<script type="application/json" id="data">(.*?)</scri
 
 # --- writing and refreshing ---------------------------------------------------------------------
 
-def write_report(case: Case, allocation: Allocation, run_dir: Path, *, created: dt.datetime | None = None) -> Path:
-    """Write ``rapport.html`` at run time; call it after every other file but the manifest."""
+def write_report(case: Case, allocation: Allocation, run_dir: Path, checksums: Checksums, *,
+                 created: dt.datetime | None = None) -> tuple[Path, str]:
+    """Write ``rapport.html`` at run time (after every other file but the manifest): its path and SHA-256.
+
+    The files are listed with their checksums from ``checksums``; what it lacks is hashed and added.
+    """
     from processor.result import result_document
 
     run_dir = Path(run_dir)
     created = created or dt.datetime.now().astimezone()
-    html = render_report(result_document(case, allocation), report_extras(case, allocation, created), run_dir)
+    html = render_report(result_document(case, allocation), report_extras(case, allocation, created), run_dir,
+                         checksums=checksums)
     return _write_atomically(run_dir / REPORT_FILE, html)
 
 
-def refresh_report(run_dir: Path, *, now: dt.datetime | None = None) -> Path:
-    """Re-render ``rapport.html`` from ``fordelning.json``, its embedded data and the folder (after ``send``)."""
+def refresh_report(run_dir: Path, checksums: Checksums | None = None, *,
+                   now: dt.datetime | None = None) -> tuple[Path, str]:
+    """Re-render ``rapport.html`` from ``fordelning.json``, its embedded data and the folder (after ``send``).
+
+    Every file listed is hashed into ``checksums`` (a new record if none is given): its path and SHA-256.
+    """
     run_dir = Path(run_dir)
     result = read_result(run_dir)
     extras = read_embedded_data(run_dir / REPORT_FILE)
-    html = render_report(result, extras, run_dir, refreshed=now or dt.datetime.now().astimezone())
+    html = render_report(result, extras, run_dir, refreshed=now or dt.datetime.now().astimezone(),
+                         checksums=checksums or Checksums(run_dir))
     return _write_atomically(run_dir / REPORT_FILE, html)
 
 
@@ -90,17 +99,21 @@ def read_embedded_data(path: Path) -> dict:
     return data
 
 
-def _write_atomically(path: Path, pieces: Iterable[str]) -> Path:
-    """Replace the file in one step, so a browser or a crash never sees half a report."""
+def _write_atomically(path: Path, pieces: Iterable[str]) -> tuple[Path, str]:
+    """Replace the file in one step, so a browser or a crash never sees half a report; → its path and SHA-256."""
     temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    digest = hashlib.sha256()
     try:
-        with open(temp, "x", encoding="utf-8", newline="\n") as out:
-            out.writelines(pieces)
+        with open(temp, "xb") as out:
+            for piece in pieces:
+                data = piece.encode("utf-8")
+                digest.update(data)
+                out.write(data)
         os.replace(temp, path)
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
-    return path
+    return path, digest.hexdigest()
 
 
 # --- what the JSON lacks, from the Case ----------------------------------------------------------
@@ -135,13 +148,14 @@ def _decimal_text(value: Decimal | None) -> str | None:
 
 # --- the page -----------------------------------------------------------------------------------
 
-def render_report(result: dict, extras: dict, run_dir: Path, refreshed: dt.datetime | None = None) -> Iterator[str]:
+def render_report(result: dict, extras: dict, run_dir: Path, refreshed: dt.datetime | None = None, *,
+                  checksums: Checksums | None = None) -> Iterator[str]:
     """The page as pieces of text, to write as they come (for 10 000 recipients it is megabytes)."""
     from jinja2 import Environment, StrictUndefined
 
     env = Environment(autoescape=True, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     template = env.from_string(resources.files("processor.templates").joinpath(TEMPLATE).read_text(encoding="utf-8"))
-    page = build_page(result, extras, Path(run_dir), refreshed)
+    page = build_page(result, extras, Path(run_dir), refreshed, checksums=checksums or Checksums(run_dir))
     csp = (f"default-src 'none'; style-src '{_block_digest(template, 'style')}'; "
            f"script-src '{_block_digest(template, 'script')}'; img-src data:; base-uri 'none'; form-action 'none'")
     return template.generate(page=page, data=extras, csp=csp)
@@ -153,12 +167,13 @@ def _block_digest(template, name: str) -> str:
     return "sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii")
 
 
-def build_page(result: dict, extras: dict, run_dir: Path, refreshed: dt.datetime | None) -> dict:
+def build_page(result: dict, extras: dict, run_dir: Path, refreshed: dt.datetime | None, *,
+               checksums: Checksums) -> dict:
     """Everything the template shows, already formatted in Swedish."""
     recipients = result["recipients"]
     colors = {p["name"]: PALETTE[i % len(PALETTE)] for i, p in enumerate(result["posts"])}
-    names = unique_filenames([r["name"] for r in recipients])
-    mailing = build_mailing(result, names, run_dir)
+    layout = RunLayout.for_recipients(run_dir, [r["name"] for r in recipients])
+    mailing = build_mailing(result, layout)
     warnings = list(dict.fromkeys([*result.get("warnings", []), *extras.get("warnings", []), *consistency(result)]))
     return {
         "title": result["title"],
@@ -172,8 +187,8 @@ def build_page(result: dict, extras: dict, run_dir: Path, refreshed: dt.datetime
         "chart": recipient_chart(result, colors),
         "table": build_table(result, extras),
         "mailing": mailing,
-        "files": build_files(run_dir, names, recipients),
-        "manifest_written": (run_dir / "manifest.json").is_file(),
+        "files": build_files(layout, recipients, checksums),
+        "manifest_written": layout.manifest.is_file(),
         "rounding": extras.get("rounding") or "",
         "total": formats.kronor(result["total"]),
         "total_share": share_text(result["total"], result["total"]),
@@ -534,14 +549,14 @@ def message_addresses(path: Path) -> list[str]:
     return [address for _, address in getaddresses(values) if address]
 
 
-def build_mailing(result: dict, names: list[str], run_dir: Path) -> dict:
+def build_mailing(result: dict, layout: RunLayout) -> dict:
     """Per recipient with money: its message, to whom, and whether and when it was sent."""
-    outbox = run_dir / OUTBOX_DIR
-    journal = read_journal(outbox / JOURNAL_FILE)
+    outbox = layout.outbox
+    journal = read_journal(layout.journal)
     rows, sent = [], 0
-    messages = {p.name for p in outbox.glob("*.eml")} if outbox.is_dir() else set()
-    for recipient, stem in zip(result["recipients"], names):
-        file = f"{stem}.eml"
+    messages = {p.name for p in outbox.glob(f"*{MESSAGE_SUFFIX}")} if outbox.is_dir() else set()
+    for index, recipient in enumerate(result["recipients"]):
+        file = layout.message(index).name
         if file in messages:
             row = message_status(recipient["name"], outbox / file, journal.get(file, []))
             sent += row["state"] == "sent"
@@ -550,7 +565,7 @@ def build_mailing(result: dict, names: list[str], run_dir: Path) -> dict:
             rows.append({"name": recipient["name"], "to": ", ".join(recipient["email"]), "href": None, "file": "",
                          "state": "none", "status": "Inget e-postmeddelande", "when": "",
                          "detail": "ingen e-postadress" if not recipient["email"] else "inget i utskicket"})
-    known = {f"{stem}.eml" for stem in names}
+    known = {layout.message(i).name for i in range(len(layout.stems))}
     for file in sorted(messages - known):
         row = message_status("", outbox / file, journal.get(file, []))
         sent += row["state"] == "sent"
@@ -584,17 +599,15 @@ def message_status(name: str, path: Path, deliveries: list[dict]) -> dict:
 
 # --- the files of the run folder ----------------------------------------------------------------
 
-def build_files(run_dir: Path, names: list[str], recipients: list[dict]) -> Iterator[dict]:
+def build_files(layout: RunLayout, recipients: list[dict], checksums: Checksums) -> Iterator[dict]:
     """Every visible file of the folder but this page, with what it is, its size and SHA-256, one at a time."""
-    from processor.manifest import folder_files
-
-    owners = {stem: r["name"] for stem, r in zip(names, recipients)}
-    for entry in folder_files(run_dir):
-        if entry.path == REPORT_FILE or any(part.startswith(".") for part in entry.parts):
+    owners = {stem: r["name"] for stem, r in zip(layout.stems, recipients)}
+    for entry in folder_files(layout.root):
+        if entry.path == REPORT_FILE or entry.hidden:
             continue
         relative = Path(*entry.parts)
         yield {"path": entry.path, "href": _href(relative), "what": describe_file(relative, owners),
-               "size": file_size(entry.size), "sha256": entry.sha256}
+               "size": file_size(entry.size), "sha256": checksums.sha256(entry)}
 
 
 def _href(relative: Path) -> str:
@@ -606,19 +619,20 @@ FILE_KINDS = {".docx": "Word", ".pdf": "PDF", ".xlsx": "Excel", ".eml": "e-post"
 
 def describe_file(relative: Path, owners: dict[str, str]) -> str:
     """What a file is, in words: ``Brev till Avesta (Word)``."""
-    fixed = {"fordelning.json": "Resultatet för andra program (JSON)",
-             "fordelning.xlsx": "Bilaga 1: fördelningstabellen (Excel)",
-             "tjansteutlatande.docx": "Tjänsteutlåtande (Word)", "tjansteutlatande.pdf": "Tjänsteutlåtande (PDF)",
-             "manifest.json": "Förteckning över körningen med kontrollsummor (JSON)",
+    fixed = {RESULT_FILE: "Resultatet för andra program (JSON)",
+             APPENDIX_FILE: "Bilaga 1: fördelningstabellen (Excel)",
+             DECISION_FILE: "Tjänsteutlåtande (Word)",
+             Path(DECISION_FILE).with_suffix(PDF_SUFFIX).as_posix(): "Tjänsteutlåtande (PDF)",
+             MANIFEST_FILE: "Förteckning över körningen med kontrollsummor (JSON)",
              f"{OUTBOX_DIR}/{JOURNAL_FILE}": "Utskicksjournal: vad som har skickats och när"}
     key = relative.as_posix()
     if key in fixed:
         return fixed[key]
     kind = FILE_KINDS.get(relative.suffix.lower(), relative.suffix.lstrip(".").upper() or "fil")
     owner = owners.get(relative.stem)
-    if relative.parts[0] == "brev" and owner:
+    if relative.parts[0] == LETTER_DIR and owner:
         return f"Brev till {owner} ({kind})"
-    if relative.parts[0] == OUTBOX_DIR and relative.suffix == ".eml" and owner:
+    if relative.parts[0] == OUTBOX_DIR and relative.suffix == MESSAGE_SUFFIX and owner:
         return f"E-postmeddelande till {owner}"
     return f"{relative.name} ({kind})"
 

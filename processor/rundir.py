@@ -4,40 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import re
 import shutil
 import tempfile
-import unicodedata
 from contextlib import contextmanager
 from pathlib import Path
 
-_RESERVED = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]')
-_WINDOWS_NAMES = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))}
-
-
-def safe_filename(name: str, max_length: int = 100) -> str:
-    """A recipient's name as a file name: no separators or reserved characters, Swedish letters kept."""
-    text = unicodedata.normalize("NFC", name)
-    text = _RESERVED.sub("_", text).strip().strip(".").strip()
-    text = re.sub(r"\s+", " ", text)[:max_length].rstrip(" .")
-    if not text or text.casefold() in _WINDOWS_NAMES:
-        text = f"_{text}"
-    return text
-
-
-def unique_filenames(names: list[str]) -> list[str]:
-    """Safe names, made unique without regard to case (``Solna``, ``Solna (2)``)."""
-    taken: set[str] = set()
-    result = []
-    for name in names:
-        base = safe_filename(name)
-        candidate, n = base, 1
-        while candidate.casefold() in taken:
-            n += 1
-            candidate = f"{base} ({n})"
-        taken.add(candidate.casefold())
-        result.append(candidate)
-    return result
+from processor.layout import run_folder_name, safe_filename
 
 
 @contextmanager
@@ -51,7 +23,7 @@ def atomic_run_dir(out_dir: Path, stem: str, now: dt.datetime):
     holder = RunDir(temp)
     try:
         yield holder
-        holder.final = _publish(temp, out_dir, f"{safe_filename(stem)}_{now:%Y%m%d-%H%M%S}")
+        holder.final = _publish(temp, out_dir, run_folder_name(stem, now))
     except BaseException:
         shutil.rmtree(temp, ignore_errors=True)
         raise

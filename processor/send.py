@@ -24,10 +24,9 @@ from email.parser import BytesParser
 from pathlib import Path
 
 from processor.errors import InputError, Problem
-from processor.mail import OUTBOX_DIR, message_head
+from processor.layout import JOURNAL_FILE, MESSAGE_SUFFIX, OUTBOX_DIR, SEND_LOCK, RunLayout
+from processor.mail import message_head
 
-JOURNAL = "skickat.jsonl"
-LOCK = ".skickar.lock"
 SECURITY = ("starttls", "ssl", "none")
 DEFAULT_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
 _ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -152,7 +151,7 @@ def outbox_dir(run_dir: Path) -> Path:
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise InputError([Problem(str(run_dir), "körmappen finns inte. Ange mappen som processor run skrev ut på sista raden.")])
-    folder = run_dir / OUTBOX_DIR
+    folder = RunLayout(run_dir).outbox
     if not folder.is_dir():
         raise InputError([Problem(str(run_dir), "körmappen har inget utskick (mappen utskick saknas). Fyll i E-post för "
                                                 "avsändaren och mottagarna i arbetsboken och kör processor run igen.")])
@@ -162,9 +161,9 @@ def outbox_dir(run_dir: Path) -> Path:
 def read_outbox(run_dir: Path) -> list[Outgoing]:
     """Every ``utskick/*.eml`` in name order, with what the journal says was delivered."""
     folder = outbox_dir(run_dir)
-    delivered = read_journal(folder / JOURNAL)
+    delivered = read_journal(folder / JOURNAL_FILE)
     messages, problems = [], []
-    for path in sorted(folder.glob("*.eml")):
+    for path in sorted(folder.glob(f"*{MESSAGE_SUFFIX}")):
         headers = BytesParser(policy=policy.default).parsebytes(message_head(path), headersonly=True)
         senders = _addresses(headers, "From")
         to = tuple(_addresses(headers, "To") + _addresses(headers, "Cc"))
@@ -202,8 +201,8 @@ class Journal:
     """The append-only record of deliveries, held locked so two ``send`` runs cannot overlap."""
 
     def __init__(self, folder: Path):
-        self.path = folder / JOURNAL
-        self.lock_path = folder / LOCK
+        self.path = folder / JOURNAL_FILE
+        self.lock_path = folder / SEND_LOCK
         self.handle = self.lock = None
 
     def __enter__(self) -> Journal:

@@ -15,10 +15,10 @@ from docx import Document
 from docx.oxml.ns import qn
 
 from processor import formats
-from processor.documents import DECISION_FILE, LETTER_DIR, pdf_chunks, prepare_documents
+from processor.documents import pdf_chunks, prepare_documents
 from processor.errors import InputError
+from processor.layout import DECISION_FILE, LETTER_DIR, unique_filenames
 from processor.pipeline import check
-from processor.rundir import unique_filenames
 from processor.templating import FILTERS, TemplateSet, text_environment
 from conftest import DEFAULT_CASE, require_program
 

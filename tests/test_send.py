@@ -19,8 +19,9 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from conftest import processor_command
+from processor.layout import JOURNAL_FILE as JOURNAL
 from processor.mail import APPENDIX_NAME
-from processor.send import (JOURNAL, Journal, RateLimiter, RetryPolicy, SendError, read_journal, send_outbox,
+from processor.send import (Journal, RateLimiter, RetryPolicy, SendError, read_journal, send_outbox,
                             settings_from)
 from test_mail import make_outbox
 
