@@ -250,23 +250,6 @@ def base64_lines(data: bytes) -> bytes:
     return b"\r\n".join([encoded[i:i + 76] for i in range(0, len(encoded), 76)]) + b"\r\n"
 
 
-def message_head(path: Path, limit: int = 1 << 18) -> bytes:
-    """The header block of an ``.eml`` file, read without its attachments (an outbox can hold gigabytes)."""
-    head = b""
-    with open(path, "rb") as handle:
-        while len(head) < limit:
-            chunk = handle.read(8192)
-            head += chunk
-            end = head.find(b"\r\n\r\n")
-            if end < 0:
-                end = head.find(b"\n\n")
-            if end >= 0:
-                return head[:end]
-            if not chunk:
-                break
-    return head
-
-
 def address(addr_spec: str, display_name: str = "") -> Address:
     """An address with its domain in IDNA form (``älvdalen.se`` → ``xn--lvdalen-5xa.se``)."""
     username, _, domain = addr_spec.strip().rpartition("@")

@@ -21,7 +21,6 @@ import os
 import re
 from collections.abc import Iterable, Iterator
 from decimal import Decimal, InvalidOperation
-from email.utils import getaddresses
 from importlib import resources
 from pathlib import Path
 from urllib.parse import quote
@@ -33,7 +32,8 @@ from processor.describe import footnote, method_in_words, per_unit_in_words
 from processor.errors import InputError, Problem
 from processor.layout import (APPENDIX_FILE, DECISION_FILE, JOURNAL_FILE, LETTER_DIR, MANIFEST_FILE, MESSAGE_SUFFIX,
                               OUTBOX_DIR, PDF_SUFFIX, REPORT_FILE, RESULT_FILE, RunLayout)
-from processor.mail import message_head, outbox_warnings
+from processor.journal import Delivery, MessageHeaders, delivered_to, read_journal
+from processor.mail import outbox_warnings
 from processor.model import Allocation, Case
 
 TEMPLATE = "rapport.html.j2"
@@ -41,7 +41,6 @@ DATA_FORMAT = 1
 SHOWN_FIELDS = ("Diarienummer", "Datum", "Avsändare", "Avdelning", "Nämnd", "Handläggare")
 PALETTE = ("#2f6db5", "#e8a33d", "#2a9d78", "#c8588f", "#6cb4e4", "#d9612b", "#7a5ea8", "#9a9a3a",
            "#5c6670", "#e3c41a")
-_FOLDED_LINE = re.compile(r"\r?\n(?![ \t])")
 _DATA_BLOCK = re.compile(r'<script type="application/json" id="data">(.*?)</script>', re.S)
 
 
@@ -519,36 +518,6 @@ def _decimal(text) -> Decimal | None:
 
 # --- mailing: the outbox and the send journal ---------------------------------------------------
 
-def read_journal(path: Path) -> dict[str, list[dict]]:
-    """File name → its deliveries (addresses, time); a line cut off by a crash is skipped."""
-    deliveries: dict[str, list[dict]] = {}
-    if not path.is_file():
-        return deliveries
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-        try:
-            entry = json.loads(line)
-            addresses = entry.get("recipients", entry.get("to", []))
-            addresses = [addresses] if isinstance(addresses, str) else list(addresses)
-            moment = _parse_time(entry.get("time", entry.get("sent_at")))
-            deliveries.setdefault(str(entry["file"]), []).append(
-                {"to": {str(a).strip().lower() for a in addresses}, "time": moment})
-        except (ValueError, KeyError, TypeError, AttributeError):
-            continue
-    return deliveries
-
-
-def message_addresses(path: Path) -> list[str]:
-    """The To and Cc addresses of an ``.eml``, as ``send`` delivers to them (header lines unfolded by hand:
-    the report reads every message of the outbox, and the email parser costs most of that)."""
-    text = message_head(path).decode("utf-8", "replace")
-    values = []
-    for line in _FOLDED_LINE.split(text):
-        name, _, value = line.partition(":")
-        if name.strip().lower() in ("to", "cc"):
-            values.append(re.sub(r"\r?\n[ \t]", " ", value))
-    return [address for _, address in getaddresses(values) if address]
-
-
 def build_mailing(result: dict, layout: RunLayout) -> dict:
     """Per recipient with money: its message, to whom, and whether and when it was sent."""
     outbox = layout.outbox
@@ -579,12 +548,12 @@ def build_mailing(result: dict, layout: RunLayout) -> dict:
             "pending": total - sent, "has_outbox": bool(total)}
 
 
-def message_status(name: str, path: Path, deliveries: list[dict]) -> dict:
+def message_status(name: str, path: Path, deliveries: list[Delivery]) -> dict:
     """One message's row: sent when every To/Cc address is in the journal, partly when some are."""
-    addresses = message_addresses(path)
-    delivered = set().union(*(d["to"] for d in deliveries)) if deliveries else set()
+    addresses = MessageHeaders.read(path).to
+    delivered = delivered_to(deliveries)
     missing = [a for a in addresses if a.lower() not in delivered]
-    times = [d["time"] for d in deliveries if d["time"]]
+    times = [d.time for d in deliveries if d.time]
     if deliveries and not missing:
         state, status = "sent", "Skickat"
     elif deliveries:

@@ -9,8 +9,6 @@ one in flight when the process died: accepted by the server but not yet written 
 from __future__ import annotations
 
 import base64
-import datetime as dt
-import json
 import os
 import re
 import smtplib
@@ -18,14 +16,13 @@ import socket
 import ssl
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
-from email import policy
-from email.parser import BytesParser
 from pathlib import Path
 
 from processor.errors import InputError, Problem
-from processor.layout import JOURNAL_FILE, MESSAGE_SUFFIX, OUTBOX_DIR, SEND_LOCK, RunLayout
-from processor.mail import message_head
+from processor.journal import Journal, JournalBusy, MessageHeaders, delivered_to, read_journal
+from processor.layout import MESSAGE_SUFFIX, OUTBOX_DIR, RunLayout
 
 SECURITY = ("starttls", "ssl", "none")
 DEFAULT_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
@@ -160,96 +157,20 @@ def outbox_dir(run_dir: Path) -> Path:
 
 def read_outbox(run_dir: Path) -> list[Outgoing]:
     """Every ``utskick/*.eml`` in name order, with what the journal says was delivered."""
-    folder = outbox_dir(run_dir)
-    delivered = read_journal(folder / JOURNAL_FILE)
+    layout = RunLayout(outbox_dir(run_dir).parent)
+    journal = read_journal(layout.journal)
     messages, problems = [], []
-    for path in sorted(folder.glob(f"*{MESSAGE_SUFFIX}")):
-        headers = BytesParser(policy=policy.default).parsebytes(message_head(path), headersonly=True)
-        senders = _addresses(headers, "From")
-        to = tuple(_addresses(headers, "To") + _addresses(headers, "Cc"))
-        if len(senders) != 1 or not to:
+    for path in sorted(layout.outbox.glob(f"*{MESSAGE_SUFFIX}")):
+        headers = MessageHeaders.read(path)
+        if len(headers.senders) != 1 or not headers.to:
             problems.append(Problem(f"{OUTBOX_DIR}/{path.name}", "meddelandet saknar avsändare (From) eller mottagare (To). "
                                                                 "Kör processor run igen för ett nytt utskick."))
             continue
-        messages.append(Outgoing(path, str(headers.get("Message-ID", "")).strip(), senders[0], to,
-                                 str(headers.get("Subject", "")), frozenset(delivered.get(path.name, ()))))
+        messages.append(Outgoing(path, headers.message_id, headers.senders[0], headers.to, headers.subject,
+                                 frozenset(delivered_to(journal.get(path.name, [])))))
     if problems:
         raise InputError(problems)
     return messages
-
-
-def _addresses(headers, name: str) -> list[str]:
-    header = headers.get(name)
-    return [a.addr_spec for a in header.addresses] if header is not None and hasattr(header, "addresses") else []
-
-
-def read_journal(path: Path) -> dict[str, set[str]]:
-    """File name → addresses that accepted it; a line cut off by a crash is ignored."""
-    delivered: dict[str, set[str]] = {}
-    if not path.is_file():
-        return delivered
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            entry = json.loads(line)
-            delivered.setdefault(entry["file"], set()).update(a.lower() for a in entry["recipients"])
-        except (ValueError, KeyError, TypeError, AttributeError):
-            continue
-    return delivered
-
-
-class Journal:
-    """The append-only record of deliveries, held locked so two ``send`` runs cannot overlap."""
-
-    def __init__(self, folder: Path):
-        self.path = folder / JOURNAL_FILE
-        self.lock_path = folder / SEND_LOCK
-        self.handle = self.lock = None
-
-    def __enter__(self) -> Journal:
-        self.lock = open(self.lock_path, "ab")
-        try:
-            _lock(self.lock)
-        except OSError:
-            self.lock.close()
-            raise SendError(f"en annan sändning av samma utskick pågår redan ({self.lock_path.parent}). "
-                            "Vänta tills den är klar och kör sedan processor send igen.") from None
-        self.handle = open(self.path, "ab")
-        if self.handle.seek(0, os.SEEK_END) and self._last_byte() != b"\n":
-            self._write(b"\n")
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.handle.close()
-        self.lock.close()
-
-    def record(self, outgoing: Outgoing, recipients: list[str], answer: str) -> None:
-        """Write one delivery and force it to disk before the next message goes."""
-        entry = {"file": outgoing.name, "message_id": outgoing.message_id, "recipients": recipients,
-                 "time": dt.datetime.now().astimezone().isoformat(timespec="seconds"), "server": answer}
-        self._write(json.dumps(entry, ensure_ascii=False).encode("utf-8") + b"\n")
-
-    def _write(self, data: bytes) -> None:
-        self.handle.write(data)
-        self.handle.flush()
-        os.fsync(self.handle.fileno())
-
-    def _last_byte(self) -> bytes:
-        with open(self.path, "rb") as reader:
-            reader.seek(-1, os.SEEK_END)
-            return reader.read(1)
-
-
-def _lock(handle) -> None:
-    """An exclusive, non-blocking lock that the operating system drops if the process dies."""
-    try:
-        import fcntl
-    except ImportError:
-        import msvcrt
-
-        handle.seek(0)
-        msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
-        return
-    fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
 
 
 # --- the SMTP connection ------------------------------------------------------------------------
@@ -469,7 +390,7 @@ class Batch:
             except Refused as refusal:
                 accepted, refused, answer = [], {a: (refusal.code, refusal.answer) for a in pending}, ""
             if accepted:
-                self.journal.record(outgoing, accepted, answer)
+                self.journal.record(outgoing.name, outgoing.message_id, accepted, answer)
                 self.progress(f"{label} {outgoing.name} → {', '.join(accepted)}: skickat ({answer})")
             permanent = {a: r for a, r in refused.items() if r[0] >= 500}
             for address, (_, text) in permanent.items():
@@ -524,7 +445,12 @@ def send_outbox(run_dir: Path, settings: SmtpSettings, *, bcc: str | None = None
     """
     check_options(bcc, rate)
     folder = outbox_dir(run_dir)
-    with Journal(folder) as journal:
+    with ExitStack() as held:
+        try:
+            journal = held.enter_context(Journal(folder))
+        except JournalBusy:
+            raise SendError(f"en annan sändning av samma utskick pågår redan ({folder}). "
+                            "Vänta tills den är klar och kör sedan processor send igen.") from None
         outbox = read_outbox(run_dir)
         waiting = [m for m in outbox if m.pending(bcc)]
         result = SendResult(total=len(outbox), already=len(outbox) - len(waiting))

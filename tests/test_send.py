@@ -19,10 +19,10 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from conftest import processor_command
+from processor.journal import Journal, read_journal
 from processor.layout import JOURNAL_FILE as JOURNAL
 from processor.mail import APPENDIX_NAME
-from processor.send import (Journal, RateLimiter, RetryPolicy, SendError, read_journal, send_outbox,
-                            settings_from)
+from processor.send import RateLimiter, RetryPolicy, SendError, send_outbox, settings_from
 from test_mail import make_outbox
 
 ROOT = Path(__file__).resolve().parent.parent
