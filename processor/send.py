@@ -9,6 +9,8 @@ one in flight when the process died: accepted by the server but not yet written 
 from __future__ import annotations
 
 import base64
+import datetime as dt
+import hashlib
 import os
 import re
 import smtplib
@@ -18,6 +20,7 @@ import time
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
+from email.utils import format_datetime
 from pathlib import Path
 
 from processor.errors import InputError, Problem
@@ -27,6 +30,8 @@ from processor.layout import MESSAGE_SUFFIX, OUTBOX_DIR, RunLayout
 SECURITY = ("starttls", "ssl", "none")
 DEFAULT_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
 _ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_DATE_HEADER = re.compile(rb"^Date:[^\r\n]*\r\n(?:[ \t][^\r\n]*\r\n)*", re.IGNORECASE | re.MULTILINE)
+_MESSAGE_ID_HEADER = re.compile(rb"^Message-ID:", re.IGNORECASE | re.MULTILINE)
 
 Progress = Callable[[str], None]
 
@@ -138,9 +143,28 @@ class Outgoing:
             left.append(bcc)
         return left
 
-    def data(self) -> bytes:
-        """The file as sent: CRLF line ends even if an editor changed them."""
-        return re.sub(rb"\r?\n", b"\r\n", self.path.read_bytes())
+    def data(self, now: dt.datetime | None = None) -> bytes:
+        """The file as sent: CRLF line ends even if an editor changed them, dated ``now`` (the moment of
+        sending, so mail reviewed for a week does not arrive dated a week back), with a Message-ID if it
+        had none. The file itself is left as it is: the journal knows a message by its file name.
+        """
+        data = re.sub(rb"\r?\n", b"\r\n", self.path.read_bytes())
+        end = data.find(b"\r\n\r\n") + 2
+        head, body = (data[:end], data[end:]) if end >= 2 else (data, b"")
+        date = f"Date: {format_datetime(now or dt.datetime.now().astimezone())}\r\n".encode("ascii")
+        head, dated = _DATE_HEADER.subn(lambda match: date, head, count=1)
+        if not dated:
+            head += date
+        if not _MESSAGE_ID_HEADER.search(head):
+            head += f"Message-ID: {self.message_id}\r\n".encode("ascii")
+        return head + body
+
+
+def lasting_message_id(name: str, headers: MessageHeaders) -> str:
+    """A Message-ID for a message that has none, the same at every ``send`` (a retry is the same message)."""
+    key = "\n".join([name, *headers.senders, *headers.to, headers.subject]).encode("utf-8")
+    domain = headers.senders[0].rpartition("@")[2] if headers.senders else "processor.invalid"
+    return f"<{hashlib.sha256(key).hexdigest()[:32]}@{domain}>"
 
 
 def outbox_dir(run_dir: Path) -> Path:
@@ -166,7 +190,8 @@ def read_outbox(run_dir: Path) -> list[Outgoing]:
             problems.append(Problem(f"{OUTBOX_DIR}/{path.name}", "meddelandet saknar avsändare (From) eller mottagare (To). "
                                                                 "Kör processor run igen för ett nytt utskick."))
             continue
-        messages.append(Outgoing(path, headers.message_id, headers.senders[0], headers.to, headers.subject,
+        message_id = headers.message_id or lasting_message_id(path.name, headers)
+        messages.append(Outgoing(path, message_id, headers.senders[0], headers.to, headers.subject,
                                  frozenset(delivered_to(journal.get(path.name, [])))))
     if problems:
         raise InputError(problems)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -335,3 +337,37 @@ def test_killed_mid_batch_and_run_again_sends_nothing_twice_but_the_message_in_f
     assert len(counts) == 15
     assert sum(n - 1 for n in counts.values()) <= 1
     assert len(journal_lines(run_dir)) == 15
+
+
+def test_a_message_is_dated_when_it_is_sent_and_stays_the_same_message_for_the_journal(run_dir, server):
+    from email.utils import parsedate_to_datetime
+
+    avesta = run_dir / "utskick" / "Avesta.eml"
+    written = avesta.read_bytes()
+    written_id = BytesParser(policy=policy.default).parsebytes(written)["Message-ID"]
+    server.refuse["registrator@avesta.kommun.example"] = "451 4.3.0 Försök senare"
+    before = dt.datetime.now().astimezone().replace(microsecond=0)
+    first = send_outbox(run_dir, settings(server), retry=RetryPolicy(attempts=1, first_delay=0.0))
+    assert len(first.failures) == 1 and len(server.received) == 14
+    del server.refuse["registrator@avesta.kommun.example"]
+    second = send_outbox(run_dir, settings(server), retry=FAST)
+    assert second.delivered == ["Avesta.eml"] and second.already == 14
+    message = server.messages()[-1]
+    assert parsedate_to_datetime(message["Date"]) >= before > parsedate_to_datetime(
+        BytesParser(policy=policy.default).parsebytes(written)["Date"])
+    assert len(message.get_all("Date")) == 1 and message["Message-ID"] == written_id
+    assert avesta.read_bytes() == written
+    assert [line["message_id"] for line in journal_lines(run_dir) if line["file"] == "Avesta.eml"] == [written_id]
+    assert send_outbox(run_dir, settings(server)).already == 15
+
+
+def test_a_message_without_message_id_gets_one_that_lasts_from_send_to_send(run_dir, server):
+    avesta = run_dir / "utskick" / "Avesta.eml"
+    avesta.write_bytes(re.sub(rb"Message-ID: [^\r\n]*\r\n", b"", avesta.read_bytes()))
+    server.refuse["registrator@avesta.kommun.example"] = "451 4.3.0 Försök senare"
+    send_outbox(run_dir, settings(server), retry=RetryPolicy(attempts=1, first_delay=0.0))
+    del server.refuse["registrator@avesta.kommun.example"]
+    send_outbox(run_dir, settings(server), retry=FAST)
+    (message,) = [m for m in server.messages() if "Avesta" in m["Subject"]]
+    (line,) = [line for line in journal_lines(run_dir) if line["file"] == "Avesta.eml"]
+    assert message["Message-ID"] == line["message_id"] and line["message_id"].startswith("<")
