@@ -195,13 +195,10 @@ def cmd_send(args) -> int:
 
 
 def refresh_send_status(run_dir: Path) -> None:
-    """Show the deliveries in rapport.html; a report that cannot be refreshed is only a warning."""
-    from processor.report import refresh_report
+    """Show the deliveries in rapport.html and keep manifest.json true; a report that cannot be refreshed is a warning."""
+    from processor.pipeline import refresh_run_folder
 
-    try:
-        refresh_report(run_dir)
-    except InputError as error:
-        print_warnings(error.problems)
+    print_warnings(refresh_run_folder(run_dir, "send"))
 
 
 COMMANDS = {"run": cmd_run, "validate": cmd_validate, "init": cmd_init, "watch": cmd_watch, "send": cmd_send}

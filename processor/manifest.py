@@ -1,9 +1,14 @@
-"""``manifest.json``: what went in, what came out, with checksums, for the record."""
+"""``manifest.json``: what went in, what came out, with checksums, for the record.
+
+It is written last in a run and brought up to date by every later command that changes the run
+folder (``send``), which also notes in ``changes`` when, by which command and which files.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from pathlib import Path
 
 from processor import __version__
@@ -33,3 +38,36 @@ def manifest_json(input_path: Path, input_sha256: str, run_dir: Path, warnings: 
 def _encoded(document: dict) -> bytes:
     return json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8") + b"\n"
 
+
+def update_manifest(run_dir: Path, checksums: Checksums, command: str, now: dt.datetime) -> list[str]:
+    """Bring ``manifest.json`` up to date after ``command`` changed the folder; → the files that changed.
+
+    The change (time, command, files) is added to the manifest's ``changes``. A folder without a
+    manifest, or whose manifest cannot be read, is left alone (nothing to keep true).
+    """
+    path = Path(run_dir) / MANIFEST_FILE
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+        before = {entry["path"]: entry["sha256"] for entry in document["files"]}
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+    files = file_list(run_dir, checksums)
+    now_listed = {entry["path"]: entry["sha256"] for entry in files}
+    changed = sorted(p for p in before.keys() | now_listed.keys() if before.get(p) != now_listed.get(p))
+    if changed:
+        document["files"] = files
+        document.setdefault("changes", []).append(
+            {"time": now.isoformat(timespec="seconds"), "command": command, "files": changed})
+        _replace(path, _encoded(document))
+    return changed
+
+
+def _replace(path: Path, data: bytes) -> None:
+    """Replace the file in one step, so a crash never leaves half a manifest."""
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        temp.write_bytes(data)
+        os.replace(temp, path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise

@@ -17,7 +17,7 @@ from processor.checksums import Checksums, file_sha256, folder_files, write_hash
 from processor.errors import InputError, Problem
 from processor.layout import RunLayout
 from processor.mail import BODY_TEMPLATE, Outbox, outbox_warnings, render_body
-from processor.manifest import manifest_json
+from processor.manifest import manifest_json, update_manifest
 from processor.model import Allocation, Case
 from processor.parallel import beside, for_chunks
 from processor.result import result_json
@@ -93,6 +93,24 @@ def run(workbook: Path, out_dir: Path = Path("output"), *, now: dt.datetime | No
         layout.manifest.write_bytes(manifest_json(workbook, input_sha256, layout.root, list(case.warnings), now, checksums))
         files = sorted(entry.path for entry in folder_files(layout.root))
     return RunResult(run_dir.final, case, allocation, files)
+
+
+def refresh_run_folder(run_dir: Path, command: str, *, now: dt.datetime | None = None) -> list[Problem]:
+    """After ``command`` changed a run folder: the report re-rendered and the manifest brought up to date.
+
+    A report that cannot be re-rendered is returned as problems (warnings); the manifest is kept true anyway.
+    """
+    from processor.report import refresh_report
+
+    now = now or dt.datetime.now().astimezone()
+    checksums = Checksums(Path(run_dir))
+    problems: list[Problem] = []
+    try:
+        refresh_report(run_dir, checksums, now=now)
+    except InputError as error:
+        problems = error.problems
+    update_manifest(run_dir, checksums, command, now)
+    return problems
 
 
 def write_recipients(letters: LetterWriter, outbox: Outbox, office: str | None, decision: Path, checksums: Checksums,

@@ -575,6 +575,10 @@ def build_files(layout: RunLayout, recipients: list[dict], checksums: Checksums)
         if entry.path == REPORT_FILE or entry.hidden:
             continue
         relative = Path(*entry.parts)
+        if entry.path == MANIFEST_FILE:  # it holds this page's checksum, so this page cannot hold its own
+            yield {"path": entry.path, "href": _href(relative), "what": describe_file(relative, owners),
+                   "size": "", "sha256": ""}
+            continue
         yield {"path": entry.path, "href": _href(relative), "what": describe_file(relative, owners),
                "size": file_size(entry.size), "sha256": checksums.sha256(entry)}
 

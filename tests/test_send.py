@@ -371,3 +371,20 @@ def test_a_message_without_message_id_gets_one_that_lasts_from_send_to_send(run_
     (message,) = [m for m in server.messages() if "Avesta" in m["Subject"]]
     (line,) = [line for line in journal_lines(run_dir) if line["file"] == "Avesta.eml"]
     assert message["Message-ID"] == line["message_id"] and line["message_id"].startswith("<")
+
+
+def test_the_manifest_stays_true_after_send_and_says_what_changed(cli, run_dir, server):
+    import hashlib
+
+    before = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+    assert cli(*send_args(run_dir, server, "--yes"))[0] == 0
+    manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+    listed = {f["path"]: (f["bytes"], f["sha256"]) for f in manifest["files"]}
+    on_disk = {p.relative_to(run_dir).as_posix(): (p.stat().st_size, hashlib.sha256(p.read_bytes()).hexdigest())
+               for p in run_dir.rglob("*") if p.is_file() and p.name != "manifest.json" and not p.name.startswith(".")}
+    assert listed == on_disk
+    (change,) = manifest["changes"]
+    assert change["command"] == "send" and change["files"] == ["rapport.html", "utskick/skickat.jsonl"]
+    dt.datetime.fromisoformat(change["time"])
+    assert {k: v for k, v in manifest.items() if k not in ("files", "changes")} == {
+        k: v for k, v in before.items() if k != "files"}
