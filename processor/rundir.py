@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
+import secrets
 import shutil
-import tempfile
+import socket
 from contextlib import contextmanager
 from pathlib import Path
 
 from processor.layout import run_folder_name, safe_filename
+
+HIDDEN_SUFFIX = ".tmp"
 
 
 @contextmanager
@@ -19,7 +23,7 @@ def atomic_run_dir(out_dir: Path, stem: str, now: dt.datetime):
     The final path is stored in the yielded holder's ``final`` attribute after the block.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
-    temp = Path(tempfile.mkdtemp(prefix=f".{safe_filename(stem)}.", suffix=".tmp", dir=out_dir))
+    temp = _hidden_folder(out_dir, stem)
     holder = RunDir(temp)
     try:
         yield holder
@@ -27,6 +31,26 @@ def atomic_run_dir(out_dir: Path, stem: str, now: dt.datetime):
     except BaseException:
         shutil.rmtree(temp, ignore_errors=True)
         raise
+
+
+def _hidden_folder(out_dir: Path, stem: str) -> Path:
+    """A new hidden folder ``.<stem>.<pid>@<host>.<random>.tmp``, made like any folder the user makes.
+
+    Not ``tempfile.mkdtemp``, which makes it readable by its owner only, and the run folder would keep
+    that: colleagues on a shared folder could not open it. The owner's process id and host are in
+    the name, so a later run can tell a folder left by a run that died.
+    """
+    while True:
+        temp = out_dir / f".{safe_filename(stem)}.{os.getpid()}@{_host()}.{secrets.token_hex(4)}{HIDDEN_SUFFIX}"
+        try:
+            os.mkdir(temp)  # mode 0o777 less the umask
+            return temp
+        except FileExistsError:
+            continue
+
+
+def _host() -> str:
+    return re.sub(r"[^A-Za-z0-9-]", "-", socket.gethostname())[:40]
 
 
 class RunDir:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -143,3 +145,13 @@ def test_help_is_swedish_and_lists_the_commands(run_processor):
     for command in ("run", "validate", "init"):
         assert command in done.stdout
     assert "arbetsbok" in done.stdout.lower()
+
+
+def test_a_run_folder_is_made_like_any_folder_the_user_makes(tmp_path):
+    previous = os.umask(0o022)
+    try:
+        run_dir = run(DALARNA, tmp_path).run_dir
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(run_dir.stat().st_mode) == 0o755
+    assert {stat.S_IMODE(p.stat().st_mode) for p in run_dir.rglob("*") if p.is_dir()} == {0o755}
