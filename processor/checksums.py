@@ -82,9 +82,13 @@ class Checksums:
         return len(self._known)
 
     def add(self, path: Path | str, digest: str) -> None:
-        """Record a file just written (its size is taken now)."""
+        """Record a file just written (its size is taken now; a file already gone is recorded as missing)."""
         full = self.root / path
-        self._known[self._key(full)] = (os.stat(full).st_size, digest)
+        try:
+            size = os.stat(full).st_size
+        except FileNotFoundError:
+            size = -1
+        self._known[self._key(full)] = (size, digest)
 
     def add_all(self, written: Iterable[tuple[Path | str, str]]) -> None:
         for path, digest in written:

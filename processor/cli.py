@@ -92,6 +92,7 @@ def print_warnings(warnings) -> None:
 def cmd_run(args) -> int:
     from processor.documents import ConversionError, NoOfficeError
     from processor.pipeline import run
+    from processor.rundir import IncompleteRun
 
     try:
         result = run(args.workbook, args.out, progress=print, pdf=args.pdf)
@@ -100,6 +101,9 @@ def cmd_run(args) -> int:
         return EXIT_INPUT
     except ConversionError as error:
         print(f"Fel: {error} Ingen körmapp skrevs.", file=sys.stderr)
+        return EXIT_FAILED
+    except IncompleteRun as error:
+        print(f"Fel: {error}", file=sys.stderr)
         return EXIT_FAILED
     print_warnings(result.case.warnings)
     print(f"Klart: {len(result.files)} filer för {len(result.case.recipients)} mottagare.")

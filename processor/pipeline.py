@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from processor.allocate import allocate
-from processor.checksums import Checksums, file_sha256, folder_files, write_hashed
+from processor.checksums import Checksums, file_sha256, write_hashed
 from processor.errors import InputError, Problem
 from processor.layout import RunLayout
 from processor.mail import BODY_TEMPLATE, Outbox, outbox_warnings, render_body
@@ -21,7 +21,7 @@ from processor.manifest import manifest_json, update_manifest
 from processor.model import Allocation, Case
 from processor.parallel import beside, for_chunks
 from processor.result import result_json
-from processor.rundir import atomic_run_dir
+from processor.rundir import atomic_run_dir, check_complete
 from processor.validate import load_case
 
 if TYPE_CHECKING:
@@ -90,8 +90,9 @@ def run(workbook: Path, out_dir: Path = Path("output"), *, now: dt.datetime | No
             raise InputError([Problem(workbook.name, "arbetsboken ändrades medan körningen pågick. Spara klart och kör igen.")])
         checksums.add(*write_report(case, allocation, layout.root, checksums, created=now))
         progress("Skrev rapporten rapport.html.")
-        layout.manifest.write_bytes(manifest_json(workbook, input_sha256, layout.root, list(case.warnings), now, checksums))
-        files = sorted(entry.path for entry in folder_files(layout.root))
+        manifest = manifest_json(workbook, input_sha256, layout.root, list(case.warnings), now, checksums)
+        checksums.add(layout.manifest, write_hashed(layout.manifest, [manifest]))
+        files = sorted(entry.path for entry in check_complete(layout.root, checksums))
     return RunResult(run_dir.final, case, allocation, files)
 
 

@@ -11,6 +11,7 @@ import socket
 from contextlib import contextmanager
 from pathlib import Path
 
+from processor.checksums import Checksums, FileEntry, folder_files
 from processor.layout import run_folder_name, safe_filename
 
 HIDDEN_SUFFIX = ".tmp"
@@ -31,6 +32,29 @@ def atomic_run_dir(out_dir: Path, stem: str, now: dt.datetime):
     except BaseException:
         shutil.rmtree(temp, ignore_errors=True)
         raise
+
+
+class IncompleteRun(Exception):
+    """Files written into the hidden folder are gone or changed before it is published (exit status 1)."""
+
+
+def check_complete(folder: Path, checksums: Checksums) -> list[FileEntry]:
+    """The folder's files, once every file the run wrote is found there as written (its size); else IncompleteRun.
+
+    Something else (a sync or clean-up program, a user) may delete or empty the hidden folder while a
+    run writes it: the run must not then publish what is left as a finished run folder.
+    """
+    try:
+        listing = folder_files(folder)
+    except FileNotFoundError:
+        listing = []
+    missing = checksums.missing(listing)
+    if missing:
+        shown = ", ".join(missing[:3]) + (" …" if len(missing) > 3 else "")
+        raise IncompleteRun(f"körmappen blev inte hel: {len(missing)} av {len(checksums)} filer som skrevs saknas "
+                            f"eller har ändrats ({shown}). Den dolda mappen {folder.name} ändrades under körningen, "
+                            "kanske av ett synk- eller rensningsprogram. Ingen körmapp skrevs. Kör processor run igen.")
+    return listing
 
 
 def _hidden_folder(out_dir: Path, stem: str) -> Path:

@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import shutil
 import stat
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pytest
 
 from processor.errors import InputError
 from processor.pipeline import run
+from processor.rundir import IncompleteRun
 
 ROOT = Path(__file__).resolve().parents[1]
 DALARNA = ROOT / "input" / "dalarna_2020.xlsx"
@@ -155,3 +157,35 @@ def test_a_run_folder_is_made_like_any_folder_the_user_makes(tmp_path):
         os.umask(previous)
     assert stat.S_IMODE(run_dir.stat().st_mode) == 0o755
     assert {stat.S_IMODE(p.stat().st_mode) for p in run_dir.rglob("*") if p.is_dir()} == {0o755}
+
+
+def test_a_hidden_folder_emptied_midway_is_not_published(tmp_path):
+    out = tmp_path / "ut"
+
+    def progress(line: str) -> None:
+        if line.startswith("Skrev rapporten"):
+            (hidden,) = [p for p in out.iterdir() if p.name.startswith(".")]
+            shutil.rmtree(hidden)
+            hidden.mkdir()
+
+    with pytest.raises(IncompleteRun, match=r"körmappen blev inte hel: \d+ av \d+ filer som skrevs saknas"):
+        run(DALARNA, out, progress=progress)
+    assert list(out.iterdir()) == []
+
+
+def test_the_command_says_so_and_fails_when_the_hidden_folder_is_emptied(cli, tmp_path, monkeypatch):
+    import processor.report
+
+    write_report = processor.report.write_report
+
+    def then_emptied(case, allocation, run_dir, *args, **kwargs):
+        written = write_report(case, allocation, run_dir, *args, **kwargs)
+        shutil.rmtree(run_dir)
+        run_dir.mkdir()
+        return written
+
+    monkeypatch.setattr(processor.report, "write_report", then_emptied)
+    status, out, err = cli("run", DALARNA, "--out", tmp_path / "ut")
+    assert status == 1 and "Klart" not in out
+    assert "Fel: körmappen blev inte hel" in err and "Ingen körmapp skrevs. Kör processor run igen." in err
+    assert list((tmp_path / "ut").iterdir()) == []
