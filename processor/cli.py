@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from processor import __version__
@@ -95,7 +99,12 @@ def cmd_run(args) -> int:
     from processor.rundir import IncompleteRun
 
     try:
-        result = run(args.workbook, args.out, progress=print, pdf=args.pdf)
+        with terminate_as_interrupt() as check_stop:
+            def progress(line: str) -> None:
+                check_stop()
+                print(line)
+
+            result = run(args.workbook, args.out, progress=progress, pdf=args.pdf)
     except NoOfficeError as error:
         print(f"Kan inte göra PDF: {error.problems[0].message}", file=sys.stderr)
         return EXIT_INPUT
@@ -109,6 +118,33 @@ def cmd_run(args) -> int:
     print(f"Klart: {len(result.files)} filer för {len(result.case.recipients)} mottagare.")
     print(result.run_dir)
     return EXIT_OK
+
+
+@contextmanager
+def terminate_as_interrupt() -> Iterator[Callable[[], None]]:
+    """SIGTERM (``kill``, a service stopping) cleans up like Ctrl-C: no hidden folder or worker is left.
+
+    Yields a check to call at safe points (each progress line): an interrupt that arrived while
+    Python ran a finalizer was swallowed there, so the check raises it again.
+    """
+    stopping = []
+
+    def interrupt(signum, frame):
+        stopping.append(signum)
+        raise KeyboardInterrupt
+
+    def check() -> None:
+        if stopping:
+            raise KeyboardInterrupt
+
+    if threading.current_thread() is not threading.main_thread():
+        yield check
+        return
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield check
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def cmd_validate(args) -> int:

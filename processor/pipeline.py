@@ -21,7 +21,7 @@ from processor.manifest import manifest_json, update_manifest
 from processor.model import Allocation, Case
 from processor.parallel import beside, for_chunks
 from processor.result import result_json
-from processor.rundir import atomic_run_dir, check_complete
+from processor.rundir import atomic_run_dir, check_complete, remove_abandoned
 from processor.validate import load_case
 
 if TYPE_CHECKING:
@@ -73,6 +73,8 @@ def run(workbook: Path, out_dir: Path = Path("output"), *, now: dt.datetime | No
         documents = prepare_documents(case, allocation, workbook, today=now.date(), text_templates=(BODY_TEMPLATE,))
         progress("Mallarna är kontrollerade.")
         result, appendix = tables()
+    for name in remove_abandoned(Path(out_dir)):
+        progress(f"Tog bort {name}, som en avbruten körning lämnade efter sig.")
     with atomic_run_dir(Path(out_dir), workbook.stem, now) as run_dir:
         layout = RunLayout.for_recipients(run_dir.path, [r.name for r in case.recipients])
         checksums = Checksums(layout.root)

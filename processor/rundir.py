@@ -15,6 +15,7 @@ from processor.checksums import Checksums, FileEntry, folder_files
 from processor.layout import run_folder_name, safe_filename
 
 HIDDEN_SUFFIX = ".tmp"
+_HIDDEN = re.compile(rf"^\..*\.(\d+)@([A-Za-z0-9-]*)\.[0-9a-f]+{re.escape(HIDDEN_SUFFIX)}$")
 
 
 @contextmanager
@@ -71,6 +72,38 @@ def _hidden_folder(out_dir: Path, stem: str) -> Path:
             return temp
         except FileExistsError:
             continue
+
+
+def remove_abandoned(out_dir: Path) -> list[str]:
+    """Remove the hidden folders that runs on this machine left when they were killed; → their names.
+
+    A folder whose owner (by the process id in its name) still runs, or that another machine made
+    in a shared folder, is left alone.
+    """
+    removed = []
+    try:
+        entries = list(os.scandir(out_dir))
+    except FileNotFoundError:
+        return removed
+    for entry in entries:
+        owner = _HIDDEN.match(entry.name)
+        if owner and entry.is_dir(follow_symlinks=False) and owner[2] == _host() and not _running(int(owner[1])):
+            shutil.rmtree(entry.path, ignore_errors=True)
+            removed.append(entry.name)
+    return sorted(removed)
+
+
+def _running(pid: int) -> bool:
+    """Whether process ``pid`` exists (where that cannot be asked safely, assume it does)."""
+    if os.name != "posix":
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _host() -> str:
