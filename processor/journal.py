@@ -18,9 +18,11 @@ from email.header import decode_header, make_header
 from email.utils import getaddresses
 from pathlib import Path
 
-from processor.layout import JOURNAL_FILE, SEND_LOCK
+from processor.errors import InputError, Problem
+from processor.layout import JOURNAL_FILE, OUTBOX_DIR, SEND_LOCK
 
 HEAD_LIMIT = 1 << 18
+JOURNAL_PLACE = f"{OUTBOX_DIR}/{JOURNAL_FILE}"
 _FOLDED_LINE = re.compile(r"\r?\n(?![ \t])")
 _FOLD = re.compile(r"\r?\n[ \t]")
 
@@ -97,20 +99,50 @@ class Delivery:
 
 
 def read_journal(path: Path) -> dict[str, list[Delivery]]:
-    """File name → its deliveries, in the order written; a line cut off by a crash is ignored."""
+    """File name → its deliveries, in the order written; InputError with every line that cannot be read.
+
+    A last line cut off by a crash (begun but never ended) is not a delivery and is passed over.
+    """
     deliveries: dict[str, list[Delivery]] = {}
     if not Path(path).is_file():
         return deliveries
-    for line in Path(path).read_text(encoding="utf-8", errors="replace").splitlines():
-        try:
-            entry = json.loads(line)
-            delivery = Delivery(str(entry["file"]), frozenset(str(a).strip().lower() for a in entry["recipients"]),
-                                _time(entry.get("time")), str(entry.get("message_id", "")),
-                                str(entry.get("server", "")))
-        except (ValueError, KeyError, TypeError, AttributeError):
-            continue
-        deliveries.setdefault(delivery.file, []).append(delivery)
+    data = Path(path).read_bytes()
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InputError([Problem(f"{JOURNAL_PLACE}, rad 1", "filen är sparad som UTF-16 (\"Unicode\" i Anteckningar), "
+                                                            "inte som UTF-8. Öppna den i Anteckningar och spara den "
+                                                            "igen med kodningen UTF-8, utan att ändra något annat.")])
+    problems = []
+    for number, raw in enumerate(data.removeprefix(b"\xef\xbb\xbf").split(b"\n"), 1):
+        delivery = _delivery(raw.strip(), f"{JOURNAL_PLACE}, rad {number}", problems)
+        if delivery:
+            deliveries.setdefault(delivery.file, []).append(delivery)
+    if problems:
+        raise InputError(problems)
     return deliveries
+
+
+def _delivery(raw: bytes, where: str, problems: list[Problem]) -> Delivery | None:
+    """One line of the journal; what is wrong with it goes to ``problems``."""
+    if not raw or (raw.startswith(b"{") and not raw.endswith(b"}")):
+        return None  # an empty line, or one a crash cut off before the delivery was written down
+    mend = ("Återställ skickat.jsonl från en säkerhetskopia, eller rätta raden så att den har samma form som de "
+            "andra. Ta inte bort raden: då skickas meddelandet igen.")
+    try:
+        entry = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        problems.append(Problem(where, "raden är inte skriven i UTF-8 (filen har sparats med en annan "
+                                       f"teckenkodning). {mend}"))
+        return None
+    except ValueError as error:
+        problems.append(Problem(where, f"raden är ingen giltig journalrad (JSON-fel vid tecken {error.pos + 1}). {mend}"))
+        return None
+    recipients = entry.get("recipients") if isinstance(entry, dict) else None
+    if (not isinstance(entry, dict) or not isinstance(entry.get("file"), str) or not isinstance(recipients, list)
+            or not all(isinstance(a, str) for a in recipients)):
+        problems.append(Problem(where, f'raden saknar "file" (filnamnet) eller "recipients" (adresserna). {mend}'))
+        return None
+    return Delivery(entry["file"], frozenset(a.strip().lower() for a in recipients), _time(entry.get("time")),
+                    str(entry.get("message_id", "")), str(entry.get("server", "")))
 
 
 def delivered_to(deliveries: list[Delivery]) -> set[str]:
@@ -138,6 +170,7 @@ class Journal:
         self.path = Path(folder) / JOURNAL_FILE
         self.lock_path = Path(folder) / SEND_LOCK
         self.handle = self.lock = None
+        self.line_open = False
 
     def __enter__(self) -> Journal:
         self.lock = open(self.lock_path, "ab")
@@ -147,8 +180,7 @@ class Journal:
             self.lock.close()
             raise JournalBusy(str(self.lock_path.parent)) from None
         self.handle = open(self.path, "ab")
-        if self.handle.seek(0, os.SEEK_END) and self._last_byte() != b"\n":
-            self._write(b"\n")
+        self.line_open = bool(self.handle.seek(0, os.SEEK_END)) and self._last_byte() != b"\n"
         return self
 
     def __exit__(self, *exc) -> None:
@@ -159,7 +191,9 @@ class Journal:
         """Write one delivery and force it to disk before the next message goes."""
         entry = {"file": file, "message_id": message_id, "recipients": recipients,
                  "time": dt.datetime.now().astimezone().isoformat(timespec="seconds"), "server": answer}
-        self._write(json.dumps(entry, ensure_ascii=False).encode("utf-8") + b"\n")
+        line = json.dumps(entry, ensure_ascii=False).encode("utf-8") + b"\n"
+        self._write(b"\n" + line if self.line_open else line)  # a line cut off by a crash is ended first
+        self.line_open = False
 
     def _write(self, data: bytes) -> None:
         self.handle.write(data)

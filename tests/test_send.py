@@ -388,3 +388,29 @@ def test_the_manifest_stays_true_after_send_and_says_what_changed(cli, run_dir, 
     dt.datetime.fromisoformat(change["time"])
     assert {k: v for k, v in manifest.items() if k not in ("files", "changes")} == {
         k: v for k, v in before.items() if k != "files"}
+
+
+def test_a_journal_saved_as_unicode_in_notepad_stops_send_with_a_located_message(cli, run_dir, server):
+    journal = run_dir / "utskick" / JOURNAL
+    line = '{"file": "Avesta.eml", "recipients": ["registrator@avesta.kommun.example"]}\r\n'
+    journal.write_bytes(line.encode("utf-16"))
+    before = journal.read_bytes()
+    status, out, err = cli(*send_args(run_dir, server, "--yes"))
+    assert status == 2 and "Traceback" not in err
+    assert "utskick/skickat.jsonl, rad 1: filen är sparad som UTF-16" in err and "kodningen UTF-8" in err
+    assert server.received == [] and journal.read_bytes() == before
+
+
+def test_a_broken_journal_line_stops_send_with_its_line_number(cli, run_dir, server):
+    journal = run_dir / "utskick" / JOURNAL
+    good = '{"file": "Avesta.eml", "recipients": ["registrator@avesta.kommun.example"]}'
+    journal.write_bytes("\n".join([good, good, '{"file": "Falun.eml", "recipients": [registrator]}',
+                                   '{"file": "Gagnef.eml", "to": ["a@b.example"]}',
+                                   "Borlänge skickad", ""]).encode("utf-8")
+                        + "Ludvika är skickad\n".encode("latin-1"))
+    status, out, err = cli(*send_args(run_dir, server, "--yes"))
+    assert status == 2 and "Traceback" not in err and server.received == []
+    assert "utskick/skickat.jsonl, rad 3: raden är ingen giltig journalrad (JSON-fel vid tecken" in err
+    assert 'utskick/skickat.jsonl, rad 4: raden saknar "file" (filnamnet) eller "recipients"' in err
+    assert "utskick/skickat.jsonl, rad 5: raden är ingen giltig journalrad" in err
+    assert "utskick/skickat.jsonl, rad 6: raden är inte skriven i UTF-8" in err
