@@ -196,8 +196,8 @@ def _seconds(text: str) -> float:
 
 
 def cmd_send(args) -> int:
-    from processor.send import (SendError, check_options, messages, plan_lines, read_outbox, send_outbox, settings_from,
-                                summary_lines)
+    from processor.send import (Interrupted, SendError, check_options, interrupted_lines, messages, plan_lines,
+                                read_outbox, send_outbox, settings_from, summary_lines)
 
     try:
         settings = settings_from(args.smtp_host, args.smtp_port, args.security, args.user)
@@ -220,13 +220,18 @@ def cmd_send(args) -> int:
             return EXIT_INPUT
         if input(f"Skicka {messages(waiting)}? [j/N] ").strip().lower() not in ("j", "ja"):
             print("Inget skickat.")
-            return EXIT_OK
+            return EXIT_FAILED  # 0 means everything is sent
     try:
         result = send_outbox(args.rundir, settings, bcc=args.bcc, rate=args.rate,
                              progress=lambda line: print(line, flush=True))
     except SendError as error:
         print(f"Kan inte skicka: {error}", file=sys.stderr)
         print("Inget meddelande har skickats.", file=sys.stderr)
+        return EXIT_FAILED
+    except Interrupted as interrupted:
+        for line in interrupted_lines(interrupted.result):
+            print(line, file=sys.stderr)
+        refresh_send_status(args.rundir)
         return EXIT_FAILED
     for line in summary_lines(result):
         print(line)

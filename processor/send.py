@@ -359,6 +359,19 @@ class SendResult:
     def ok(self) -> bool:
         return not self.failures and self.stopped is None
 
+    @property
+    def left(self) -> int:
+        """Messages not (wholly) delivered yet: what the next ``send`` goes on with."""
+        return self.total - self.already - len(self.delivered)
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during ``send``: what had been done by then (every delivery is in the journal)."""
+
+    def __init__(self, result: SendResult):
+        super().__init__()
+        self.result = result
+
 
 class RateLimiter:
     """At most ``per_minute`` transactions a minute, evenly spaced (Microsoft 365: 30)."""
@@ -496,6 +509,9 @@ def send_outbox(run_dir: Path, settings: SmtpSettings, *, bcc: str | None = None
                 result.failures += failures
                 if not failures:
                     result.delivered.append(outgoing.name)
+        except KeyboardInterrupt:
+            batch._drop()  # no polite QUIT: the user wants it to stop now
+            raise Interrupted(result) from None
         finally:
             batch.close()
     return result
@@ -518,6 +534,14 @@ def plan_lines(outbox: list[Outgoing], settings: SmtpSettings, bcc: str | None =
     if bcc:
         lines.append(f"Kopia av varje meddelande till arkivet: {bcc} (syns inte för mottagarna).")
     return lines
+
+
+def interrupted_lines(result: SendResult) -> list[str]:
+    """After Ctrl-C: how many went, and that ``send`` goes on where it stopped."""
+    return [f"Avbrutet. Skickade {messages(len(result.delivered))} innan avbrottet; {result.already} var redan "
+            f"skickade; {result.left} återstår.",
+            "Kör processor send igen för att fortsätta där sändningen slutade: det som redan kommit fram "
+            "skickas inte en gång till."]
 
 
 def summary_lines(result: SendResult) -> list[str]:

@@ -414,3 +414,35 @@ def test_a_broken_journal_line_stops_send_with_its_line_number(cli, run_dir, ser
     assert 'utskick/skickat.jsonl, rad 4: raden saknar "file" (filnamnet) eller "recipients"' in err
     assert "utskick/skickat.jsonl, rad 5: raden är ingen giltig journalrad" in err
     assert "utskick/skickat.jsonl, rad 6: raden är inte skriven i UTF-8" in err
+
+
+def test_ctrl_c_says_how_many_went_and_that_send_goes_on_where_it_stopped(run_dir, server):
+    server.delay = 0.3
+    command = processor_command() + [str(a) for a in send_args(run_dir, server, "--yes")]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while len(server.received) < 3 and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 1 and "Traceback" not in err
+    sent = len(journal_lines(run_dir))
+    assert f"Avbrutet. Skickade {sent} meddelande{'' if sent == 1 else 'n'} innan avbrottet; 0 var redan " \
+           f"skickade; {15 - sent} återstår." in err
+    assert "Kör processor send igen för att fortsätta där sändningen slutade" in err
+    manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["changes"][-1]["command"] == "send"
+
+
+def test_answering_no_sends_nothing_and_is_not_success(run_dir, server):
+    import pty
+
+    controller, terminal = pty.openpty()
+    command = processor_command() + [str(a) for a in send_args(run_dir, server)]
+    process = subprocess.Popen(command, stdin=terminal, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    os.close(terminal)
+    os.write(controller, b"n\n")
+    out, err = process.communicate(timeout=60)
+    os.close(controller)
+    assert process.returncode == 1
+    assert "Inget skickat." in out and server.received == [] and journal_lines(run_dir) == []
