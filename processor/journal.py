@@ -31,29 +31,52 @@ _FOLD = re.compile(r"\r?\n[ \t]")
 
 @dataclass(frozen=True)
 class MessageHeaders:
-    """What ``send`` and the report need from an ``.eml``: envelope addresses, subject and Message-ID."""
+    """The header fields of an ``.eml`` (lower-case name → unfolded values), read from its header block only.
 
-    senders: tuple[str, ...]
-    to: tuple[str, ...]
-    subject: str
-    message_id: str
+    Header lines are unfolded here rather than by the email parser, which costs most of reading a
+    large outbox; each field is made sense of only when asked for, addresses as the parser gives them.
+    """
+
+    fields: dict[str, list[str]]
 
     @classmethod
     def read(cls, path: Path) -> MessageHeaders:
-        """The headers of ``path``, read from its header block only (an outbox can hold gigabytes).
-
-        Header lines are unfolded here rather than by the email parser, which costs most of
-        reading a large outbox; addresses come out as the parser gives them.
-        """
         fields: dict[str, list[str]] = {}
         for line in _FOLDED_LINE.split(message_head(path).decode("utf-8", "replace")):
             name, colon, value = line.partition(":")
             if colon:
-                fields.setdefault(name.strip().lower(), []).append(_FOLD.sub(" ", value).strip())
-        return cls(senders=_addresses(fields.get("from", [])),
-                   to=_addresses(fields.get("to", []) + fields.get("cc", [])),
-                   subject=_decoded(fields.get("subject", [""])[0]),
-                   message_id=fields.get("message-id", [""])[0])
+                fields.setdefault(name.strip().lower(), []).append(value)
+        return cls(fields)
+
+    @property
+    def senders(self) -> tuple[str, ...]:
+        return self._addresses("from")
+
+    @property
+    def to(self) -> tuple[str, ...]:
+        """The To and Cc addresses: whom ``send`` delivers the message to."""
+        return self._addresses("to", "cc")
+
+    @property
+    def subject(self) -> str:
+        """The subject as text (RFC 2047 encoded words decoded)."""
+        value = self._first("subject")
+        try:
+            return str(make_header(decode_header(value)))
+        except (ValueError, LookupError):
+            return value
+
+    @property
+    def message_id(self) -> str:
+        return self._first("message-id")
+
+    def _first(self, name: str) -> str:
+        values = self.fields.get(name)
+        return _FOLD.sub(" ", values[0]).strip() if values else ""
+
+    def _addresses(self, *names: str) -> tuple[str, ...]:
+        values = [_FOLD.sub(" ", value) for name in names for value in self.fields.get(name, [])]
+        return tuple(address for _, address in getaddresses(values) if address)
 
 
 def message_head(path: Path, limit: int = HEAD_LIMIT) -> bytes:
@@ -71,18 +94,6 @@ def message_head(path: Path, limit: int = HEAD_LIMIT) -> bytes:
             if not chunk:
                 break
     return head
-
-
-def _addresses(values: list[str]) -> tuple[str, ...]:
-    return tuple(address for _, address in getaddresses(values) if address)
-
-
-def _decoded(value: str) -> str:
-    """An RFC 2047 encoded header value as text."""
-    try:
-        return str(make_header(decode_header(value)))
-    except (ValueError, LookupError):
-        return value
 
 
 # --- reading the journal ------------------------------------------------------------------------
