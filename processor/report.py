@@ -30,9 +30,9 @@ from processor.appendix import basis_columns
 from processor.checksums import Checksums, folder_files
 from processor.describe import footnote, method_in_words, per_unit_in_words
 from processor.errors import InputError, Problem
+from processor.journal import Delivery, MessageHeaders, delivered_to, read_journal
 from processor.layout import (APPENDIX_FILE, DECISION_FILE, JOURNAL_FILE, LETTER_DIR, MANIFEST_FILE, MESSAGE_SUFFIX,
                               OUTBOX_DIR, PDF_SUFFIX, REPORT_FILE, RESULT_FILE, RunLayout)
-from processor.journal import Delivery, MessageHeaders, delivered_to, read_journal
 from processor.mail import outbox_warnings
 from processor.model import Allocation, Case
 

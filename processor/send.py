@@ -538,10 +538,10 @@ def plan_lines(outbox: list[Outgoing], settings: SmtpSettings, bcc: str | None =
 
 def interrupted_lines(result: SendResult) -> list[str]:
     """After Ctrl-C: how many went, and that ``send`` goes on where it stopped."""
-    return [f"Avbrutet. Skickade {messages(len(result.delivered))} innan avbrottet; {result.already} var redan "
-            f"skickade; {result.left} återstår.",
-            "Kör processor send igen för att fortsätta där sändningen slutade: det som redan kommit fram "
-            "skickas inte en gång till."]
+    return [(f"Avbrutet. Skickade {messages(len(result.delivered))} innan avbrottet; {result.already} var redan "
+             f"skickade; {result.left} återstår."),
+            ("Kör processor send igen för att fortsätta där sändningen slutade: det som redan kommit fram "
+             "skickas inte en gång till.")]
 
 
 def summary_lines(result: SendResult) -> list[str]:

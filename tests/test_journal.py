@@ -15,7 +15,7 @@ def test_message_headers_read_from_the_header_block_as_the_email_parser_reads_th
             "Cc: \"Kansli, Nämnd\" <kansli@kommun.example>\r\n"
             "Subject: =?utf-8?b?U3RpbXVsYW5zbWVkZWwg4oCTIMOEbHZkYWxlbg==?=\r\n"
             "Message-ID: <1.2@region.example>\r\n"
-            "\r\n").encode("utf-8")
+            "\r\n").encode()
     path = tmp_path / "brev.eml"
     path.write_bytes(head + b"To: inte@heller.example\r\n" + b"x" * 100_000)
     parsed = BytesParser(policy=policy.default).parsebytes(head, headersonly=True)

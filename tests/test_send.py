@@ -395,7 +395,7 @@ def test_a_journal_saved_as_unicode_in_notepad_stops_send_with_a_located_message
     line = '{"file": "Avesta.eml", "recipients": ["registrator@avesta.kommun.example"]}\r\n'
     journal.write_bytes(line.encode("utf-16"))
     before = journal.read_bytes()
-    status, out, err = cli(*send_args(run_dir, server, "--yes"))
+    status, _, err = cli(*send_args(run_dir, server, "--yes"))
     assert status == 2 and "Traceback" not in err
     assert "utskick/skickat.jsonl, rad 1: filen är sparad som UTF-16" in err and "kodningen UTF-8" in err
     assert server.received == [] and journal.read_bytes() == before
@@ -404,11 +404,10 @@ def test_a_journal_saved_as_unicode_in_notepad_stops_send_with_a_located_message
 def test_a_broken_journal_line_stops_send_with_its_line_number(cli, run_dir, server):
     journal = run_dir / "utskick" / JOURNAL
     good = '{"file": "Avesta.eml", "recipients": ["registrator@avesta.kommun.example"]}'
-    journal.write_bytes("\n".join([good, good, '{"file": "Falun.eml", "recipients": [registrator]}',
-                                   '{"file": "Gagnef.eml", "to": ["a@b.example"]}',
-                                   "Borlänge skickad", ""]).encode("utf-8")
-                        + "Ludvika är skickad\n".encode("latin-1"))
-    status, out, err = cli(*send_args(run_dir, server, "--yes"))
+    lines = [good, good, '{"file": "Falun.eml", "recipients": [registrator]}',
+             '{"file": "Gagnef.eml", "to": ["a@b.example"]}', "Borlänge skickad"]
+    journal.write_bytes("".join(f"{line}\n" for line in lines).encode("utf-8") + "Ludvika är skickad\n".encode("latin-1"))
+    status, _, err = cli(*send_args(run_dir, server, "--yes"))
     assert status == 2 and "Traceback" not in err and server.received == []
     assert "utskick/skickat.jsonl, rad 3: raden är ingen giltig journalrad (JSON-fel vid tecken" in err
     assert 'utskick/skickat.jsonl, rad 4: raden saknar "file" (filnamnet) eller "recipients"' in err
@@ -424,7 +423,7 @@ def test_ctrl_c_says_how_many_went_and_that_send_goes_on_where_it_stopped(run_di
     while len(server.received) < 3 and time.monotonic() < deadline and process.poll() is None:
         time.sleep(0.05)
     process.send_signal(signal.SIGINT)
-    out, err = process.communicate(timeout=60)
+    _, err = process.communicate(timeout=60)
     assert process.returncode == 1 and "Traceback" not in err
     sent = len(journal_lines(run_dir))
     assert f"Avbrutet. Skickade {sent} meddelande{'' if sent == 1 else 'n'} innan avbrottet; 0 var redan " \
@@ -442,7 +441,7 @@ def test_answering_no_sends_nothing_and_is_not_success(run_dir, server):
     process = subprocess.Popen(command, stdin=terminal, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     os.close(terminal)
     os.write(controller, b"n\n")
-    out, err = process.communicate(timeout=60)
+    out, _ = process.communicate(timeout=60)
     os.close(controller)
     assert process.returncode == 1
     assert "Inget skickat." in out and server.received == [] and journal_lines(run_dir) == []
