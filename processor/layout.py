@@ -114,7 +114,11 @@ class RunLayout:
 
     def message(self, index: int) -> Path:
         """Recipient ``index``'s e-mail in the outbox."""
-        return self.outbox / f"{self.stems[index]}{MESSAGE_SUFFIX}"
+        return self.outbox / self.message_name(index)
+
+    def message_name(self, index: int) -> str:
+        """The file name of recipient ``index``'s e-mail: ``Avesta.eml``."""
+        return f"{self.stems[index]}{MESSAGE_SUFFIX}"
 
     def relative(self, path: Path | str) -> str:
         """A file's path inside the folder, with forward slashes: ``brev/Avesta.docx``."""

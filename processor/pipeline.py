@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from processor.allocate import allocate
 from processor.checksums import Checksums, file_sha256, write_hashed
 from processor.errors import InputError, Problem
-from processor.layout import RunLayout
+from processor.layout import PDF_SUFFIX, RunLayout
 from processor.mail import BODY_TEMPLATE, Outbox, outbox_warnings, render_body
 from processor.manifest import manifest_json, update_manifest
 from processor.model import Allocation, Case
@@ -142,7 +142,7 @@ def write_recipients(letters: LetterWriter, outbox: Outbox, office: str | None, 
     def mail_with_pdf(chunk: Sequence[int]) -> Records:
         written = []
         for index in chunk:
-            pdf = letters.path(index, ".pdf")
+            pdf = letters.path(index, PDF_SUFFIX)
             message, digest = outbox.write(index, (pdf.name, pdf.read_bytes()))
             written.append((str(message), digest))
         return written

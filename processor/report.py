@@ -102,12 +102,21 @@ def _write_atomically(path: Path, pieces: Iterable[str]) -> tuple[Path, str]:
     """Replace the file in one step, so a browser or a crash never sees half a report; → its path and SHA-256."""
     temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     digest = hashlib.sha256()
+
+    def write(out, text: list[str]) -> None:
+        data = "".join(text).encode("utf-8")
+        digest.update(data)
+        out.write(data)
+        text.clear()
+
     try:
         with open(temp, "xb") as out:
-            for piece in pieces:
-                data = piece.encode("utf-8")
-                digest.update(data)
-                out.write(data)
+            text: list[str] = []
+            for piece in pieces:  # hundreds of thousands of small pieces, written and hashed in blocks
+                text.append(piece)
+                if len(text) == 4096:
+                    write(out, text)
+            write(out, text)
         os.replace(temp, path)
     except BaseException:
         temp.unlink(missing_ok=True)
@@ -525,7 +534,7 @@ def build_mailing(result: dict, layout: RunLayout) -> dict:
     rows, sent = [], 0
     messages = {p.name for p in outbox.glob(f"*{MESSAGE_SUFFIX}")} if outbox.is_dir() else set()
     for index, recipient in enumerate(result["recipients"]):
-        file = layout.message(index).name
+        file = layout.message_name(index)
         if file in messages:
             row = message_status(recipient["name"], outbox / file, journal.get(file, []))
             sent += row["state"] == "sent"
@@ -534,7 +543,7 @@ def build_mailing(result: dict, layout: RunLayout) -> dict:
             rows.append({"name": recipient["name"], "to": ", ".join(recipient["email"]), "href": None, "file": "",
                          "state": "none", "status": "Inget e-postmeddelande", "when": "",
                          "detail": "ingen e-postadress" if not recipient["email"] else "inget i utskicket"})
-    known = {layout.message(i).name for i in range(len(layout.stems))}
+    known = {layout.message_name(i) for i in range(len(layout.stems))}
     for file in sorted(messages - known):
         row = message_status("", outbox / file, journal.get(file, []))
         sent += row["state"] == "sent"
@@ -590,17 +599,19 @@ def _href(relative: Path) -> str:
 FILE_KINDS = {".docx": "Word", ".pdf": "PDF", ".xlsx": "Excel", ".eml": "e-post", ".json": "JSON"}
 
 
+FIXED_FILES = {RESULT_FILE: "Resultatet för andra program (JSON)",
+               APPENDIX_FILE: "Bilaga 1: fördelningstabellen (Excel)",
+               DECISION_FILE: "Tjänsteutlåtande (Word)",
+               Path(DECISION_FILE).with_suffix(PDF_SUFFIX).as_posix(): "Tjänsteutlåtande (PDF)",
+               MANIFEST_FILE: "Förteckning över körningen med kontrollsummor (JSON)",
+               f"{OUTBOX_DIR}/{JOURNAL_FILE}": "Utskicksjournal: vad som har skickats och när"}
+
+
 def describe_file(relative: Path, owners: dict[str, str]) -> str:
     """What a file is, in words: ``Brev till Avesta (Word)``."""
-    fixed = {RESULT_FILE: "Resultatet för andra program (JSON)",
-             APPENDIX_FILE: "Bilaga 1: fördelningstabellen (Excel)",
-             DECISION_FILE: "Tjänsteutlåtande (Word)",
-             Path(DECISION_FILE).with_suffix(PDF_SUFFIX).as_posix(): "Tjänsteutlåtande (PDF)",
-             MANIFEST_FILE: "Förteckning över körningen med kontrollsummor (JSON)",
-             f"{OUTBOX_DIR}/{JOURNAL_FILE}": "Utskicksjournal: vad som har skickats och när"}
     key = relative.as_posix()
-    if key in fixed:
-        return fixed[key]
+    if key in FIXED_FILES:
+        return FIXED_FILES[key]
     kind = FILE_KINDS.get(relative.suffix.lower(), relative.suffix.lstrip(".").upper() or "fil")
     owner = owners.get(relative.stem)
     if relative.parts[0] == LETTER_DIR and owner:
