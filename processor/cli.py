@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
-from collections.abc import Iterable
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from processor import __version__
@@ -117,19 +120,55 @@ def print_warnings(warnings: Iterable[object]) -> None:
 def cmd_run(args: argparse.Namespace) -> int:
     from processor.documents import ConversionError, NoOfficeError
     from processor.pipeline import run
+    from processor.rundir import IncompleteRun
 
     try:
-        result = run(args.workbook, args.out, progress=print, pdf=args.pdf)
+        with terminate_as_interrupt() as check_stop:
+            def progress(line: str) -> None:
+                check_stop()
+                print(line)
+
+            result = run(args.workbook, args.out, progress=progress, pdf=args.pdf)
     except NoOfficeError as error:
         print(f"Kan inte göra PDF: {error.problems[0].message}", file=sys.stderr)
         return EXIT_INPUT
     except ConversionError as error:
         print(f"Fel: {error} Ingen körmapp skrevs.", file=sys.stderr)
         return EXIT_FAILED
+    except IncompleteRun as error:
+        print(f"Fel: {error}", file=sys.stderr)
+        return EXIT_FAILED
     print_warnings(result.case.warnings)
     print(f"Klart: {len(result.files)} filer för {len(result.case.recipients)} mottagare.")
     print(result.run_dir)
     return EXIT_OK
+
+
+@contextmanager
+def terminate_as_interrupt() -> Iterator[Callable[[], None]]:
+    """SIGTERM (``kill``, a service stopping) cleans up like Ctrl-C: no hidden folder or worker is left.
+
+    Yields a check to call at safe points (each progress line): an interrupt that arrived while
+    Python ran a finalizer was swallowed there, so the check raises it again.
+    """
+    stopping = []
+
+    def interrupt(signum, frame):
+        stopping.append(signum)
+        raise KeyboardInterrupt
+
+    def check() -> None:
+        if stopping:
+            raise KeyboardInterrupt
+
+    if threading.current_thread() is not threading.main_thread():
+        yield check
+        return
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield check
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -181,8 +220,8 @@ def _seconds(text: str) -> float:
 
 
 def cmd_send(args) -> int:
-    from processor.send import (SendError, check_options, messages, plan_lines, read_outbox, send_outbox, settings_from,
-                                summary_lines)
+    from processor.send import (Interrupted, SendError, check_options, interrupted_lines, messages, plan_lines,
+                                read_outbox, send_outbox, settings_from, summary_lines)
 
     try:
         settings = settings_from(args.smtp_host, args.smtp_port, args.security, args.user, auth=args.auth,
@@ -207,13 +246,18 @@ def cmd_send(args) -> int:
             return EXIT_INPUT
         if input(f"Skicka {messages(waiting)}? [j/N] ").strip().lower() not in ("j", "ja"):
             print("Inget skickat.")
-            return EXIT_OK
+            return EXIT_FAILED  # 0 means everything is sent
     try:
         result = send_outbox(args.rundir, settings, bcc=args.bcc, rate=args.rate,
                              progress=lambda line: print(line, flush=True))
     except SendError as error:
         print(f"Kan inte skicka: {error}", file=sys.stderr)
         print("Inget meddelande har skickats.", file=sys.stderr)
+        return EXIT_FAILED
+    except Interrupted as interrupted:
+        for line in interrupted_lines(interrupted.result):
+            print(line, file=sys.stderr)
+        refresh_send_status(args.rundir)
         return EXIT_FAILED
     for line in summary_lines(result):
         print(line)
@@ -222,13 +266,10 @@ def cmd_send(args) -> int:
 
 
 def refresh_send_status(run_dir: Path) -> None:
-    """Show the deliveries in rapport.html; a report that cannot be refreshed is only a warning."""
-    from processor.report import refresh_report
+    """Show the deliveries in rapport.html and keep manifest.json true; a report that cannot be refreshed is a warning."""
+    from processor.pipeline import refresh_run_folder
 
-    try:
-        refresh_report(run_dir)
-    except InputError as error:
-        print_warnings(error.problems)
+    print_warnings(refresh_run_folder(run_dir, "send"))
 
 
 COMMANDS = {"run": cmd_run, "validate": cmd_validate, "init": cmd_init, "watch": cmd_watch, "send": cmd_send}

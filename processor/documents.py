@@ -26,12 +26,12 @@ from docx.opc.exceptions import PackageNotFoundError
 from docxtpl import DocxTemplate
 from lxml import etree
 
+from processor.checksums import write_hashed
 from processor.errors import InputError, Problem, TemplateInputError
 from processor.fastdocx import PackageCopier, PreparedTemplate
-from processor.manifest import remember_sha256, write_hashed
+from processor.layout import LETTER_SUFFIX, RunLayout
 from processor.model import Allocation, Case
 from processor.presentation import Presentation, present
-from processor.rundir import unique_filenames
 from processor.sandbox import word_environment
 from processor.template_errors import check_source, plain_text, render_problem
 from processor.template_files import TemplateFile, TemplateSet
@@ -39,8 +39,6 @@ from processor.templating import ContextBuilder, context_names
 
 DECISION_TEMPLATE = "tjansteutlatande.docx"
 LETTER_TEMPLATE = "brev.docx"
-DECISION_FILE = "tjansteutlatande.docx"
-LETTER_DIR = "brev"
 PDF_CHUNK = 200
 
 Progress = Callable[[str], None]
@@ -175,34 +173,33 @@ class DocumentBatch:
     def letter(self, index: int) -> bytes:
         return self._rendered.get(index) or self.letter_template.render(self.contexts.letter(index))
 
-    def write_decision(self, folder: Path) -> Path:
-        """Write ``tjansteutlatande.docx`` into the (hidden) run folder."""
-        path = Path(folder) / DECISION_FILE
-        remember_sha256(path, write_hashed(path, [self.decision()]))
+    def write_decision(self, layout: RunLayout) -> tuple[Path, str]:
+        """Write ``tjansteutlatande.docx`` into the (hidden) run folder: its path and SHA-256."""
+        path = layout.decision
+        digest = write_hashed(path, [self.decision()])
         self._rendered.pop("decision", None)
-        return path
+        return path, digest
 
-    def letter_writer(self, folder: Path) -> LetterWriter:
+    def letter_writer(self, layout: RunLayout) -> LetterWriter:
         """A writer of ``brev/<mottagare>.docx`` from the letter template, compiled once for the run."""
         indices = letter_indices(self.allocation)
         package = PackageCopier(self.letter(indices[0]) if indices else self.letter_template.file.data)
         self._rendered.clear()
-        return LetterWriter(self, package, self.letter_template.prepare(self.case.info.title), Path(folder) / LETTER_DIR,
-                            unique_filenames([r.name for r in self.case.recipients]), indices)
+        return LetterWriter(self, package, self.letter_template.prepare(self.case.info.title), layout, indices)
 
 
 class LetterWriter:
     """Writes one recipient's letter at a time: the changed parts rendered, the rest of the package copied."""
 
-    def __init__(self, batch: DocumentBatch, package: PackageCopier, prepared: PreparedTemplate, folder: Path,
-                 names: list[str], indices: list[int]):
-        self.batch, self.package, self.prepared, self.folder, self.names = batch, package, prepared, folder, names
+    def __init__(self, batch: DocumentBatch, package: PackageCopier, prepared: PreparedTemplate, layout: RunLayout,
+                 indices: list[int]):
+        self.batch, self.package, self.prepared, self.layout = batch, package, prepared, layout
         self.indices = indices
-        folder.mkdir(exist_ok=True)
+        layout.letters.mkdir(exist_ok=True)
 
-    def path(self, index: int, suffix: str = ".docx") -> Path:
+    def path(self, index: int, suffix: str = LETTER_SUFFIX) -> Path:
         """Where recipient ``index``'s letter is (``.pdf``: its PDF)."""
-        return self.folder / f"{self.names[index]}{suffix}"
+        return self.layout.letter(index, suffix)
 
     def write(self, index: int) -> tuple[Path, bytes, str]:
         """Recipient ``index``'s letter, written: its path, its content (for the e-mail) and its SHA-256."""

@@ -21,15 +21,13 @@ from email.headerregistry import Address
 from email.utils import encode_rfc2231, formataddr, format_datetime, make_msgid
 from pathlib import Path
 
+from processor.checksums import write_hashed
 from processor.errors import Problem
 from processor.formats import kronor
-from processor.manifest import remember_sha256, write_hashed
+from processor.layout import RunLayout
 from processor.model import Allocation, Case, Recipient
-from processor.rundir import unique_filenames
 
 BODY_TEMPLATE = "epost.txt"
-OUTBOX_DIR = "utskick"
-APPENDIX_FILE = "fordelning.xlsx"
 APPENDIX_NAME = "Bilaga 1 fördelning.xlsx"
 SENDER_FIELD, SENDER_NAME_FIELD, SUBJECT_FIELD = "E-post", "Avsändare", "Ämne"
 
@@ -98,22 +96,21 @@ def outbox_warnings(case: Case, allocation: Allocation) -> list[str]:
 class Outbox:
     """The run's e-mails, written one recipient at a time, by whichever worker wrote that recipient's letter.
 
-    The appendix ``fordelning.xlsx`` of ``run_dir`` goes with every message; it is encoded once.
+    The appendix ``fordelning.xlsx`` of the run folder goes with every message; it is encoded once.
     """
 
-    def __init__(self, case: Case, allocation: Allocation, run_dir: Path, body_renderer: BodyRenderer, *,
+    def __init__(self, case: Case, allocation: Allocation, layout: RunLayout, body_renderer: BodyRenderer, *,
                  now: dt.datetime | None = None):
         self.case, self.body_renderer = case, body_renderer
         self.indices = mailed_indices(case, allocation)
         self._mailed = set(self.indices)
         self.now = now or dt.datetime.now().astimezone()
         self.sender, self.sender_name = sender_of(case)
-        self.names = unique_filenames([r.name for r in case.recipients])
-        self.folder = Path(run_dir) / OUTBOX_DIR
-        appendix = Path(run_dir) / APPENDIX_FILE
+        self.layout = layout
+        appendix = layout.appendix
         self.shared = [attachment_part(appendix.read_bytes(), APPENDIX_NAME)] if self.indices and appendix.is_file() else []
         if self.indices:
-            self.folder.mkdir(exist_ok=True)
+            layout.outbox.mkdir(exist_ok=True)
 
     def __contains__(self, index: int) -> bool:
         return index in self._mailed
@@ -125,7 +122,7 @@ class Outbox:
         parts = message_parts(sender=self.sender, sender_name=self.sender_name, to=recipient.emails,
                               subject=subject_for(self.case, recipient), body=self.body_renderer(index),
                               attachments=attachments + self.shared, date=self.now)
-        path = self.folder / f"{self.names[index]}.eml"
+        path = self.layout.message(index)
         return path, write_hashed(path, parts)
 
 
@@ -135,12 +132,12 @@ def write_outbox(case: Case, allocation: Allocation, run_dir: Path, letters: Map
 
     ``letters`` maps a recipient's index to its letter (the PDF where one was made, else the .docx).
     """
-    outbox = Outbox(case, allocation, run_dir, body_renderer, now=now)
+    layout = RunLayout.for_recipients(Path(run_dir), [r.name for r in case.recipients])
+    outbox = Outbox(case, allocation, layout, body_renderer, now=now)
     written = []
     for i in outbox.indices:
         letter = letters.get(i)
-        path, digest = outbox.write(i, (letter.name, letter.read_bytes()) if letter else None)
-        remember_sha256(path, digest)
+        path, _ = outbox.write(i, (letter.name, letter.read_bytes()) if letter else None)
         written.append(path)
     return written
 
@@ -251,23 +248,6 @@ def base64_lines(data: bytes) -> bytes:
     if not encoded:
         return b""
     return b"\r\n".join([encoded[i:i + 76] for i in range(0, len(encoded), 76)]) + b"\r\n"
-
-
-def message_head(path: Path, limit: int = 1 << 18) -> bytes:
-    """The header block of an ``.eml`` file, read without its attachments (an outbox can hold gigabytes)."""
-    head = b""
-    with open(path, "rb") as handle:
-        while len(head) < limit:
-            chunk = handle.read(8192)
-            head += chunk
-            end = head.find(b"\r\n\r\n")
-            if end < 0:
-                end = head.find(b"\n\n")
-            if end >= 0:
-                return head[:end]
-            if not chunk:
-                break
-    return head
 
 
 def address(addr_spec: str, display_name: str = "") -> Address:

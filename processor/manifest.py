@@ -1,115 +1,73 @@
-"""``manifest.json``: what went in, what came out, with checksums, for the record."""
+"""``manifest.json``: what went in, what came out, with checksums, for the record.
+
+It is written last in a run and brought up to date by every later command that changes the run
+folder (``send``), which also notes in ``changes`` when, by which command and which files.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import os
-import threading
-from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 
 from processor import __version__
-
-_KNOWN_MAX = 1 << 16
-_known: dict[tuple[str, int, int], str] = {}
-_lock = threading.Lock()
+from processor.checksums import Checksums, folder_files
+from processor.layout import MANIFEST_FILE
 
 
-@dataclass(frozen=True, slots=True)
-class FileEntry:
-    """One file of a run folder as listed once for the report and the manifest."""
-
-    parts: tuple[str, ...]
-    full: str
-    size: int
-    mtime_ns: int
-
-    @property
-    def path(self) -> str:
-        """The path inside the folder, with forward slashes: ``brev/Avesta.docx``."""
-        return "/".join(self.parts)
-
-    @property
-    def sha256(self) -> str:
-        return _sha256((self.full, self.size, self.mtime_ns))
+def file_list(run_dir: Path, checksums: Checksums) -> list[dict]:
+    """Every file the run made or changed (but the manifest and hidden working files), with size and SHA-256."""
+    return [{"path": entry.path, "bytes": entry.size, "sha256": checksums.sha256(entry)}
+            for entry in folder_files(run_dir) if entry.path != MANIFEST_FILE and not entry.hidden]
 
 
-def folder_files(folder: Path) -> list[FileEntry]:
-    """Every file below ``folder``, in path order, each stat'ed once."""
-    found: list[FileEntry] = []
-
-    def walk(directory: str, prefix: tuple[str, ...]) -> None:
-        with os.scandir(directory) as entries:
-            for entry in entries:
-                if entry.is_dir():
-                    walk(entry.path, (*prefix, entry.name))
-                elif entry.is_file():
-                    status = entry.stat()
-                    found.append(FileEntry((*prefix, entry.name), entry.path, status.st_size, status.st_mtime_ns))
-
-    walk(os.path.abspath(folder), ())
-    return sorted(found, key=lambda entry: entry.parts)
-
-
-def sha256_file(path: Path) -> str:
-    """A file's SHA-256, computed once per version of it: the report and the manifest both list every file."""
-    return _sha256(_version(path))
-
-
-def _sha256(key: tuple[str, int, int]) -> str:
-    with _lock:
-        digest = _known.get(key)
-    if digest is None:
-        digest = hashlib.sha256()
-        with open(key[0], "rb") as handle:
-            for chunk in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(chunk)
-        digest = digest.hexdigest()
-        _remember(key, digest)
-    return digest
-
-
-def remember_sha256(path: Path, digest: str) -> None:
-    """Record the checksum of a file written from memory, so that it is never read back just to hash it."""
-    _remember(_version(path), digest)
-
-
-def _remember(key: tuple[str, int, int], digest: str) -> None:
-    with _lock:
-        _known[key] = digest
-        while len(_known) > _KNOWN_MAX:
-            del _known[next(iter(_known))]
-
-
-def _version(path: Path) -> tuple[str, int, int]:
-    """A file as of now: its absolute path, size and modification time (a changed file is hashed anew)."""
-    name = os.path.abspath(path)
-    status = os.stat(name)
-    return name, status.st_size, status.st_mtime_ns
-
-
-def write_hashed(path: Path, chunks: Iterable[bytes]) -> str:
-    """Write ``chunks`` to a new file and return their SHA-256, hashed on the way out (no read-back, no join)."""
-    digest = hashlib.sha256()
-    with open(path, "wb") as out:
-        for chunk in chunks:
-            digest.update(chunk)
-            out.write(chunk)
-    return digest.hexdigest()
-
-
-def manifest_json(input_path: Path, input_sha256: str, run_dir: Path, warnings: list[str], created: dt.datetime) -> bytes:
-    """Every file in ``run_dir`` (but the manifest) with its size and SHA-256."""
-    files = [{"path": entry.path, "bytes": entry.size, "sha256": entry.sha256}
-             for entry in folder_files(run_dir) if entry.parts[-1] != "manifest.json"]
+def manifest_json(input_path: Path, input_sha256: str, run_dir: Path, warnings: list[str], created: dt.datetime,
+                  checksums: Checksums) -> bytes:
+    """The manifest of a new run: every file in ``run_dir`` with its size and SHA-256 (from ``checksums``)."""
     document = {
         "input": {"file": input_path.name, "sha256": input_sha256},
         "program": {"name": "processor", "version": __version__},
         "created": created.isoformat(timespec="seconds"),
         "warnings": warnings,
-        "files": files,
+        "files": file_list(run_dir, checksums),
     }
+    return _encoded(document)
+
+
+def _encoded(document: dict) -> bytes:
     return json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8") + b"\n"
+
+
+def update_manifest(run_dir: Path, checksums: Checksums, command: str, now: dt.datetime) -> list[str]:
+    """Bring ``manifest.json`` up to date after ``command`` changed the folder; → the files that changed.
+
+    The change (time, command, files) is added to the manifest's ``changes``. A folder without a
+    manifest, or whose manifest cannot be read, is left alone (nothing to keep true).
+    """
+    path = Path(run_dir) / MANIFEST_FILE
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+        before = {entry["path"]: entry["sha256"] for entry in document["files"]}
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+    files = file_list(run_dir, checksums)
+    now_listed = {entry["path"]: entry["sha256"] for entry in files}
+    changed = sorted(p for p in before.keys() | now_listed.keys() if before.get(p) != now_listed.get(p))
+    if changed:
+        document["files"] = files
+        document.setdefault("changes", []).append(
+            {"time": now.isoformat(timespec="seconds"), "command": command, "files": changed})
+        _replace(path, _encoded(document))
+    return changed
+
+
+def _replace(path: Path, data: bytes) -> None:
+    """Replace the file in one step, so a crash never leaves half a manifest."""
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        temp.write_bytes(data)
+        os.replace(temp, path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise

@@ -14,13 +14,15 @@ from typing import TYPE_CHECKING
 
 from processor.allocate import allocate
 from processor.describe import count
+from processor.checksums import Checksums, file_sha256, write_hashed
 from processor.errors import InputError, Problem
+from processor.layout import PDF_SUFFIX, RunLayout
 from processor.mail import BODY_TEMPLATE, Outbox, outbox_warnings, render_body
-from processor.manifest import folder_files, manifest_json, remember_sha256, sha256_file
+from processor.manifest import manifest_json, update_manifest
 from processor.model import Allocation, Case
 from processor.parallel import beside, for_chunks
 from processor.result import result_json
-from processor.rundir import atomic_run_dir
+from processor.rundir import atomic_run_dir, check_complete, remove_abandoned
 from processor.validate import load_case
 from processor.workbook import workbook_sha256
 
@@ -77,33 +79,56 @@ def run(workbook: Path, out_dir: Path = Path("output"), *, now: dt.datetime | No
                                       view=view)
         progress("Mallarna är kontrollerade.")
         result, appendix = tables()
+    for name in remove_abandoned(Path(out_dir)):
+        progress(f"Tog bort {name}, som en avbruten körning lämnade efter sig.")
     with atomic_run_dir(Path(out_dir), workbook.stem, now) as run_dir:
-        folder = run_dir.path
-        (folder / "fordelning.json").write_bytes(result)
+        layout = RunLayout.for_recipients(run_dir.path, [r.name for r in case.recipients])
+        checksums = Checksums(layout.root)
+        checksums.add(layout.result, write_hashed(layout.result, [result]))
         progress("Skrev fordelning.json.")
-        (folder / "fordelning.xlsx").write_bytes(appendix)
+        checksums.add(layout.appendix, write_hashed(layout.appendix, [appendix]))
         progress("Skrev bilagan fordelning.xlsx.")
-        decision = documents.write_decision(folder)
+        decision, digest = documents.write_decision(layout)
+        checksums.add(decision, digest)
         progress("Skrev tjänsteutlåtandet.")
-        outbox = Outbox(case, allocation, folder,
+        outbox = Outbox(case, allocation, layout,
                         lambda i: render_body(documents.templates.render_text, documents.contexts.letter(i)), now=now)
-        write_recipients(documents.letter_writer(folder), outbox, office, decision, progress)
-        if sha256_file(workbook) != input_sha256:
+        write_recipients(documents.letter_writer(layout), outbox, office, decision, checksums, progress)
+        if file_sha256(workbook) != input_sha256:
             raise InputError([Problem(workbook.name, "arbetsboken ändrades medan körningen pågick. Spara klart och kör igen.")])
-        write_report(case, allocation, folder, created=now)
+        checksums.add(*write_report(case, allocation, layout.root, checksums, created=now))
         progress("Skrev rapporten rapport.html.")
-        (folder / "manifest.json").write_bytes(manifest_json(workbook, input_sha256, folder, list(case.warnings), now))
-        files = sorted(entry.path for entry in folder_files(folder))
+        manifest = manifest_json(workbook, input_sha256, layout.root, list(case.warnings), now, checksums)
+        checksums.add(layout.manifest, write_hashed(layout.manifest, [manifest]))
+        files = sorted(entry.path for entry in check_complete(layout.root, checksums))
     return RunResult(run_dir.final, case, allocation, files)
 
 
-def write_recipients(letters: LetterWriter, outbox: Outbox, office: str | None, decision: Path,
+def refresh_run_folder(run_dir: Path, command: str, *, now: dt.datetime | None = None) -> list[Problem]:
+    """After ``command`` changed a run folder: the report re-rendered and the manifest brought up to date.
+
+    A report that cannot be re-rendered is returned as problems (warnings); the manifest is kept true anyway.
+    """
+    from processor.report import refresh_report
+
+    now = now or dt.datetime.now().astimezone()
+    checksums = Checksums(Path(run_dir))
+    problems: list[Problem] = []
+    try:
+        refresh_report(run_dir, checksums, now=now)
+    except InputError as error:
+        problems = error.problems
+    update_manifest(run_dir, checksums, command, now)
+    return problems
+
+
+def write_recipients(letters: LetterWriter, outbox: Outbox, office: str | None, decision: Path, checksums: Checksums,
                      progress: Progress) -> None:
     """Every letter and every e-mail, on every core.
 
     Without PDFs a worker writes a recipient's e-mail right after its letter, from the letter still
     in memory. With PDFs, LibreOffice converts the decision document and the letters first, and the
-    e-mails then carry the PDFs. Every file's checksum is taken as it is written, for the manifest.
+    e-mails then carry the PDFs. Every file's checksum is taken as it is written, into ``checksums``.
     """
     from processor.documents import convert_to_pdf
 
@@ -123,14 +148,13 @@ def write_recipients(letters: LetterWriter, outbox: Outbox, office: str | None, 
     def mail_with_pdf(chunk: Sequence[int]) -> Records:
         written = []
         for index in chunk:
-            pdf = letters.path(index, ".pdf")
+            pdf = letters.path(index, PDF_SUFFIX)
             message, digest = outbox.write(index, (pdf.name, pdf.read_bytes()))
             written.append((str(message), digest))
         return written
 
     def remember(written: Records, done: int) -> None:
-        for path, digest in written:
-            remember_sha256(path, digest)
+        checksums.add_all(written)
 
     def letters_done(written: Records, done: int) -> None:
         remember(written, done)

@@ -22,49 +22,57 @@ import os
 import re
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
-from email.utils import getaddresses
 from importlib import resources
 from pathlib import Path
 from urllib.parse import quote
 
 from processor import __version__, formats
+from processor.checksums import Checksums, folder_files
 from processor.describe import count, rounding_unit
 from processor.errors import InputError, Problem
-from processor.mail import OUTBOX_DIR, message_head, outbox_warnings
+from processor.journal import Delivery, MessageHeaders, delivered_to, read_journal
+from processor.layout import (APPENDIX_FILE, DECISION_FILE, JOURNAL_FILE, LETTER_DIR, MANIFEST_FILE, MESSAGE_SUFFIX,
+                              OUTBOX_DIR, PDF_SUFFIX, REPORT_FILE, RESULT_FILE, RunLayout)
+from processor.mail import outbox_warnings
 from processor.model import Allocation, Case
 from processor.presentation import Column, Presentation, basis_columns, present
-from processor.rundir import unique_filenames
-from processor.send import JOURNAL as JOURNAL_FILE
 
-REPORT_FILE = "rapport.html"
-RESULT_FILE = "fordelning.json"
 TEMPLATE = "rapport.html.j2"
 DATA_FORMAT = 1
 SHOWN_FIELDS = ("Diarienummer", "Datum", "Avsändare", "Avdelning", "Nämnd", "Handläggare")
 PALETTE = ("#2f6db5", "#e8a33d", "#2a9d78", "#c8588f", "#6cb4e4", "#d9612b", "#7a5ea8", "#9a9a3a",
            "#5c6670", "#e3c41a")
-_FOLDED_LINE = re.compile(r"\r?\n(?![ \t])")
 _DATA_BLOCK = re.compile(r'<script type="application/json" id="data">(.*?)</script>', re.S)
 
 
 # --- writing and refreshing ---------------------------------------------------------------------
 
-def write_report(case: Case, allocation: Allocation, run_dir: Path, *, created: dt.datetime | None = None) -> Path:
-    """Write ``rapport.html`` at run time; call it after every other file but the manifest."""
+def write_report(case: Case, allocation: Allocation, run_dir: Path, checksums: Checksums, *,
+                 created: dt.datetime | None = None) -> tuple[Path, str]:
+    """Write ``rapport.html`` at run time (after every other file but the manifest): its path and SHA-256.
+
+    The files are listed with their checksums from ``checksums``; what it lacks is hashed and added.
+    """
     from processor.result import result_document
 
     run_dir = Path(run_dir)
     created = created or dt.datetime.now().astimezone()
-    html = render_report(result_document(case, allocation), report_extras(case, allocation, created), run_dir)
+    html = render_report(result_document(case, allocation), report_extras(case, allocation, created), run_dir,
+                         checksums=checksums)
     return write_atomically(run_dir / REPORT_FILE, html)
 
 
-def refresh_report(run_dir: Path, *, now: dt.datetime | None = None) -> Path:
-    """Re-render ``rapport.html`` from ``fordelning.json``, its embedded data and the folder (after ``send``)."""
+def refresh_report(run_dir: Path, checksums: Checksums | None = None, *,
+                   now: dt.datetime | None = None) -> tuple[Path, str]:
+    """Re-render ``rapport.html`` from ``fordelning.json``, its embedded data and the folder (after ``send``).
+
+    Every file listed is hashed into ``checksums`` (a new record if none is given): its path and SHA-256.
+    """
     run_dir = Path(run_dir)
     result = read_result(run_dir)
     extras = read_embedded_data(run_dir / REPORT_FILE)
-    html = render_report(result, extras, run_dir, refreshed=now or dt.datetime.now().astimezone())
+    html = render_report(result, extras, run_dir, refreshed=now or dt.datetime.now().astimezone(),
+                         checksums=checksums or Checksums(run_dir))
     return write_atomically(run_dir / REPORT_FILE, html)
 
 
@@ -91,17 +99,30 @@ def read_embedded_data(path: Path) -> dict:
     return data
 
 
-def write_atomically(path: Path, pieces: Iterable[str]) -> Path:
-    """Replace the file in one step, so a browser or a crash never sees half a report."""
+def write_atomically(path: Path, pieces: Iterable[str]) -> tuple[Path, str]:
+    """Replace the file in one step, so a browser or a crash never sees half a report; → its path and SHA-256."""
     temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    digest = hashlib.sha256()
+
+    def write(out, text: list[str]) -> None:
+        data = "".join(text).encode("utf-8")
+        digest.update(data)
+        out.write(data)
+        text.clear()
+
     try:
-        with open(temp, "x", encoding="utf-8", newline="\n") as out:
-            out.writelines(pieces)
+        with open(temp, "xb") as out:
+            text: list[str] = []
+            for piece in pieces:  # hundreds of thousands of small pieces, written and hashed in blocks
+                text.append(piece)
+                if len(text) == 4096:
+                    write(out, text)
+            write(out, text)
         os.replace(temp, path)
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
-    return path
+    return path, digest.hexdigest()
 
 
 # --- what the JSON lacks, from the Case ----------------------------------------------------------
@@ -133,10 +154,11 @@ def _decimal_text(value: Decimal | None) -> str | None:
 
 # --- the page -----------------------------------------------------------------------------------
 
-def render_report(result: dict, extras: dict, run_dir: Path, refreshed: dt.datetime | None = None) -> Iterator[str]:
+def render_report(result: dict, extras: dict, run_dir: Path, refreshed: dt.datetime | None = None, *,
+                  checksums: Checksums | None = None) -> Iterator[str]:
     """The page as pieces of text, to write as they come (for 10 000 recipients it is megabytes)."""
     template = page_environment().get_template(TEMPLATE)
-    page = build_page(result, extras, Path(run_dir), refreshed)
+    page = build_page(result, extras, Path(run_dir), refreshed, checksums=checksums or Checksums(run_dir))
     csp = (f"default-src 'none'; style-src '{block_digest(template, 'style')}'; "
            f"script-src '{block_digest(template, 'script')}'; img-src data:; base-uri 'none'; form-action 'none'")
     return template.generate(page=page, data=extras, csp=csp)
@@ -164,13 +186,14 @@ def read_view(result: dict, extras: dict) -> Presentation:
     return present(*read_back(result, extras.get("basis_columns") or [], extras.get("bases") or []))
 
 
-def build_page(result: dict, extras: dict, run_dir: Path, refreshed: dt.datetime | None) -> dict:
+def build_page(result: dict, extras: dict, run_dir: Path, refreshed: dt.datetime | None, *,
+               checksums: Checksums) -> dict:
     """Everything the template shows, already formatted in Swedish."""
     view = read_view(result, extras)
     recipients = result["recipients"]
     colors = {p["name"]: PALETTE[i % len(PALETTE)] for i, p in enumerate(result["posts"])}
-    names = unique_filenames([r["name"] for r in recipients])
-    mailing = build_mailing(result, names, run_dir)
+    layout = RunLayout.for_recipients(run_dir, [r["name"] for r in recipients])
+    mailing = build_mailing(result, layout)
     warnings = list(dict.fromkeys([*result.get("warnings", []), *extras.get("warnings", []), *consistency(result)]))
     return {
         "title": result["title"],
@@ -184,8 +207,8 @@ def build_page(result: dict, extras: dict, run_dir: Path, refreshed: dt.datetime
         "chart": recipient_chart(result, colors),
         "table": build_table(view),
         "mailing": mailing,
-        "files": build_files(run_dir, names, recipients),
-        "manifest_written": (run_dir / "manifest.json").is_file(),
+        "files": build_files(layout, recipients, checksums),
+        "manifest_written": layout.manifest.is_file(),
         "rounding": view.rounding_words,
         "total": formats.kronor(result["total"]),
         "total_share": share_text(result["total"], result["total"]),
@@ -426,44 +449,14 @@ def total_cell(column: Column, value) -> str:
 
 # --- mailing: the outbox and the send journal ---------------------------------------------------
 
-def read_journal(path: Path) -> dict[str, list[dict]]:
-    """File name → its deliveries (addresses, time); a line cut off by a crash is skipped."""
-    deliveries: dict[str, list[dict]] = {}
-    if not path.is_file():
-        return deliveries
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
-        try:
-            entry = json.loads(line)
-            addresses = entry.get("recipients", entry.get("to", []))
-            addresses = [addresses] if isinstance(addresses, str) else list(addresses)
-            moment = _parse_time(entry.get("time", entry.get("sent_at")))
-            deliveries.setdefault(str(entry["file"]), []).append(
-                {"to": {str(a).strip().lower() for a in addresses}, "time": moment})
-        except (ValueError, KeyError, TypeError, AttributeError):
-            continue
-    return deliveries
-
-
-def message_addresses(path: Path) -> list[str]:
-    """The To and Cc addresses of an ``.eml``, as ``send`` delivers to them (header lines unfolded by hand:
-    the report reads every message of the outbox, and the email parser costs most of that)."""
-    text = message_head(path).decode("utf-8", "replace")
-    values = []
-    for line in _FOLDED_LINE.split(text):
-        name, _, value = line.partition(":")
-        if name.strip().lower() in ("to", "cc"):
-            values.append(re.sub(r"\r?\n[ \t]", " ", value))
-    return [address for _, address in getaddresses(values) if address]
-
-
-def build_mailing(result: dict, names: list[str], run_dir: Path) -> dict:
+def build_mailing(result: dict, layout: RunLayout) -> dict:
     """Per recipient with money: its message, to whom, and whether and when it was sent."""
-    outbox = run_dir / OUTBOX_DIR
-    journal = read_journal(outbox / JOURNAL_FILE)
+    outbox = layout.outbox
+    journal = read_journal(layout.journal)
     rows, sent = [], 0
-    messages = {p.name for p in outbox.glob("*.eml")} if outbox.is_dir() else set()
-    for recipient, stem in zip(result["recipients"], names):
-        file = f"{stem}.eml"
+    messages = {p.name for p in outbox.glob(f"*{MESSAGE_SUFFIX}")} if outbox.is_dir() else set()
+    for index, recipient in enumerate(result["recipients"]):
+        file = layout.message_name(index)
         if file in messages:
             row = message_status(recipient["name"], outbox / file, journal.get(file, []))
             sent += row["state"] == "sent"
@@ -472,7 +465,7 @@ def build_mailing(result: dict, names: list[str], run_dir: Path) -> dict:
             rows.append({"name": recipient["name"], "to": ", ".join(recipient["email"]), "href": None, "file": "",
                          "state": "none", "status": "Inget e-postmeddelande", "when": "",
                          "detail": "ingen e-postadress" if not recipient["email"] else "inget i utskicket"})
-    known = {f"{stem}.eml" for stem in names}
+    known = {layout.message_name(i) for i in range(len(layout.stems))}
     for file in sorted(messages - known):
         row = message_status("", outbox / file, journal.get(file, []))
         sent += row["state"] == "sent"
@@ -486,12 +479,12 @@ def build_mailing(result: dict, names: list[str], run_dir: Path) -> dict:
             "pending": total - sent, "has_outbox": bool(total)}
 
 
-def message_status(name: str, path: Path, deliveries: list[dict]) -> dict:
+def message_status(name: str, path: Path, deliveries: list[Delivery]) -> dict:
     """One message's row: sent when every To/Cc address is in the journal, partly when some are."""
-    addresses = message_addresses(path)
-    delivered = set().union(*(d["to"] for d in deliveries)) if deliveries else set()
+    addresses = MessageHeaders.read(path).to
+    delivered = delivered_to(deliveries)
     missing = [a for a in addresses if a.lower() not in delivered]
-    times = [d["time"] for d in deliveries if d["time"]]
+    times = [d.time for d in deliveries if d.time]
     if deliveries and not missing:
         state, status = "sent", "Skickat"
     elif deliveries:
@@ -506,17 +499,19 @@ def message_status(name: str, path: Path, deliveries: list[dict]) -> dict:
 
 # --- the files of the run folder ----------------------------------------------------------------
 
-def build_files(run_dir: Path, names: list[str], recipients: list[dict]) -> Iterator[dict]:
+def build_files(layout: RunLayout, recipients: list[dict], checksums: Checksums) -> Iterator[dict]:
     """Every visible file of the folder but this page, with what it is, its size and SHA-256, one at a time."""
-    from processor.manifest import folder_files
-
-    owners = {stem: r["name"] for stem, r in zip(names, recipients)}
-    for entry in folder_files(run_dir):
-        if entry.path == REPORT_FILE or any(part.startswith(".") for part in entry.parts):
+    owners = {stem: r["name"] for stem, r in zip(layout.stems, recipients)}
+    for entry in folder_files(layout.root):
+        if entry.path == REPORT_FILE or entry.hidden:
             continue
         relative = Path(*entry.parts)
+        if entry.path == MANIFEST_FILE:  # it holds this page's checksum, so this page cannot hold its own
+            yield {"path": entry.path, "href": _href(relative), "what": describe_file(relative, owners),
+                   "size": "", "sha256": ""}
+            continue
         yield {"path": entry.path, "href": _href(relative), "what": describe_file(relative, owners),
-               "size": file_size(entry.size), "sha256": entry.sha256}
+               "size": file_size(entry.size), "sha256": checksums.sha256(entry)}
 
 
 def _href(relative: Path) -> str:
@@ -526,21 +521,24 @@ def _href(relative: Path) -> str:
 FILE_KINDS = {".docx": "Word", ".pdf": "PDF", ".xlsx": "Excel", ".eml": "e-post", ".json": "JSON"}
 
 
+FIXED_FILES = {RESULT_FILE: "Resultatet för andra program (JSON)",
+               APPENDIX_FILE: "Bilaga 1: fördelningstabellen (Excel)",
+               DECISION_FILE: "Tjänsteutlåtande (Word)",
+               Path(DECISION_FILE).with_suffix(PDF_SUFFIX).as_posix(): "Tjänsteutlåtande (PDF)",
+               MANIFEST_FILE: "Förteckning över körningen med kontrollsummor (JSON)",
+               f"{OUTBOX_DIR}/{JOURNAL_FILE}": "Utskicksjournal: vad som har skickats och när"}
+
+
 def describe_file(relative: Path, owners: dict[str, str]) -> str:
     """What a file is, in words: ``Brev till Avesta (Word)``."""
-    fixed = {"fordelning.json": "Resultatet för andra program (JSON)",
-             "fordelning.xlsx": "Bilaga 1: fördelningstabellen (Excel)",
-             "tjansteutlatande.docx": "Tjänsteutlåtande (Word)", "tjansteutlatande.pdf": "Tjänsteutlåtande (PDF)",
-             "manifest.json": "Förteckning över körningen med kontrollsummor (JSON)",
-             f"{OUTBOX_DIR}/{JOURNAL_FILE}": "Utskicksjournal: vad som har skickats och när"}
     key = relative.as_posix()
-    if key in fixed:
-        return fixed[key]
+    if key in FIXED_FILES:
+        return FIXED_FILES[key]
     kind = FILE_KINDS.get(relative.suffix.lower(), relative.suffix.lstrip(".").upper() or "fil")
     owner = owners.get(relative.stem)
-    if relative.parts[0] == "brev" and owner:
+    if relative.parts[0] == LETTER_DIR and owner:
         return f"Brev till {owner} ({kind})"
-    if relative.parts[0] == OUTBOX_DIR and relative.suffix == ".eml" and owner:
+    if relative.parts[0] == OUTBOX_DIR and relative.suffix == MESSAGE_SUFFIX and owner:
         return f"E-postmeddelande till {owner}"
     return f"{relative.name} ({kind})"
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-import json
+import hashlib
 import os
 import re
 import smtplib
@@ -18,23 +18,24 @@ import socket
 import ssl
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass, field
-from email import policy
-from email.parser import BytesParser
+from email.utils import format_datetime
 from pathlib import Path
 
 from processor import oauth
 from processor.errors import InputError, Problem
-from processor.mail import OUTBOX_DIR, message_head
+from processor.journal import Journal, JournalBusy, MessageHeaders, delivered_to, read_journal
+from processor.layout import MESSAGE_SUFFIX, OUTBOX_DIR, RunLayout
 
-JOURNAL = "skickat.jsonl"
-LOCK = ".skickar.lock"
 SECURITY = ("starttls", "ssl", "none")
 AUTH = ("password", "oauth2")
 DEFAULT_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
 _ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _TENANT = re.compile(r"^[0-9A-Za-z][0-9A-Za-z.-]*$")
+_DATE_HEADER = re.compile(rb"^Date:[^\r\n]*\r\n(?:[ \t][^\r\n]*\r\n)*", re.IGNORECASE | re.MULTILINE)
+_MESSAGE_ID_HEADER = re.compile(rb"^Message-ID:", re.IGNORECASE | re.MULTILINE)
 
 Progress = Callable[[str], None]
 
@@ -223,9 +224,28 @@ class Outgoing:
             left.append(bcc)
         return left
 
-    def data(self) -> bytes:
-        """The file as sent: CRLF line ends even if an editor changed them."""
-        return re.sub(rb"\r?\n", b"\r\n", self.path.read_bytes())
+    def data(self, now: dt.datetime | None = None) -> bytes:
+        """The file as sent: CRLF line ends even if an editor changed them, dated ``now`` (the moment of
+        sending, so mail reviewed for a week does not arrive dated a week back), with a Message-ID if it
+        had none. The file itself is left as it is: the journal knows a message by its file name.
+        """
+        data = re.sub(rb"\r?\n", b"\r\n", self.path.read_bytes())
+        end = data.find(b"\r\n\r\n") + 2
+        head, body = (data[:end], data[end:]) if end >= 2 else (data, b"")
+        date = f"Date: {format_datetime(now or dt.datetime.now().astimezone())}\r\n".encode("ascii")
+        head, dated = _DATE_HEADER.subn(lambda match: date, head, count=1)
+        if not dated:
+            head += date
+        if not _MESSAGE_ID_HEADER.search(head):
+            head += f"Message-ID: {self.message_id}\r\n".encode("ascii")
+        return head + body
+
+
+def lasting_message_id(name: str, headers: MessageHeaders) -> str:
+    """A Message-ID for a message that has none, the same at every ``send`` (a retry is the same message)."""
+    key = "\n".join([name, *headers.senders, *headers.to, headers.subject]).encode("utf-8")
+    domain = headers.senders[0].rpartition("@")[2] if headers.senders else "processor.invalid"
+    return f"<{hashlib.sha256(key).hexdigest()[:32]}@{domain}>"
 
 
 def outbox_dir(run_dir: Path) -> Path:
@@ -233,7 +253,7 @@ def outbox_dir(run_dir: Path) -> Path:
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise InputError([Problem(str(run_dir), "körmappen finns inte. Ange mappen som processor run skrev ut på sista raden.")])
-    folder = run_dir / OUTBOX_DIR
+    folder = RunLayout(run_dir).outbox
     if not folder.is_dir():
         raise InputError([Problem(str(run_dir), "körmappen har inget utskick (mappen utskick saknas). Fyll i E-post för "
                                                 "avsändaren och mottagarna i arbetsboken och kör processor run igen.")])
@@ -242,96 +262,21 @@ def outbox_dir(run_dir: Path) -> Path:
 
 def read_outbox(run_dir: Path) -> list[Outgoing]:
     """Every ``utskick/*.eml`` in name order, with what the journal says was delivered."""
-    folder = outbox_dir(run_dir)
-    delivered = read_journal(folder / JOURNAL)
+    layout = RunLayout(outbox_dir(run_dir).parent)
+    journal = read_journal(layout.journal)
     messages, problems = [], []
-    for path in sorted(folder.glob("*.eml")):
-        headers = BytesParser(policy=policy.default).parsebytes(message_head(path), headersonly=True)
-        senders = _addresses(headers, "From")
-        to = tuple(_addresses(headers, "To") + _addresses(headers, "Cc"))
-        if len(senders) != 1 or not to:
+    for path in sorted(layout.outbox.glob(f"*{MESSAGE_SUFFIX}")):
+        headers = MessageHeaders.read(path)
+        if len(headers.senders) != 1 or not headers.to:
             problems.append(Problem(f"{OUTBOX_DIR}/{path.name}", "meddelandet saknar avsändare (From) eller mottagare (To). "
                                                                 "Kör processor run igen för ett nytt utskick."))
             continue
-        messages.append(Outgoing(path, str(headers.get("Message-ID", "")).strip(), senders[0], to,
-                                 str(headers.get("Subject", "")), frozenset(delivered.get(path.name, ()))))
+        message_id = headers.message_id or lasting_message_id(path.name, headers)
+        messages.append(Outgoing(path, message_id, headers.senders[0], headers.to, headers.subject,
+                                 frozenset(delivered_to(journal.get(path.name, [])))))
     if problems:
         raise InputError(problems)
     return messages
-
-
-def _addresses(headers, name: str) -> list[str]:
-    header = headers.get(name)
-    return [a.addr_spec for a in header.addresses] if header is not None and hasattr(header, "addresses") else []
-
-
-def read_journal(path: Path) -> dict[str, set[str]]:
-    """File name → addresses that accepted it; a line cut off by a crash is ignored."""
-    delivered: dict[str, set[str]] = {}
-    if not path.is_file():
-        return delivered
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            entry = json.loads(line)
-            delivered.setdefault(entry["file"], set()).update(a.lower() for a in entry["recipients"])
-        except (ValueError, KeyError, TypeError, AttributeError):
-            continue
-    return delivered
-
-
-class Journal:
-    """The append-only record of deliveries, held locked so two ``send`` runs cannot overlap."""
-
-    def __init__(self, folder: Path):
-        self.path = folder / JOURNAL
-        self.lock_path = folder / LOCK
-        self.handle = self.lock = None
-
-    def __enter__(self) -> Journal:
-        self.lock = open(self.lock_path, "ab")
-        try:
-            _lock(self.lock)
-        except OSError:
-            self.lock.close()
-            raise SendError(f"en annan sändning av samma utskick pågår redan ({self.lock_path.parent}). "
-                            "Vänta tills den är klar och kör sedan processor send igen.") from None
-        self.handle = open(self.path, "ab")
-        if self.handle.seek(0, os.SEEK_END) and self._last_byte() != b"\n":
-            self._write(b"\n")
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.handle.close()
-        self.lock.close()
-
-    def record(self, outgoing: Outgoing, recipients: list[str], answer: str) -> None:
-        """Write one delivery and force it to disk before the next message goes."""
-        entry = {"file": outgoing.name, "message_id": outgoing.message_id, "recipients": recipients,
-                 "time": dt.datetime.now().astimezone().isoformat(timespec="seconds"), "server": answer}
-        self._write(json.dumps(entry, ensure_ascii=False).encode("utf-8") + b"\n")
-
-    def _write(self, data: bytes) -> None:
-        self.handle.write(data)
-        self.handle.flush()
-        os.fsync(self.handle.fileno())
-
-    def _last_byte(self) -> bytes:
-        with open(self.path, "rb") as reader:
-            reader.seek(-1, os.SEEK_END)
-            return reader.read(1)
-
-
-def _lock(handle) -> None:
-    """An exclusive, non-blocking lock that the operating system drops if the process dies."""
-    try:
-        import fcntl
-    except ImportError:
-        import msvcrt
-
-        handle.seek(0)
-        msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
-        return
-    fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
 
 
 # --- the SMTP connection ------------------------------------------------------------------------
@@ -536,6 +481,19 @@ class SendResult:
     def ok(self) -> bool:
         return not self.failures and self.stopped is None
 
+    @property
+    def left(self) -> int:
+        """Messages not (wholly) delivered yet: what the next ``send`` goes on with."""
+        return self.total - self.already - len(self.delivered)
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during ``send``: what had been done by then (every delivery is in the journal)."""
+
+    def __init__(self, result: SendResult):
+        super().__init__()
+        self.result = result
+
 
 class RateLimiter:
     """At most ``per_minute`` transactions a minute, evenly spaced (Microsoft 365: 30)."""
@@ -592,7 +550,7 @@ class Batch:
             except Refused as refusal:
                 accepted, refused, answer = [], {a: (refusal.code, refusal.answer) for a in pending}, ""
             if accepted:
-                self.journal.record(outgoing, accepted, answer)
+                self.journal.record(outgoing.name, outgoing.message_id, accepted, answer)
                 self.progress(f"{label} {outgoing.name} → {', '.join(accepted)}: skickat ({answer})")
             permanent = {a: r for a, r in refused.items() if r[0] >= 500}
             for address, (_, text) in permanent.items():
@@ -647,7 +605,12 @@ def send_outbox(run_dir: Path, settings: SmtpSettings, *, bcc: str | None = None
     """
     check_options(bcc, rate)
     folder = outbox_dir(run_dir)
-    with Journal(folder) as journal:
+    with ExitStack() as held:
+        try:
+            journal = held.enter_context(Journal(folder))
+        except JournalBusy:
+            raise SendError(f"en annan sändning av samma utskick pågår redan ({folder}). "
+                            "Vänta tills den är klar och kör sedan processor send igen.") from None
         outbox = read_outbox(run_dir)
         waiting = [m for m in outbox if m.pending(bcc)]
         result = SendResult(total=len(outbox), already=len(outbox) - len(waiting))
@@ -668,6 +631,9 @@ def send_outbox(run_dir: Path, settings: SmtpSettings, *, bcc: str | None = None
                 result.failures += failures
                 if not failures:
                     result.delivered.append(outgoing.name)
+        except KeyboardInterrupt:
+            batch._drop()  # no polite QUIT: the user wants it to stop now
+            raise Interrupted(result) from None
         finally:
             batch.close()
     return result
@@ -690,6 +656,14 @@ def plan_lines(outbox: list[Outgoing], settings: SmtpSettings, bcc: str | None =
     if bcc:
         lines.append(f"Kopia av varje meddelande till arkivet: {bcc} (syns inte för mottagarna).")
     return lines
+
+
+def interrupted_lines(result: SendResult) -> list[str]:
+    """After Ctrl-C: how many went, and that ``send`` goes on where it stopped."""
+    return [(f"Avbrutet. Skickade {messages(len(result.delivered))} innan avbrottet; {result.already} var redan "
+             f"skickade; {result.left} återstår."),
+            ("Kör processor send igen för att fortsätta där sändningen slutade: det som redan kommit fram "
+             "skickas inte en gång till.")]
 
 
 def summary_lines(result: SendResult) -> list[str]:

@@ -9,7 +9,6 @@ Content-Security-Policy that lets only its own style in, no script and nothing f
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -119,8 +118,7 @@ def write_status_page(path: Path, standing: CaseStanding, *, title: str, referen
                       dates: Sequence[tuple[str, dt.date]], mailings: Sequence[Mailing]) -> str:
     """Write the page beside ``path`` and rename it into place; return its SHA-256 (for the manifest)."""
     html = render_status_page(standing, title=title, reference=reference, dates=dates, mailings=mailings)
-    write_atomically(Path(path), [html])
-    return hashlib.sha256(html.encode("utf-8")).hexdigest()
+    return write_atomically(Path(path), [html])[1]
 
 
 def build_status_page(standing: CaseStanding, *, title: str, reference: str | None,

@@ -16,7 +16,7 @@ from lxml import etree
 from openpyxl import load_workbook
 
 from conftest import ROOT, STOCKHOLM, require_program
-from processor.documents import DECISION_FILE
+from processor.layout import DECISION_FILE
 from processor.pipeline import run
 
 TOOL = ROOT / "tools" / "build_templates.py"

@@ -15,10 +15,10 @@ from docx import Document
 from docx.oxml.ns import qn
 
 from processor import formats
-from processor.documents import DECISION_FILE, LETTER_DIR, leftover_tag, pdf_chunks, prepare_documents
+from processor.documents import leftover_tag, pdf_chunks, prepare_documents
 from processor.errors import InputError
+from processor.layout import DECISION_FILE, LETTER_DIR, unique_filenames
 from processor.pipeline import check
-from processor.rundir import unique_filenames
 from processor.sandbox import FILTERS, text_environment, word_environment
 from processor.template_files import TemplateSet
 from conftest import DEFAULT_CASE, docx_text, require_program

@@ -14,8 +14,8 @@ import pytest
 
 from processor.documents import prepare_documents
 from processor.fastdocx import PackageCopier
+from processor.layout import unique_filenames
 from processor.pipeline import check, run
-from processor.rundir import unique_filenames
 
 ROOT = Path(__file__).resolve().parents[1]
 NOW = dt.datetime(2024, 5, 21, 9, 30).astimezone()

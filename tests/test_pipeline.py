@@ -5,12 +5,21 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 
+from conftest import processor_command
 from processor.errors import InputError
 from processor.pipeline import run
+from processor.rundir import IncompleteRun
 
 ROOT = Path(__file__).resolve().parents[1]
 DALARNA = ROOT / "input" / "dalarna_2020.xlsx"
@@ -143,3 +152,123 @@ def test_help_is_swedish_and_lists_the_commands(run_processor):
     for command in ("run", "validate", "init"):
         assert command in done.stdout
     assert "arbetsbok" in done.stdout.lower()
+
+
+def test_a_run_folder_is_made_like_any_folder_the_user_makes(tmp_path):
+    previous = os.umask(0o022)
+    try:
+        run_dir = run(DALARNA, tmp_path).run_dir
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(run_dir.stat().st_mode) == 0o755
+    assert {stat.S_IMODE(p.stat().st_mode) for p in run_dir.rglob("*") if p.is_dir()} == {0o755}
+
+
+def test_a_hidden_folder_emptied_midway_is_not_published(tmp_path):
+    out = tmp_path / "ut"
+
+    def progress(line: str) -> None:
+        if line.startswith("Skrev rapporten"):
+            (hidden,) = [p for p in out.iterdir() if p.name.startswith(".")]
+            shutil.rmtree(hidden)
+            hidden.mkdir()
+
+    with pytest.raises(IncompleteRun, match=r"körmappen blev inte hel: \d+ av \d+ filer som skrevs saknas"):
+        run(DALARNA, out, progress=progress)
+    assert list(out.iterdir()) == []
+
+
+def test_the_command_says_so_and_fails_when_the_hidden_folder_is_emptied(cli, tmp_path, monkeypatch):
+    import processor.report
+
+    write_report = processor.report.write_report
+
+    def then_emptied(case, allocation, run_dir, *args, **kwargs):
+        written = write_report(case, allocation, run_dir, *args, **kwargs)
+        shutil.rmtree(run_dir)
+        run_dir.mkdir()
+        return written
+
+    monkeypatch.setattr(processor.report, "write_report", then_emptied)
+    status, out, err = cli("run", DALARNA, "--out", tmp_path / "ut")
+    assert status == 1 and "Klart" not in out
+    assert "Fel: körmappen blev inte hel" in err and "Ingen körmapp skrevs. Kör processor run igen." in err
+    assert list((tmp_path / "ut").iterdir()) == []
+
+
+# --- a run killed midway --------------------------------------------------------------------------
+
+def children(pid: int) -> set[int]:
+    """The live processes whose parent is ``pid`` (from /proc)."""
+    found = set()
+    for stat_file in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat_file.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.add(int(stat_file.parent.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        return (Path("/proc") / str(pid) / "stat").read_text().rpartition(")")[2].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def killed_midway(workbook_path: Path, out: Path, how: signal.Signals) -> tuple[subprocess.Popen, set[int]]:
+    """Start ``processor run``, wait until it writes its hidden folder with its workers, and send ``how``."""
+    process = subprocess.Popen(processor_command() + ["run", str(workbook_path), "--out", str(out)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    workers: set[int] = set()
+    while not workers and process.poll() is None and time.monotonic() < deadline:
+        hidden = out.is_dir() and any(p.name.startswith(".") for p in out.iterdir())
+        workers = children(process.pid) if hidden else set()
+        time.sleep(0.005)
+    if not workers:
+        process.kill()
+        pytest.fail("the run ended before its workers could be seen")
+    os.kill(process.pid, how)
+    process.wait(timeout=120)
+    return process, workers
+
+
+def many_recipients(workbook):
+    rows = [("Mottagare", "E-post", "Befolkning")] + [(f"Kommun {i:03}", f"k{i}@kommun.example", 1000 + i)
+                                                    for i in range(400)]
+    return workbook(recipients=rows)
+
+
+def gone(pids: set[int]) -> bool:
+    deadline = time.monotonic() + 60
+    while any(alive(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return not any(alive(p) for p in pids)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux") or (os.cpu_count() or 1) < 2,
+                    reason="forked workers need Linux (/proc) and two cores")
+def test_a_run_stopped_with_sigterm_cleans_up_like_ctrl_c(workbook, tmp_path):
+    out = tmp_path / "ut"
+    process, workers = killed_midway(many_recipients(workbook), out, signal.SIGTERM)
+    assert process.returncode == 1
+    assert gone(workers)
+    assert list(out.iterdir()) == []
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux") or (os.cpu_count() or 1) < 2,
+                    reason="forked workers need Linux (/proc) and two cores")
+def test_a_run_killed_outright_leaves_no_workers_and_the_next_run_removes_its_folder(workbook, tmp_path):
+    out = tmp_path / "ut"
+    path = many_recipients(workbook)
+    _, workers = killed_midway(path, out, signal.SIGKILL)
+    assert gone(workers)
+    (left,) = [p.name for p in out.iterdir()]
+    assert left.startswith(".arbetsbok1.")
+    said = []
+    result = run(DALARNA, out, progress=said.append)
+    assert [p.name for p in out.iterdir()] == [result.run_dir.name]
+    assert f"Tog bort {left}, som en avbruten körning lämnade efter sig." in said

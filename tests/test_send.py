@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -19,9 +21,10 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from conftest import processor_command
+from processor.journal import Journal, read_journal
+from processor.layout import JOURNAL_FILE as JOURNAL
 from processor.mail import APPENDIX_NAME
-from processor.send import (JOURNAL, Journal, RateLimiter, RetryPolicy, SendError, read_journal, send_outbox,
-                            settings_from)
+from processor.send import RateLimiter, RetryPolicy, SendError, send_outbox, settings_from
 from test_mail import make_outbox
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -334,3 +337,111 @@ def test_killed_mid_batch_and_run_again_sends_nothing_twice_but_the_message_in_f
     assert len(counts) == 15
     assert sum(n - 1 for n in counts.values()) <= 1
     assert len(journal_lines(run_dir)) == 15
+
+
+def test_a_message_is_dated_when_it_is_sent_and_stays_the_same_message_for_the_journal(run_dir, server):
+    from email.utils import parsedate_to_datetime
+
+    avesta = run_dir / "utskick" / "Avesta.eml"
+    written = avesta.read_bytes()
+    written_id = BytesParser(policy=policy.default).parsebytes(written)["Message-ID"]
+    server.refuse["registrator@avesta.kommun.example"] = "451 4.3.0 Försök senare"
+    before = dt.datetime.now().astimezone().replace(microsecond=0)
+    first = send_outbox(run_dir, settings(server), retry=RetryPolicy(attempts=1, first_delay=0.0))
+    assert len(first.failures) == 1 and len(server.received) == 14
+    del server.refuse["registrator@avesta.kommun.example"]
+    second = send_outbox(run_dir, settings(server), retry=FAST)
+    assert second.delivered == ["Avesta.eml"] and second.already == 14
+    message = server.messages()[-1]
+    assert parsedate_to_datetime(message["Date"]) >= before > parsedate_to_datetime(
+        BytesParser(policy=policy.default).parsebytes(written)["Date"])
+    assert len(message.get_all("Date")) == 1 and message["Message-ID"] == written_id
+    assert avesta.read_bytes() == written
+    assert [line["message_id"] for line in journal_lines(run_dir) if line["file"] == "Avesta.eml"] == [written_id]
+    assert send_outbox(run_dir, settings(server)).already == 15
+
+
+def test_a_message_without_message_id_gets_one_that_lasts_from_send_to_send(run_dir, server):
+    avesta = run_dir / "utskick" / "Avesta.eml"
+    avesta.write_bytes(re.sub(rb"Message-ID: [^\r\n]*\r\n", b"", avesta.read_bytes()))
+    server.refuse["registrator@avesta.kommun.example"] = "451 4.3.0 Försök senare"
+    send_outbox(run_dir, settings(server), retry=RetryPolicy(attempts=1, first_delay=0.0))
+    del server.refuse["registrator@avesta.kommun.example"]
+    send_outbox(run_dir, settings(server), retry=FAST)
+    (message,) = [m for m in server.messages() if "Avesta" in m["Subject"]]
+    (line,) = [line for line in journal_lines(run_dir) if line["file"] == "Avesta.eml"]
+    assert message["Message-ID"] == line["message_id"] and line["message_id"].startswith("<")
+
+
+def test_the_manifest_stays_true_after_send_and_says_what_changed(cli, run_dir, server):
+    import hashlib
+
+    before = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+    assert cli(*send_args(run_dir, server, "--yes"))[0] == 0
+    manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+    listed = {f["path"]: (f["bytes"], f["sha256"]) for f in manifest["files"]}
+    on_disk = {p.relative_to(run_dir).as_posix(): (p.stat().st_size, hashlib.sha256(p.read_bytes()).hexdigest())
+               for p in run_dir.rglob("*") if p.is_file() and p.name != "manifest.json" and not p.name.startswith(".")}
+    assert listed == on_disk
+    (change,) = manifest["changes"]
+    assert change["command"] == "send" and change["files"] == ["rapport.html", "utskick/skickat.jsonl"]
+    dt.datetime.fromisoformat(change["time"])
+    assert {k: v for k, v in manifest.items() if k not in ("files", "changes")} == {
+        k: v for k, v in before.items() if k != "files"}
+
+
+def test_a_journal_saved_as_unicode_in_notepad_stops_send_with_a_located_message(cli, run_dir, server):
+    journal = run_dir / "utskick" / JOURNAL
+    line = '{"file": "Avesta.eml", "recipients": ["registrator@avesta.kommun.example"]}\r\n'
+    journal.write_bytes(line.encode("utf-16"))
+    before = journal.read_bytes()
+    status, _, err = cli(*send_args(run_dir, server, "--yes"))
+    assert status == 2 and "Traceback" not in err
+    assert "utskick/skickat.jsonl, rad 1: filen är sparad som UTF-16" in err and "kodningen UTF-8" in err
+    assert server.received == [] and journal.read_bytes() == before
+
+
+def test_a_broken_journal_line_stops_send_with_its_line_number(cli, run_dir, server):
+    journal = run_dir / "utskick" / JOURNAL
+    good = '{"file": "Avesta.eml", "recipients": ["registrator@avesta.kommun.example"]}'
+    lines = [good, good, '{"file": "Falun.eml", "recipients": [registrator]}',
+             '{"file": "Gagnef.eml", "to": ["a@b.example"]}', "Borlänge skickad"]
+    journal.write_bytes("".join(f"{line}\n" for line in lines).encode("utf-8") + "Ludvika är skickad\n".encode("latin-1"))
+    status, _, err = cli(*send_args(run_dir, server, "--yes"))
+    assert status == 2 and "Traceback" not in err and server.received == []
+    assert "utskick/skickat.jsonl, rad 3: raden är ingen giltig journalrad (JSON-fel vid tecken" in err
+    assert 'utskick/skickat.jsonl, rad 4: raden saknar "file" (filnamnet) eller "recipients"' in err
+    assert "utskick/skickat.jsonl, rad 5: raden är ingen giltig journalrad" in err
+    assert "utskick/skickat.jsonl, rad 6: raden är inte skriven i UTF-8" in err
+
+
+def test_ctrl_c_says_how_many_went_and_that_send_goes_on_where_it_stopped(run_dir, server):
+    server.delay = 0.3
+    command = processor_command() + [str(a) for a in send_args(run_dir, server, "--yes")]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while len(server.received) < 3 and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 1 and "Traceback" not in err
+    sent = len(journal_lines(run_dir))
+    assert f"Avbrutet. Skickade {sent} meddelande{'' if sent == 1 else 'n'} innan avbrottet; 0 var redan " \
+           f"skickade; {15 - sent} återstår." in err
+    assert "Kör processor send igen för att fortsätta där sändningen slutade" in err
+    manifest = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["changes"][-1]["command"] == "send"
+
+
+def test_answering_no_sends_nothing_and_is_not_success(run_dir, server):
+    import pty
+
+    controller, terminal = pty.openpty()
+    command = processor_command() + [str(a) for a in send_args(run_dir, server)]
+    process = subprocess.Popen(command, stdin=terminal, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    os.close(terminal)
+    os.write(controller, b"n\n")
+    out, _ = process.communicate(timeout=60)
+    os.close(controller)
+    assert process.returncode == 1
+    assert "Inget skickat." in out and server.received == [] and journal_lines(run_dir) == []

@@ -1,0 +1,130 @@
+"""The run folder's layout: every file name of a run and each recipient's file stem, spelled once.
+
+Every module that writes or reads a run folder asks a ``RunLayout`` where a file is, so the
+letters, the e-mails and the report agree on a recipient's file name by construction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+RESULT_FILE = "fordelning.json"
+APPENDIX_FILE = "fordelning.xlsx"
+DECISION_FILE = "tjansteutlatande.docx"
+LETTER_DIR = "brev"
+OUTBOX_DIR = "utskick"
+REPORT_FILE = "rapport.html"
+MANIFEST_FILE = "manifest.json"
+JOURNAL_FILE = "skickat.jsonl"
+SEND_LOCK = ".skickar.lock"
+LETTER_SUFFIX = ".docx"
+PDF_SUFFIX = ".pdf"
+MESSAGE_SUFFIX = ".eml"
+
+_RESERVED = re.compile(r'[<>:"/\\|?*\x00-\x1f\x7f]')
+_WINDOWS_NAMES = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)), *(f"lpt{i}" for i in range(1, 10))}
+
+
+def safe_filename(name: str, max_length: int = 100) -> str:
+    """A recipient's name as a file name: no separators or reserved characters, Swedish letters kept."""
+    text = unicodedata.normalize("NFC", name)
+    text = _RESERVED.sub("_", text).strip().strip(".").strip()
+    text = re.sub(r"\s+", " ", text)[:max_length].rstrip(" .")
+    if not text or text.casefold() in _WINDOWS_NAMES:
+        text = f"_{text}"
+    return text
+
+
+def unique_filenames(names: Sequence[str]) -> list[str]:
+    """Safe names, made unique without regard to case (``Solna``, ``Solna (2)``)."""
+    taken: set[str] = set()
+    result = []
+    for name in names:
+        base = safe_filename(name)
+        candidate, n = base, 1
+        while candidate.casefold() in taken:
+            n += 1
+            candidate = f"{base} ({n})"
+        taken.add(candidate.casefold())
+        result.append(candidate)
+    return result
+
+
+def run_folder_name(workbook_stem: str, now: dt.datetime) -> str:
+    """``<arbetsbok>_<YYYYMMDD-HHMMSS>``: the name a run folder is published under."""
+    return f"{safe_filename(workbook_stem)}_{now:%Y%m%d-%H%M%S}"
+
+
+@dataclass(frozen=True)
+class RunLayout:
+    """Where each file of one run folder is; ``stems[i]`` is recipient ``i``'s file name without suffix."""
+
+    root: Path
+    stems: tuple[str, ...] = ()
+
+    @classmethod
+    def for_recipients(cls, root: Path, names: Sequence[str]) -> RunLayout:
+        """The layout of a run for recipients called ``names``, in workbook order."""
+        return cls(Path(root), tuple(unique_filenames(names)))
+
+    @property
+    def result(self) -> Path:
+        return self.root / RESULT_FILE
+
+    @property
+    def appendix(self) -> Path:
+        return self.root / APPENDIX_FILE
+
+    @property
+    def decision(self) -> Path:
+        return self.root / DECISION_FILE
+
+    @property
+    def letters(self) -> Path:
+        return self.root / LETTER_DIR
+
+    @property
+    def outbox(self) -> Path:
+        return self.root / OUTBOX_DIR
+
+    @property
+    def journal(self) -> Path:
+        return self.outbox / JOURNAL_FILE
+
+    @property
+    def send_lock(self) -> Path:
+        return self.outbox / SEND_LOCK
+
+    @property
+    def report(self) -> Path:
+        return self.root / REPORT_FILE
+
+    @property
+    def manifest(self) -> Path:
+        return self.root / MANIFEST_FILE
+
+    def letter(self, index: int, suffix: str = LETTER_SUFFIX) -> Path:
+        """Recipient ``index``'s letter (``.pdf``: its PDF)."""
+        return self.letters / f"{self.stems[index]}{suffix}"
+
+    def message(self, index: int) -> Path:
+        """Recipient ``index``'s e-mail in the outbox."""
+        return self.outbox / self.message_name(index)
+
+    def message_name(self, index: int) -> str:
+        """The file name of recipient ``index``'s e-mail: ``Avesta.eml``."""
+        return f"{self.stems[index]}{MESSAGE_SUFFIX}"
+
+    def relative(self, path: Path | str) -> str:
+        """A file's path inside the folder, with forward slashes: ``brev/Avesta.docx``."""
+        return PurePosixPath(*Path(path).relative_to(self.root).parts).as_posix()
+
+    def moved(self, root: Path) -> RunLayout:
+        """The same layout once the folder is renamed into place."""
+        return RunLayout(Path(root), self.stems)
+
