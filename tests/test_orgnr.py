@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from processor.orgnr import check_digit, invoice_org_number, org_number, org_number_problem
+from processor.result import read_back
 from processor.validate import load_case
 
 nine_digits = st.text(alphabet="0123456789", min_size=9, max_size=9)
@@ -84,3 +87,13 @@ def test_every_bad_number_is_reported_at_once(refused, workbook):
     err = refused(workbook(recipients=[RECIPIENTS[0], ("Avesta", 100, "123"), ("Borlänge", 300, "212000-2131"),
                                        ("Falun", 600, "16 212000-2163")]))
     assert "Mottagare!C2:" in err and "Mottagare!C3:" in err and "Mottagare!C4:" in err
+
+
+def test_the_run_folder_keeps_the_numbers_for_the_invoices(workbook, cli, tmp_path):
+    status, out, err = cli("run", workbook(recipients=RECIPIENTS), "--out", tmp_path / "ut")
+    assert status == 0, err
+    [folder] = (tmp_path / "ut").iterdir()
+    document = json.loads((folder / "fordelning.json").read_text(encoding="utf-8"))
+    assert [r.get("org_number") for r in document["recipients"]] == ["212000-2163", "212000-2130", None]
+    case, _ = read_back(document, [], [])
+    assert [r.org_number for r in case.recipients] == ["212000-2163", "212000-2130", None]
