@@ -47,15 +47,26 @@ def unreadable(problem: Problem) -> InvoiceOutcome:
 
 def apply_invoices(entries: Sequence[LedgerEntry], matches: Sequence[InvoiceMatch]
                    ) -> tuple[tuple[LedgerEntry, ...], tuple[InvoiceOutcome, ...]]:
-    """The entries with each recordable invoice added, in order, and one outcome per invoice."""
+    """The entries with each recordable invoice added, and one outcome per invoice, in the order given.
+
+    Passes are repeated until one records nothing, so the order of the files does not decide (a credit note
+    read before its invoice is recorded after it) and a second import of the same files records nothing:
+    what is left unrecorded is refused by the final entries, and its reason is said from them.
+    """
     current = list(entries)
-    outcomes = []
-    for match in matches:
-        index = next((i for i, e in enumerate(current) if match.recipient and norm(e.name) == norm(match.recipient)), None)
-        outcome, entry = _apply(match, current[index] if index is not None else None)
-        if entry is not None and index is not None:
-            current[index] = entry
-        outcomes.append(outcome)
+    outcomes: list[InvoiceOutcome | None] = [None] * len(matches)
+    pending = list(range(len(matches)))
+    recorded_any = True
+    while recorded_any:
+        recorded_any = False
+        for k in pending:
+            match = matches[k]
+            index = next((i for i, e in enumerate(current) if match.recipient and norm(e.name) == norm(match.recipient)), None)
+            outcomes[k], entry = _apply(match, current[index] if index is not None else None)
+            if entry is not None and index is not None:
+                current[index] = entry
+                recorded_any = True
+        pending = [k for k in pending if outcomes[k].result != RECORDED]
     return tuple(current), tuple(outcomes)
 
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from processor.einvoice import read_einvoice_file
 from processor.errors import InputError
@@ -67,6 +70,12 @@ def test_a_credit_note_before_its_invoice_is_not_recorded():
     assert "drar av 13 522 kr, men Vaxholm har bara rekvirerat 0 kr" in outcome.message
 
 
+def test_a_credit_note_read_before_its_invoice_is_recorded_after_it():
+    entries, outcomes = apply_invoices(LEDGER, matches("vaxholm-kreditnota.xml", "vaxholm-faktura.xml"))
+    assert entries[0].requested == 400000
+    assert [o.result for o in outcomes] == [RECORDED, RECORDED]
+
+
 def test_an_invoice_above_what_remains_is_not_recorded_but_the_others_are():
     ledger = (dataclasses.replace(LEDGER[0], requested=400000, invoice_numbers=("VX-2020-0399",)), *LEDGER[1:])
     entries, outcomes = apply_invoices(ledger, matches("vaxholm-faktura.xml", "norrtalje-faktura.xml"))
@@ -119,3 +128,22 @@ def test_an_unreadable_file_is_an_outcome_naming_it():
     outcome = unreadable(caught.value.problems[0])
     assert outcome.result == NOT_RECORDED
     assert outcome.lines()[0].startswith("README.md: inte införd: filen är inte en XML-fil")
+
+
+FILES = ("vaxholm-faktura.xml", "vaxholm-kreditnota.xml", "botkyrka-faktura-moms.xml", "norrtalje-faktura.xml")
+PARSED = {name: read_einvoice_file(PEPPOL / name) for name in FILES}
+an_invoice = st.builds(lambda name, number, amount: dataclasses.replace(PARSED[name], number=number, amount=amount),
+                       st.sampled_from(FILES), st.sampled_from(["1", "2", "3", "K-1"]),
+                       st.integers(0, 1_000_000).map(Decimal))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(an_invoice, max_size=8))
+def test_any_invoices_keep_the_ledger_within_the_allocation_and_a_second_import_changes_nothing(invoices):
+    found = [match_invoice(i, "781", dt.date(2020, 8, 30), RECIPIENTS) for i in invoices]
+    entries, outcomes = apply_invoices(LEDGER, found)
+    assert all(0 <= e.requested <= e.allocated for e in entries)
+    assert sum(e.requested for e in entries) == sum(o.amount for o in outcomes if o.result == RECORDED)
+    again, second = apply_invoices(entries, found)
+    assert again == entries
+    assert all(o.result != RECORDED for o in second)

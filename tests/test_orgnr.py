@@ -97,3 +97,10 @@ def test_the_run_folder_keeps_the_numbers_for_the_invoices(workbook, cli, tmp_pa
     assert [r.get("org_number") for r in document["recipients"]] == ["212000-2163", "212000-2130", None]
     case, _ = read_back(document, [], [])
     assert [r.org_number for r in case.recipients] == ["212000-2163", "212000-2130", None]
+
+
+@pytest.mark.parametrize("heading", ["Orgnr", "Org.nr", "Org nr", "Organisationsnr", "ORG-NUMMER"])
+def test_a_column_named_like_the_number_but_not_quite_is_a_warning(cli, workbook, heading):
+    status, out, err = cli("validate", workbook(recipients=[(*RECIPIENTS[0][:2], heading), *RECIPIENTS[1:]]))
+    assert (status, err) == (0, "")
+    assert f'Mottagare!C1: kolumnen "{heading}" ser ut att innehålla organisationsnummer men heter inte' in out

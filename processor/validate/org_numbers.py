@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
+from processor.swedish import norm
 from processor.orgnr import org_number, org_number_problem
 from processor.validate.cells import as_text, quoted
 from processor.validate.checker import Checker, cell
 from processor.vocabulary import ORG_NUMBER_COL, RECIPIENT_SHEET
+
+_LOOKALIKE = re.compile(r"^org(anisations)?[\s.-]*(nr|nummer)\.?$")
 
 
 def read_org_number(value, where: str, name: str, check: Checker) -> str | None:
@@ -38,3 +42,14 @@ def check_unique(rows: Sequence, column: int, check: Checker) -> None:
                         "ena eller lämna cellen tom.")
         else:
             first[row.org_number] = row
+
+
+def warn_lookalike(columns: dict[str, int], check: Checker) -> None:
+    """``Orgnr`` or ``Org.nr`` would pass as any other column and never match an e-invoice; say so."""
+    if ORG_NUMBER_COL in columns:
+        return
+    for column, c in columns.items():
+        if _LOOKALIKE.match(norm(column)):
+            check.warn(cell(RECIPIENT_SHEET, c, 1), f'kolumnen "{column}" ser ut att innehålla organisationsnummer men heter '
+                                                    f'inte "{ORG_NUMBER_COL}", så numren används inte för att känna igen '
+                                                    f'mottagarnas e-fakturor. Byt namn på rubriken till "{ORG_NUMBER_COL}".')

@@ -10,7 +10,7 @@ from processor import formats
 from processor.swedish import closest, did_you_mean, norm
 from processor.validate.cells import CONTROL, as_text, blank_row, email_addresses, plain_number, quoted, unusable, value_at
 from processor.validate.checker import Checker, cell
-from processor.validate.org_numbers import check_unique, read_org_number
+from processor.validate.org_numbers import check_unique, read_org_number, warn_lookalike
 from processor.validate.sheets import has_header, header, header_below
 from processor.vocabulary import (
     EMAIL_COL, GROUP_COL, NAME_COL, NO, ORG_NUMBER_COL, PARTICIPATES_COL, RECIPIENT_SHEET, RESERVED_COLUMNS, TOTAL_FIRST_WORDS,
@@ -80,6 +80,7 @@ def read_recipient_sheet(sheet: Sheet, check: Checker) -> RecipientTable:
     _check_lookalike_columns(sheet, columns, check)
     if ORG_NUMBER_COL in columns:
         check_unique(rows.recipients, columns[ORG_NUMBER_COL], check)
+    warn_lookalike(columns, check)
     if not rows.recipients:
         check.error(RECIPIENT_SHEET, "bladet har inga mottagare. Skriv en mottagare per rad under rubrikraden.")
         return RecipientTable.unknown(RECIPIENT_SHEET)
