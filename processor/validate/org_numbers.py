@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from processor.swedish import norm
 from processor.orgnr import org_number, org_number_problem
+from processor.swedish import norm
 from processor.validate.cells import as_text, quoted
 from processor.validate.checker import Checker, cell
 from processor.vocabulary import ORG_NUMBER_COL, RECIPIENT_SHEET
