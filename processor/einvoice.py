@@ -33,6 +33,7 @@ _NS = {
     "cbc": "urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2",
 }
 _SWEDISH_ORG_SCHEME = "0007"
+_UTF16_MARKS = (b"\xff\xfe", b"\xfe\xff")
 _SELLER = "cac:AccountingSupplierParty/cac:Party"
 _LARGEST = Decimal(10) ** 13  # no grant comes near; refuses 1E+999999 before anything turns it into a huge int
 
@@ -95,7 +96,7 @@ def parse_einvoice(data: bytes, source: str) -> EInvoice:
 
 def _parse(data: bytes, source: str) -> Element:
     fix = "Exportera fakturan igen från ekonomisystemet som Peppol BIS Billing 3.0 (XML)."
-    if not data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
+    if not (data.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<") or data[:2] in _UTF16_MARKS):
         what = " (en PDF)" if data.startswith(b"%PDF") else ""
         raise _problem(source, f"filen är inte en XML-fil{what}, så den kan inte vara en e-faktura. {fix}")
     try:

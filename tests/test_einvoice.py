@@ -52,6 +52,13 @@ def test_a_seller_number_in_another_scheme_is_no_organisation_number():
     assert parse_einvoice(text.encode(), "f.xml").seller_org_number is None
 
 
+def test_an_invoice_in_another_encoding_is_read():
+    text = vaxholm().replace('encoding="UTF-8"', 'encoding="UTF-16"')
+    assert parse_einvoice(text.encode("utf-16"), "f.xml").seller_name == "Vaxholms stad"
+    latin = (PEPPOL / "norrtalje-faktura.xml").read_text(encoding="utf-8").replace('encoding="UTF-8"', 'encoding="ISO-8859-1"')
+    assert parse_einvoice(latin.encode("latin-1"), "f.xml").seller_name == "Norrtälje kommun"
+
+
 def test_an_invoice_in_a_business_document_envelope_is_read():
     body = vaxholm().split("?>", 1)[1]
     envelope = ('<StandardBusinessDocument xmlns="http://www.unece.org/cefact/namespaces/StandardBusinessDocumentHeader">'
