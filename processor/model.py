@@ -25,6 +25,8 @@ class Recipient:
     participates: bool = True
     bases: dict[str, Decimal] = field(default_factory=dict)
     texts: dict[str, str] = field(default_factory=dict)
+    org_number: str | None = None
+    """``NNNNNN-NNNN`` from the optional ``Organisationsnummer`` column; matches the recipient's e-invoices."""
 
 
 @dataclass(frozen=True)

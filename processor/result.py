@@ -40,6 +40,7 @@ def result_document(case: Case, allocation: Allocation) -> dict:
                 "participates": rec.participates,
                 "amounts": allocation.amounts_of(i),
                 "total": allocation.totals[i],
+                **({"org_number": rec.org_number} if rec.org_number else {}),
             }
             for i, rec in enumerate(case.recipients)
         ],
@@ -58,7 +59,7 @@ def read_back(document: dict, basis_columns: list[str], bases: list[list[str | N
     """
     recipients = tuple(
         Recipient(name=r["name"], row=0, emails=tuple(r["email"]), group=r["group"], participates=r["participates"],
-                  bases={c: Decimal(v) for c, v in zip(basis_columns, values) if v is not None})
+                  org_number=r.get("org_number"), bases={c: Decimal(v) for c, v in zip(basis_columns, values) if v is not None})
         for r, values in zip(document["recipients"], bases if len(bases) == len(document["recipients"]) else
                              [[] for _ in document["recipients"]])
     )

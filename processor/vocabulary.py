@@ -56,7 +56,8 @@ NAME_COL = "Mottagare"
 EMAIL_COL = "E-post"
 GROUP_COL = "Grupp"
 PARTICIPATES_COL = "Deltar"
-RESERVED_COLUMNS = (NAME_COL, EMAIL_COL, GROUP_COL, PARTICIPATES_COL)
+ORG_NUMBER_COL = "Organisationsnummer"
+RESERVED_COLUMNS = (NAME_COL, EMAIL_COL, GROUP_COL, PARTICIPATES_COL, ORG_NUMBER_COL)
 
 # --- Fördelning: one post per row ------------------------------------------------------------------
 

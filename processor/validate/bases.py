@@ -67,7 +67,7 @@ def _recipient(table: RecipientTable, i: int, row: RecipientRow, needed: dict[st
             check.error(cell(RECIPIENT_SHEET, table.columns[column], row.row),
                         f"värde saknas i kolumn {column} för mottagare {row.name}, som {user} fördelar efter. "
                         f"Skriv ett tal (0 är tillåtet), eller sätt {PARTICIPATES_COL} till Nej om mottagaren avstår.")
-    return Recipient(row.name, row.row, row.emails, row.group, row.participates, bases, texts)
+    return Recipient(row.name, row.row, row.emails, row.group, row.participates, bases, texts, row.org_number)
 
 
 def _basis(value, where: str, check: Checker, column: str, name: str, user: str) -> Decimal | None:

@@ -10,9 +10,10 @@ from processor import formats
 from processor.swedish import closest, did_you_mean, norm
 from processor.validate.cells import CONTROL, as_text, blank_row, email_addresses, plain_number, quoted, unusable, value_at
 from processor.validate.checker import Checker, cell
+from processor.validate.org_numbers import check_unique, read_org_number, warn_lookalike
 from processor.validate.sheets import has_header, header, header_below
 from processor.vocabulary import (
-    EMAIL_COL, GROUP_COL, NAME_COL, NO, PARTICIPATES_COL, RECIPIENT_SHEET, RESERVED_COLUMNS, TOTAL_FIRST_WORDS,
+    EMAIL_COL, GROUP_COL, NAME_COL, NO, ORG_NUMBER_COL, PARTICIPATES_COL, RECIPIENT_SHEET, RESERVED_COLUMNS, TOTAL_FIRST_WORDS,
     TOTAL_ROW_NAMES, YES, YES_NO_WORDS,
 )
 from processor.workbook import Sheet
@@ -29,6 +30,7 @@ class RecipientRow:
     participates: bool
     values: dict[str, object] = field(default_factory=dict)
     answer_where: str | None = None
+    org_number: str | None = None
 
 
 @dataclass
@@ -76,6 +78,9 @@ def read_recipient_sheet(sheet: Sheet, check: Checker) -> RecipientTable:
         if not blank_row(raw):
             _read_row(r, raw, columns, rows, check)
     _check_lookalike_columns(sheet, columns, check)
+    if ORG_NUMBER_COL in columns:
+        check_unique(rows.recipients, columns[ORG_NUMBER_COL], check)
+    warn_lookalike(columns, check)
     if not rows.recipients:
         check.error(RECIPIENT_SHEET, "bladet har inga mottagare. Skriv en mottagare per rad under rubrikraden.")
         return RecipientTable.unknown(RECIPIENT_SHEET)
@@ -193,7 +198,9 @@ def _recipient_row(name: str, r: int, raw: tuple, columns: dict[str, int], check
             check.error(answer_where, f'{PARTICIPATES_COL} ska vara "Ja" eller "Nej", inte {quoted(answer)} (mottagare {name}). '
                                       "Skriv Ja, Nej eller lämna tomt (= Ja).")
     values = {c: value_at(raw, i) for c, i in columns.items() if c not in RESERVED_COLUMNS}
-    return RecipientRow(name, r, emails, group, participates, values, answer_where)
+    org_where = cell(RECIPIENT_SHEET, columns.get(ORG_NUMBER_COL, 0), r)
+    org_number = read_org_number(value_at(raw, columns.get(ORG_NUMBER_COL)), org_where, name, check)
+    return RecipientRow(name, r, emails, group, participates, values, answer_where, org_number)
 
 
 def _compare_totals(r: int, raw: tuple, columns: dict[str, int], sums: dict[str, Decimal], check: Checker) -> None:
