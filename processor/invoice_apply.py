@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from processor import formats
 from processor.errors import Problem
 from processor.followup import LedgerEntry
-from processor.invoice_match import LEDGER_FILE, InvoiceMatch
+from processor.invoice_match import InvoiceMatch
+from processor.layout import LEDGER_FILE
 from processor.swedish import norm
 
 RECORDED = "införd"

@@ -16,12 +16,12 @@ from dataclasses import dataclass
 
 from processor import formats
 from processor.einvoice import EInvoice
+from processor.layout import LEDGER_FILE
 from processor.model import Recipient
 from processor.swedish import closest, norm
 from processor.vocabulary import INVOICE_REFERENCE, ORG_NUMBER_COL
 
 CURRENCY = "SEK"
-LEDGER_FILE = "uppfoljning.xlsx"
 _DROPPED_WORDS = frozenset({"kommun", "stad", "ab", "aktiebolag"})
 _BY_HAND = f"Hör fakturan hit, för in den för hand på mottagarens rad i {LEDGER_FILE}."
 

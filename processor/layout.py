@@ -20,6 +20,11 @@ LETTER_DIR = "brev"
 OUTBOX_DIR = "utskick"
 REPORT_FILE = "rapport.html"
 MANIFEST_FILE = "manifest.json"
+LEDGER_FILE = "uppfoljning.xlsx"
+PREVIOUS_LEDGER_FILE = "uppfoljning.föregående.xlsx"
+STATUS_FILE = "status.html"
+EDITED_FILES = (LEDGER_FILE, PREVIOUS_LEDGER_FILE)
+"""The files meant to be edited by the administrator: the manifest lists them without a checksum."""
 JOURNAL_FILE = "skickat.jsonl"
 SEND_LOCK = ".skickar.lock"
 LETTER_SUFFIX = ".docx"
@@ -107,6 +112,22 @@ class RunLayout:
     @property
     def manifest(self) -> Path:
         return self.root / MANIFEST_FILE
+
+    @property
+    def ledger(self) -> Path:
+        return self.root / LEDGER_FILE
+
+    @property
+    def previous_ledger(self) -> Path:
+        return self.root / PREVIOUS_LEDGER_FILE
+
+    @property
+    def status(self) -> Path:
+        return self.root / STATUS_FILE
+
+    def ledger_locks(self) -> tuple[Path, ...]:
+        """The files an office suite keeps beside the ledger while it is open (Excel, LibreOffice)."""
+        return (self.root / f"~${LEDGER_FILE}", self.root / f".~lock.{LEDGER_FILE}#")
 
     def letter(self, index: int, suffix: str = LETTER_SUFFIX) -> Path:
         """Recipient ``index``'s letter (``.pdf``: its PDF)."""

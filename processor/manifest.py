@@ -13,13 +13,19 @@ from pathlib import Path
 
 from processor import __version__
 from processor.checksums import Checksums, folder_files
-from processor.layout import MANIFEST_FILE
+from processor.layout import EDITED_FILES, MANIFEST_FILE
 
 
 def file_list(run_dir: Path, checksums: Checksums) -> list[dict]:
-    """Every file the run made or changed (but the manifest and hidden working files), with size and SHA-256."""
-    return [{"path": entry.path, "bytes": entry.size, "sha256": checksums.sha256(entry)}
-            for entry in folder_files(run_dir) if entry.path != MANIFEST_FILE and not entry.hidden]
+    """Every file the run made or changed (but the manifest and hidden working files), with size and SHA-256.
+
+    The ledger (and its previous version) is the administrator's to edit: listed without a checksum,
+    as ``"sha256": null, "edited": true``. An office suite's lock file beside it (``~$…``) is not listed.
+    """
+    return [{"path": entry.path, "bytes": entry.size, "sha256": None, "edited": True} if entry.path in EDITED_FILES
+            else {"path": entry.path, "bytes": entry.size, "sha256": checksums.sha256(entry)}
+            for entry in folder_files(run_dir)
+            if entry.path != MANIFEST_FILE and not entry.hidden and not entry.parts[-1].startswith("~$")]
 
 
 def manifest_json(input_path: Path, input_sha256: str, run_dir: Path, warnings: list[str], created: dt.datetime,
@@ -48,11 +54,11 @@ def update_manifest(run_dir: Path, checksums: Checksums, command: str, now: dt.d
     path = Path(run_dir) / MANIFEST_FILE
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
-        before = {entry["path"]: entry["sha256"] for entry in document["files"]}
+        before = {entry["path"]: entry for entry in document["files"]}
     except (OSError, ValueError, KeyError, TypeError):
         return []
     files = file_list(run_dir, checksums)
-    now_listed = {entry["path"]: entry["sha256"] for entry in files}
+    now_listed = {entry["path"]: entry for entry in files}
     changed = sorted(p for p in before.keys() | now_listed.keys() if before.get(p) != now_listed.get(p))
     if changed:
         document["files"] = files

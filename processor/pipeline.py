@@ -62,6 +62,7 @@ def run(workbook: Path, out_dir: Path = Path("output"), *, now: dt.datetime | No
     # The writing stages are imported here, so that ``processor validate`` starts without them.
     from processor.appendix import appendix_xlsx
     from processor.documents import find_office, prepare_documents
+    from processor.ledger import initial_entries, ledger_xlsx
     from processor.presentation import present
     from processor.report import write_report
 
@@ -88,6 +89,8 @@ def run(workbook: Path, out_dir: Path = Path("output"), *, now: dt.datetime | No
         progress("Skrev fordelning.json.")
         checksums.add(layout.appendix, write_hashed(layout.appendix, [appendix]))
         progress("Skrev bilagan fordelning.xlsx.")
+        checksums.add(layout.ledger, write_hashed(layout.ledger, [ledger_xlsx(initial_entries(case, allocation))]))
+        progress("Skrev uppföljningen uppfoljning.xlsx.")
         decision, digest = documents.write_decision(layout)
         checksums.add(decision, digest)
         progress("Skrev tjänsteutlåtandet.")

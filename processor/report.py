@@ -31,8 +31,9 @@ from processor.checksums import Checksums, folder_files
 from processor.describe import count, rounding_unit
 from processor.errors import InputError, Problem
 from processor.journal import Delivery, MessageHeaders, delivered_to, read_journal
-from processor.layout import (APPENDIX_FILE, DECISION_FILE, JOURNAL_FILE, LETTER_DIR, MANIFEST_FILE, MESSAGE_SUFFIX,
-                              OUTBOX_DIR, PDF_SUFFIX, REPORT_FILE, RESULT_FILE, RunLayout)
+from processor.layout import (APPENDIX_FILE, DECISION_FILE, EDITED_FILES, JOURNAL_FILE, LEDGER_FILE, LETTER_DIR,
+                              MANIFEST_FILE, MESSAGE_SUFFIX, OUTBOX_DIR, PDF_SUFFIX, PREVIOUS_LEDGER_FILE, REPORT_FILE,
+                              RESULT_FILE, STATUS_FILE, RunLayout)
 from processor.mail import outbox_warnings
 from processor.model import Allocation, Case
 from processor.presentation import Column, Presentation, basis_columns, present
@@ -503,9 +504,13 @@ def build_files(layout: RunLayout, recipients: list[dict], checksums: Checksums)
     """Every visible file of the folder but this page, with what it is, its size and SHA-256, one at a time."""
     owners = {stem: r["name"] for stem, r in zip(layout.stems, recipients)}
     for entry in folder_files(layout.root):
-        if entry.path == REPORT_FILE or entry.hidden:
+        if entry.path == REPORT_FILE or entry.hidden or entry.parts[-1].startswith("~$"):
             continue
         relative = Path(*entry.parts)
+        if entry.path in EDITED_FILES:  # the administrator's to edit: no checksum to hold it to, as in the manifest
+            yield {"path": entry.path, "href": _href(relative), "what": describe_file(relative, owners),
+                   "size": file_size(entry.size), "sha256": ""}
+            continue
         if entry.path == MANIFEST_FILE:  # it holds this page's checksum, so this page cannot hold its own
             yield {"path": entry.path, "href": _href(relative), "what": describe_file(relative, owners),
                    "size": "", "sha256": ""}
@@ -526,7 +531,10 @@ FIXED_FILES = {RESULT_FILE: "Resultatet för andra program (JSON)",
                DECISION_FILE: "Tjänsteutlåtande (Word)",
                Path(DECISION_FILE).with_suffix(PDF_SUFFIX).as_posix(): "Tjänsteutlåtande (PDF)",
                MANIFEST_FILE: "Förteckning över körningen med kontrollsummor (JSON)",
-               f"{OUTBOX_DIR}/{JOURNAL_FILE}": "Utskicksjournal: vad som har skickats och när"}
+               f"{OUTBOX_DIR}/{JOURNAL_FILE}": "Utskicksjournal: vad som har skickats och när",
+               LEDGER_FILE: "Uppföljningen: fakturor, utbetalningar och redovisningar, att fylla i (Excel)",
+               PREVIOUS_LEDGER_FILE: "Uppföljningen före senaste ändringen (Excel)",
+               STATUS_FILE: "Läget i ärendet (webbsida)"}
 
 
 def describe_file(relative: Path, owners: dict[str, str]) -> str:

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from decimal import Decimal
 from fractions import Fraction
 
 from processor.describe import round_ore
+from processor.vocabulary import DATE, DATE_FIELDS, DEADLINE, INVOICE_REFERENCE, REFERENCE, SENDER_EMAIL, TITLE, YEAR
 from processor.model import PER_RECIPIENT, Allocation, Case, CaseInfo, KeyPart, Post, PostResult, Recipient
+
+
+CASE_FIELDS = (TITLE, REFERENCE, DATE, DEADLINE, INVOICE_REFERENCE, SENDER_EMAIL, YEAR)
+"""The Ärende fields later commands need from a run folder (status, faktura): kept in ``case``, dates ISO."""
 
 
 def _number(value: Decimal) -> int | float:
@@ -45,7 +51,32 @@ def result_document(case: Case, allocation: Allocation) -> dict:
             for i, rec in enumerate(case.recipients)
         ],
         "warnings": list(case.warnings),
+        "case": case_fields(case),
     }
+
+
+def case_fields(case: Case) -> dict[str, object]:
+    """The Ärende fields of ``CASE_FIELDS`` the workbook has, as JSON values (dates ISO, numbers whole or decimal)."""
+    fields = {**case.info.fields, TITLE: case.info.title}
+    return {name: _json_value(fields[name]) for name in CASE_FIELDS if fields.get(name) is not None}
+
+
+def _json_value(value: object) -> object:
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return _number(value)
+    return value if isinstance(value, (int, str, bool)) else str(value)
+
+
+def _field_value(name: str, value: object) -> object:
+    if name in DATE_FIELDS and isinstance(value, str):
+        return dt.date.fromisoformat(value)
+    if isinstance(value, float):
+        return Decimal(str(value))
+    return value
 
 
 def result_json(case: Case, allocation: Allocation) -> bytes:
@@ -74,6 +105,7 @@ def read_back(document: dict, basis_columns: list[str], bases: list[list[str | N
         results.append(PostResult(post, p["amount"], shares, per_unit))
     total = document["total"]
     info = CaseInfo(title=document["title"], grant=total - document["carried_over"],
-                    carried_over=document["carried_over"], rounding=document["rounding"])
+                    carried_over=document["carried_over"], rounding=document["rounding"],
+                    fields={k: _field_value(k, v) for k, v in document.get("case", {}).items()})
     case = Case(info, recipients, tuple(r.post for r in results), warnings=tuple(document.get("warnings", ())))
     return case, Allocation(total, tuple(results), tuple(r["total"] for r in document["recipients"]))

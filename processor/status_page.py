@@ -20,7 +20,6 @@ from processor.followup import (DECLINED, LATE, PAID, REPORTED, REQUESTED, STATU
                                 RecipientStanding)
 from processor.report import block_digest, page_environment, when, write_atomically
 
-STATUS_FILE = "status.html"
 TEMPLATE = "status.html.j2"
 DEADLINE_LABEL = "Sista dag"
 STATUS_COLORS = {DECLINED: "#5c6670", REPORTED: "#2a9d78", PAID: "#2f6db5", REQUESTED: "#6cb4e4",

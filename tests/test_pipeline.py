@@ -81,8 +81,17 @@ def test_manifest_lists_every_file_with_checksums(tmp_path):
                if p.is_file() and p.name != "manifest.json"}
     assert set(listed) == on_disk and {"fordelning.json", "fordelning.xlsx"} <= on_disk
     for path, digest in listed.items():
-        assert hashlib.sha256((result.run_dir / path).read_bytes()).hexdigest() == digest
+        if path != "uppfoljning.xlsx":
+            assert hashlib.sha256((result.run_dir / path).read_bytes()).hexdigest() == digest
     assert hashlib.sha256(DALARNA.read_bytes()).hexdigest() == before
+
+
+def test_the_ledger_is_listed_without_a_checksum_as_the_file_meant_to_be_edited(tmp_path):
+    result = run(DALARNA, tmp_path)
+    manifest = json.loads((result.run_dir / "manifest.json").read_text(encoding="utf-8"))
+    entry = next(f for f in manifest["files"] if f["path"] == "uppfoljning.xlsx")
+    assert entry == {"path": "uppfoljning.xlsx", "bytes": (result.run_dir / "uppfoljning.xlsx").stat().st_size,
+                     "sha256": None, "edited": True}
 
 
 def test_runs_never_overwrite_each_other(tmp_path):

@@ -13,7 +13,8 @@ import pytest
 
 from processor import formats
 from processor.followup import LATE, STATUSES, LedgerEntry, case_standing
-from processor.status_page import (STATUS_FILE, Mailing, days_words, render_status_page, status_lines,
+from processor.layout import STATUS_FILE
+from processor.status_page import (Mailing, days_words, render_status_page, status_lines,
                                    write_status_page)
 from test_report import OVERFLOW_PROBE, chromium, console_messages, png_size_and_variety, text
 
