@@ -117,15 +117,17 @@ def update_ledger(layout: RunLayout, before: Sequence[LedgerEntry], after: Seque
                   columns: Sequence[str]) -> list[str]:
     """Write into the ledger the ``columns`` that differ between ``before`` and ``after`` (same rows); → cells written.
 
+    ``Anteckning`` is never written: it is the administrator's alone.
+
     The file is loaded whole and saved beside itself, then renamed into place; the old file becomes
     ``uppfoljning.föregående.xlsx``. Nothing is written when nothing differs.
     """
     from openpyxl import load_workbook
 
     refuse_if_open(layout)
-    changes = [(old.row, column, new_value) for old, new in zip(before, after)
-               for column in columns
-               if (new_value := entry_values(new)[column]) != entry_values(old)[column] and old.row is not None]
+    changes = [(old.row, column, value) for old, new in zip(before, after) if old.row is not None
+               for column, value in entry_values(new).items()
+               if column in columns and value != entry_values(old)[column]]
     if not changes:
         return []
     book = load_workbook(layout.ledger, keep_vba=False, keep_links=False)

@@ -164,3 +164,34 @@ def require_program(*names: str, install: str) -> str:
     if os.environ.get("CI") == "true":
         pytest.fail(message)
     pytest.skip(message)
+
+
+FOLLOWUP_CASE = [
+    ("Rubrik", "Stimulansmedel Goda förutsättningar för vårdens medarbetare 2020"),
+    ("Medel att fördela", 2_700_000),
+    ("Nyckel", "Befolkning"),
+    ("År", 2020),
+    ("Diarienummer", "Storsthlm 2020/45"),
+    ("Datum", dt.date(2020, 6, 1)),
+    ("Sista dag", dt.date(2020, 8, 30)),
+    ("Fakturareferens", "781"),
+    ("E-post", "kansli@storsthlm.example"),
+]
+FOLLOWUP_RECIPIENTS = [
+    ("Mottagare", "E-post", "Deltar", "Organisationsnummer", "Befolkning"),
+    ("Vaxholm", "registrator@vaxholm.example", "Ja", "212000-0035", 1),
+    ("Botkyrka", "registrator@botkyrka.example", "Ja", None, 1),
+    ("Ekerö", "registrator@ekero.example", "Nej", None, 1),
+    ("Norrtälje", "registrator@norrtalje.example", "Ja", "212000-0233", 1),
+]
+"""The Storsthlm 2020 case in small: 900 000 kr each to the three taking part (Ekerö declines), reference 781,
+invoices due 30 August 2020: the recipients of the e-invoices under tests/data/peppol/."""
+
+
+@pytest.fixture
+def followup_run(tmp_path: Path) -> Path:
+    """A run folder of the small Storsthlm 2020 case, made by the real pipeline."""
+    from processor.pipeline import run
+
+    source = build_workbook(tmp_path / "storsthlm_2020.xlsx", case=FOLLOWUP_CASE, recipients=FOLLOWUP_RECIPIENTS)
+    return run(source, tmp_path / "ut", now=dt.datetime(2020, 6, 1, 10, 0)).run_dir
