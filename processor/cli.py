@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import signal
 import sys
 import threading
@@ -85,6 +86,25 @@ def build_parser() -> argparse.ArgumentParser:
     send.add_argument("--yes", action="store_true", help="skicka utan att fråga")
     send.add_argument("--bcc", metavar="ADRESS", help="en dold kopia av varje meddelande till ett arkiv")
     send.add_argument("--rate", metavar="PER_MINUT", type=float, help="högst så många meddelanden per minut (Microsoft 365: 30)")
+
+    status = commands.add_parser("status", help="visa hur ärendet står: rekvirerat, utbetalt, avstått, försenade",
+                                 description="Läser uppfoljning.xlsx och utskickens journal, skriver ut läget och skriver "
+                                             "status.html i körmappen.")
+    status.add_argument("rundir", metavar="KÖRMAPP", type=Path, help="körmappen som processor run skrev")
+    status.add_argument("--json", action="store_true", help="skriv läget som JSON i stället för text")
+    status.add_argument("--idag", metavar="ÅÅÅÅ-MM-DD", type=_date, default=None,
+                        help="räkna som om det vore detta datum (standard: i dag)")
+
+    faktura = commands.add_parser("faktura", help="läs in e-fakturor (Peppol BIS 3) i uppfoljning.xlsx",
+                                  description="Läser e-fakturor och kreditnotor (Peppol BIS Billing 3.0, XML), känner igen "
+                                              "ärendet på Fakturareferens och mottagaren på organisationsnummer eller namn, "
+                                              "och för in dem i uppfoljning.xlsx. En faktura som redan är införd ändrar "
+                                              "inget.")
+    faktura.add_argument("rundir", metavar="KÖRMAPP", type=Path, help="körmappen som processor run skrev")
+    faktura.add_argument("sources", metavar="FIL_ELLER_MAPP", type=Path, nargs="+",
+                         help="fakturafiler (.xml), eller mappar vars .xml-filer läses i namnordning")
+    faktura.add_argument("--idag", metavar="ÅÅÅÅ-MM-DD", type=_date, default=None,
+                         help="räkna som om det vore detta datum (standard: i dag)")
     return parser
 
 
@@ -219,6 +239,47 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _date(text: str) -> dt.date:
+    """A date as typed after --idag: ``2020-09-01``."""
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"ogiltigt datum: {text!r}. Skriv datumet som ÅÅÅÅ-MM-DD, t.ex. 2020-09-01.") from None
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    import json
+
+    from processor.status import case_status
+
+    status = case_status(args.rundir, args.idag or dt.date.today())
+    if args.json:
+        print(json.dumps(status.standing.to_json(), ensure_ascii=False, indent=2))
+        return EXIT_OK
+    print_warnings(status.warnings)
+    for line in status.lines():
+        print(line)
+    return EXIT_OK
+
+
+def cmd_faktura(args: argparse.Namespace) -> int:
+    from processor.faktura import import_invoices
+    from processor.layout import LEDGER_FILE
+
+    result = import_invoices(args.rundir, args.sources, args.idag or dt.date.today())
+    print_warnings(result.warnings)
+    for outcome in result.outcomes:
+        for line in outcome.lines():
+            print(line)
+    recorded = len(result.written)
+    print(f"{LEDGER_FILE}: {recorded} celler ändrade." if recorded else f"{LEDGER_FILE}: inget ändrat.")
+    if result.over_allocation:
+        print("Minst en faktura är på mer än vad som återstår av tilldelningen och fördes inte in; se ovan.",
+              file=sys.stderr)
+        return EXIT_INPUT
+    return EXIT_OK
+
+
 def cmd_send(args) -> int:
     from processor.send import (Interrupted, SendError, check_options, interrupted_lines, messages, plan_lines,
                                 read_outbox, send_outbox, settings_from, summary_lines)
@@ -272,4 +333,5 @@ def refresh_send_status(run_dir: Path) -> None:
     print_warnings(refresh_run_folder(run_dir, "send"))
 
 
-COMMANDS = {"run": cmd_run, "validate": cmd_validate, "init": cmd_init, "watch": cmd_watch, "send": cmd_send}
+COMMANDS = {"run": cmd_run, "validate": cmd_validate, "init": cmd_init, "watch": cmd_watch, "send": cmd_send,
+            "status": cmd_status, "faktura": cmd_faktura}

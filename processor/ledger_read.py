@@ -168,11 +168,12 @@ def _warnings(entries: Sequence[LedgerEntry], columns: dict[str, int], place, de
     for e in entries:
         if e.invoice_date is not None and e.invoice_date > deadline:
             warnings.append(Problem(place(INVOICE_DATE, e.row, columns),
-                                    f"{e.name}s faktura är daterad {formats.long_date(e.invoice_date)}, efter sista dag "
-                                    f"{formats.long_date(deadline)}."))
+                                    f"fakturan från {e.name} är daterad {formats.long_date(e.invoice_date)}, efter sista "
+                                    f"dag {formats.long_date(deadline)}."))
         if today > deadline and not e.declined and 0 < e.requested < e.allocated:
             warnings.append(Problem(place(REQUESTED, e.row, columns),
                                     f"{e.name} har rekvirerat {formats.kronor(e.requested, nbsp=False)} av "
                                     f"{formats.kronor(e.allocated, nbsp=False)}, och sista dag "
-                                    f"{formats.long_date(deadline)} har passerat."))
+                                    f"{formats.long_date(deadline)} har passerat (en delfaktura). Fråga om resten "
+                                    "ska faktureras eller om mottagaren avstår den."))
     return warnings
