@@ -120,7 +120,8 @@ def update_ledger(layout: RunLayout, before: Sequence[LedgerEntry], after: Seque
     ``Anteckning`` is never written: it is the administrator's alone.
 
     The file is loaded whole and saved beside itself, then renamed into place; the old file becomes
-    ``uppfoljning.föregående.xlsx``. Nothing is written when nothing differs.
+    ``uppfoljning.föregående.xlsx``. Nothing is written when nothing differs. Callers have read the file
+    with ``ledger_read.read_ledger`` first (the safe reader), so openpyxl only loads a file already checked.
     """
     from openpyxl import load_workbook
 

@@ -7,6 +7,7 @@ located ``uppfoljning.xlsx Uppföljning!E7`` that ends with the fix.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
@@ -77,7 +78,7 @@ def read_ledger(path: Path, allocated: dict[str, int], deadline: dt.date | None,
     if check.errors:
         raise LedgerError(check.errors)
     entries = [by_name[key] for key in names]
-    return entries, _warnings(entries, columns, _place(sheet.title), deadline, today)
+    return entries, [*check.warnings, *_warnings(entries, columns, _place(sheet.title), deadline, today)]
 
 
 def _place(title: str):
@@ -157,7 +158,7 @@ def _checked(entry: LedgerEntry, allocated: int, columns: dict[str, int], place,
         check.error(where(DECLINED), f"{entry.name} avstår medlen men har {REQUESTED.lower()} {kr(entry.requested)} och "
                                      f"{PAID.lower()} {kr(entry.paid)}. Ta bort Ja i {DECLINED}, eller nollställ "
                                      f"{REQUESTED} och {PAID} om mottagaren har avstått.")
-    return LedgerEntry(**{**entry.__dict__, "allocated": allocated})
+    return dataclasses.replace(entry, allocated=allocated)
 
 
 def _warnings(entries: Sequence[LedgerEntry], columns: dict[str, int], place, deadline: dt.date | None,

@@ -49,12 +49,15 @@ def case_status(run_dir: Path, today: dt.date, *, now: dt.datetime | None = None
 
 
 def mailings(folder: CaseFolder) -> list[Mailing]:
-    """Each message of the outbox that a server accepted, at its first delivery, in time order."""
+    """Each message of the outbox that a server accepted, at its first delivery, in time order.
+
+    A time without a zone (a journal edited by hand) is taken as local time, so times compare.
+    """
     layout = folder.layout
     names = {layout.message_name(i): r.name for i, r in enumerate(folder.case.recipients)}
     sent = []
     for file, deliveries in read_journal(layout.journal).items():
-        times = [d.time for d in deliveries if d.time is not None]
+        times = [d.time if d.time.tzinfo else d.time.astimezone() for d in deliveries if d.time is not None]
         if file in names and times:
             sent.append(Mailing(min(times), MAILING_KIND, names[file], f"{layout.relative(layout.outbox)}/{file}"))
     return sorted(sent, key=lambda m: (m.sent_at, m.recipient))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import shutil
 import subprocess
@@ -80,10 +81,12 @@ def test_what_the_administrator_typed_is_read_with_the_header_in_any_case(follow
     edit(ledger(followup_run), {"D1": "REKVIRERAT", "D2": 413_522, "E2": dt.datetime(2020, 6, 15), "F2": "1042, 1043",
                                 "G2": 400_000, "H2": dt.date(2020, 7, 1), "I2": "350 000", "J2": "2021-03-01",
                                 "K2": "ring Eva", "C3": "ja"})
-    vaxholm, botkyrka, *_ = read(ledger(followup_run))[0]
+    (vaxholm, botkyrka, *_), warnings = read(ledger(followup_run))
     assert vaxholm == LedgerEntry("Vaxholm", 900_000, False, 413_522, dt.date(2020, 6, 15), ("1042", "1043"), 400_000,
                                   dt.date(2020, 7, 1), 350_000, dt.date(2021, 3, 1), "ring Eva", 2)
     assert botkyrka.declined
+    assert [w.where for w in warnings] == ["uppfoljning.xlsx Uppföljning!I2"]
+    assert "talet är skrivet som text" in warnings[0].message
 
 
 def test_every_broken_rule_is_reported_at_once_with_its_cell_and_the_fix(followup_run):
@@ -156,7 +159,7 @@ def test_an_update_writes_only_its_cells_and_keeps_everything_typed(followup_run
     sheet["H2"] = dt.date(2020, 7, 1)
     book.save(path)
     before = entries_of(followup_run)
-    after = [before[0].__class__(**{**before[0].__dict__, "requested": 413_522, "invoice_numbers": ("1042",)}),
+    after = [dataclasses.replace(before[0], requested=413_522, invoice_numbers=("1042",)),
              *before[1:]]
     previous = path.read_bytes()
     written = update_ledger(RunLayout(followup_run), before, after, ("Rekvirerat", "Fakturanummer", "Utbetalningsdag"))
@@ -182,7 +185,7 @@ def test_an_update_that_changes_nothing_writes_nothing(followup_run):
 def test_an_update_is_refused_while_the_ledger_is_open(followup_run, lock):
     (followup_run / lock).write_bytes(b"lock")
     before = entries_of(followup_run)
-    after = [before[0].__class__(**{**before[0].__dict__, "requested": 1}), *before[1:]]
+    after = [dataclasses.replace(before[0], requested=1), *before[1:]]
     digest = sha256(ledger(followup_run))
     with pytest.raises(InputError, match="stäng filen"):
         update_ledger(RunLayout(followup_run), before, after, COLUMNS)
@@ -202,6 +205,6 @@ def test_a_ledger_saved_by_libreoffice_reads_back_with_nothing_lost(followup_run
     sheet = load_workbook(ledger(followup_run))["Uppföljning"]
     assert (sheet["L1"].value, sheet["L2"].value) == ("Egen", "x")
     assert sheet.protection.sheet and sheet["A2"].protection.locked and not sheet["D2"].protection.locked
-    after = [expected[0].__class__(**{**expected[0].__dict__, "requested": 500_000}), *expected[1:]]
+    after = [dataclasses.replace(expected[0], requested=500_000), *expected[1:]]
     assert update_ledger(RunLayout(followup_run), expected, after, COLUMNS) == ["D2"]
     assert [e.requested for e in entries_of(followup_run)] == [500_000, 0, 0, 0]
