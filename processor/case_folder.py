@@ -15,7 +15,7 @@ from processor.errors import InputError, Problem
 from processor.followup import LedgerEntry
 from processor.layout import RESULT_FILE, RunLayout
 from processor.model import Allocation, Case
-from processor.vocabulary import DATE, DEADLINE, INVOICE_REFERENCE, REFERENCE
+from processor.vocabulary import DATE, DEADLINE, INVOICE_REFERENCE, REFERENCE, YEAR
 
 MAILING_KIND = "Beslut och brev"
 REPORTING_DATES = (("Delredovisning", 9, 30), ("Slutredovisning", 3, 31))
@@ -53,7 +53,7 @@ class CaseFolder:
         """The case's dates for the timeline: the decision, ``Sista dag``, the reporting dates of its year."""
         dates = [(label, date) for label, date in (("Beslut", self.case.info.date(DATE)), ("Sista dag", self.deadline))
                  if date is not None]
-        year = _year(self.case.info.fields.get("År"))
+        year = _year(self.case.info.fields.get(YEAR))
         if year is not None:
             dates += [(label, dt.date(year + (month < 6), month, day)) for label, month, day in REPORTING_DATES]
         return dates

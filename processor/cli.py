@@ -253,7 +253,9 @@ def cmd_status(args: argparse.Namespace) -> int:
     from processor.status import case_status
 
     status = case_status(args.rundir, args.idag or dt.date.today())
-    if args.json:
+    if args.json:  # the JSON alone on standard output, for programs; the warnings beside it for people
+        for warning in status.warnings:
+            print(f"Varning: {warning}", file=sys.stderr)
         print(json.dumps(status.standing.to_json(), ensure_ascii=False, indent=2))
         return EXIT_OK
     print_warnings(status.warnings)

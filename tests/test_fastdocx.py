@@ -125,7 +125,8 @@ def test_letters_and_mail_written_on_every_core_equal_those_written_serially(wor
     assert members((serial / "fordelning.xlsx").read_bytes()) == members((forked / "fordelning.xlsx").read_bytes())
     for run_dir in (serial, forked):
         listed = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))["files"]
-        assert all(f["sha256"] == hashlib.sha256((run_dir / f["path"]).read_bytes()).hexdigest() for f in listed)
+        assert all(f["sha256"] == hashlib.sha256((run_dir / f["path"]).read_bytes()).hexdigest()
+                   for f in listed if not f.get("edited"))
 
 
 def members(package: bytes) -> dict[str, bytes]:

@@ -20,17 +20,18 @@ def edit(run_dir, cells):
 
 
 def test_the_json_has_exactly_the_spec_shape(cli, followup_run):
-    edit(followup_run, {"D2": 900_000, "E2": dt.date(2020, 6, 15), "G2": 900_000})
+    edit(followup_run, {"D2": 900_000, "E2": dt.date(2020, 6, 15), "G2": 900_000, "D3": 1})
     status, out, err = cli("status", followup_run, "--json", "--idag", "2020-09-01")
     assert status == 0, err
+    assert "Varning: uppfoljning.xlsx Uppföljning!D3: Botkyrka har rekvirerat 1 kr" in err
     document = json.loads(out)
     assert list(document) == ["today", "deadline", "recipients", "totals", "counts"]
     assert (document["today"], document["deadline"]) == ("2020-09-01", "2020-08-30")
     assert document["recipients"][0] == {"name": "Vaxholm", "allocated": 900_000, "declined": False,
                                          "requested": 900_000, "paid": 900_000, "used": None, "status": "Utbetalt"}
-    assert [r["status"] for r in document["recipients"]] == ["Utbetalt", "Försenad", "Avstår", "Försenad"]
-    assert document["totals"] == {"allocated": 2_700_000, "requested": 900_000, "paid": 900_000, "declined": 0, "used": 0}
-    assert document["counts"] == {"Väntar": 0, "Försenad": 2, "Rekvirerat": 0, "Utbetalt": 1, "Avstår": 1,
+    assert [r["status"] for r in document["recipients"]] == ["Utbetalt", "Rekvirerat", "Avstår", "Försenad"]
+    assert document["totals"] == {"allocated": 2_700_000, "requested": 900_001, "paid": 900_000, "declined": 0, "used": 0}
+    assert document["counts"] == {"Väntar": 0, "Försenad": 1, "Rekvirerat": 1, "Utbetalt": 1, "Avstår": 1,
                                   "Redovisat": 0}
 
 
