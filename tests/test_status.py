@@ -83,3 +83,22 @@ def test_status_runs_through_the_installed_program(run_processor, followup_run):
     done = run_processor("status", followup_run, "--idag", "2020-06-10")
     assert done.returncode == 0, done.stderr
     assert "Väntar: 3 mottagare, 2 700 000 kr" in done.stdout and (followup_run / "status.html").is_file()
+
+
+def test_from_letters_to_everyone_has_invoiced_without_losing_a_typed_entry(cli, followup_run):
+    from pathlib import Path
+
+    peppol = Path(__file__).parent / "data" / "peppol"
+    edit(followup_run, {"K3": "ringt 20/8, fakturan kommer", "G2": None})
+    assert json.loads(cli("status", followup_run, "--json", "--idag", "2020-09-01")[1])["counts"]["Försenad"] == 3
+    assert cli("faktura", followup_run, peppol / "vaxholm-faktura.xml", peppol / "norrtalje-faktura.xml")[0] == 0
+    edit(followup_run, {"D3": 900_000, "E3": dt.date(2020, 8, 28), "F3": "B-77"})  # typed from the finance system
+    assert cli("faktura", followup_run, peppol / "vaxholm-faktura.xml", peppol / "vaxholm-kreditnota.xml")[0] == 0
+    status, out, err = cli("status", followup_run, "--json", "--idag", "2020-09-01")
+    assert status == 0, err
+    document = json.loads(out)
+    assert document["counts"] == {"Väntar": 0, "Försenad": 0, "Rekvirerat": 3, "Utbetalt": 0, "Avstår": 1,
+                                  "Redovisat": 0}
+    assert [r["requested"] for r in document["recipients"]] == [400_000, 900_000, 0, 850_000]
+    sheet = load_workbook(followup_run / "uppfoljning.xlsx")["Uppföljning"]
+    assert (sheet["K3"].value, sheet["F3"].value) == ("ringt 20/8, fakturan kommer", "B-77")
