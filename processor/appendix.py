@@ -17,6 +17,8 @@ from processor.model import KEY, Allocation, Case, PostResult
 AMOUNT_FORMAT = "#,##0"
 CHART_MAX_RECIPIENTS = 200
 TITLE_ROWS = 3
+APPENDIX_IN_LETTER_MAX = 100  # recipients: up to this many, each letter carries the whole table
+APPENDIX_ATTACHED_MAX = 1_000  # recipients: up to this many, each e-mail carries fordelning.xlsx as well
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,11 @@ def appendix_title(case: Case) -> str:
     if title.casefold().startswith("fördelning"):
         return f"Bilaga 1: {title}"
     return f"Bilaga 1: Fördelning av {basis_word(title)}"
+
+
+def appendix_attached(case: Case) -> bool:
+    """Whether each e-mail carries the appendix: beyond a thousand recipients the outbox would grow with their square."""
+    return len(case.recipients) <= APPENDIX_ATTACHED_MAX
 
 
 def area_groups(allocation: Allocation) -> list[tuple[str | None, list[PostResult]]]:

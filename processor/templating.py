@@ -27,7 +27,7 @@ from jinja2.runtime import Undefined
 from jinja2.sandbox import SandboxedEnvironment
 
 from processor import formats
-from processor.appendix import appendix_title, area_groups
+from processor.appendix import APPENDIX_IN_LETTER_MAX, appendix_attached, appendix_title, area_groups
 from processor.describe import basis_word, footnote, key_in_words, method_in_words, per_unit_in_words, round_ore
 from processor.errors import InputError, Problem
 from processor.model import EQUAL, FAST, KEY, PER_RECIPIENT, Allocation, Case, PostResult
@@ -36,7 +36,6 @@ from processor.validate import CASE_FIELDS
 
 PACKAGE = "processor.templates"
 CWD_FOLDER = "templates"
-APPENDIX_IN_LETTER_MAX = 100
 DECISION_SECTIONS = ("Sammanfattning", "Bakgrund", "Ärendet", "Ärendets beredning",
                      "Förvaltningens synpunkter och förslag", "Jämställdhetsanalys")
 SECTION_ALIASES = {norm("Förvaltningens synpunkter"): norm("Förvaltningens synpunkter och förslag")}
@@ -572,6 +571,7 @@ class ContextBuilder:
             "sammanstallning": self._summary(),
             "bilaga": SimpleNamespace(rubrik=appendix_title(case), titel=appendix_title(case).removeprefix("Bilaga 1: "),
                                       i_brevet=len(case.recipients) <= APPENDIX_IN_LETTER_MAX,
+                                      bifogas=appendix_attached(case),
                                       fotnot=footnote(case, allocation),
                                       underlag_rubrik=self._basis_heading()),
             "dagens_datum": self.today,
@@ -759,4 +759,5 @@ def attribute_names() -> set[str]:
             "namn", "belopp", "metod", "omrade", "beskrivning", "nyckel_i_ord", "per_enhet", "per_enhet_i_ord",
             "antal_mottagare", "nummer", "grupp", "deltar", "adresser", "poster", "underlag", "kolumner",
             "underlag_i_ord", "antal", "mottagare", "text", "varav", "rader", "rubriker", "i_brevet", "fotnot",
-            "underlag_rubrik", "per_mottagare", "titel", "forklaring", "avsnitt", "kolumn", "vikt"}
+            "underlag_rubrik", "per_mottagare", "titel", "forklaring", "avsnitt", "kolumn", "vikt",
+            "bilaga_lank", "bifogas"}

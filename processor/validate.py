@@ -31,12 +31,13 @@ SHEETS = (CASE_SHEET, RECIPIENT_SHEET, MODEL_SHEET, TEXT_SHEET)
 TITLE, GRANT, CARRIED, ROUNDING, KEY_FIELD, TEMPLATES = (
     "Rubrik", "Medel att fördela", "Överfört från tidigare år", "Avrundning", "Nyckel", "Mallar")
 DATE_FIELDS = ("Datum", "Sista dag")
+APPENDIX_LINK_FIELD = "Bilaga, länk"  # where the whole table is, for letters that neither carry nor come with it
 EMAIL_FIELDS = ("E-post", "Faktura e-post")
 HEADER_FIELDS = ("Ämne", "Avsändare", "Rubrik")
 CASE_FIELDS = (TITLE, GRANT, CARRIED, ROUNDING, KEY_FIELD, TEMPLATES, "År", "Diarienummer", "Datum",
                "Avsändare", "Avdelning", "Nämnd", "Handläggare", "Telefon", "E-post", "Undertecknare",
                "Undertecknarens titel", "Fakturaadress", "Faktura e-post", "Fakturareferens", "Sista dag",
-               "Överenskommelse", "Ämne")
+               "Överenskommelse", "Ämne", APPENDIX_LINK_FIELD)
 ROUNDING_UNITS = (1, 10, 100, 1000)
 SMALL_TOTAL = 1000  # kronor; a smaller total is almost always typed in thousands or millions
 
