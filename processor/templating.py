@@ -15,14 +15,13 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 
 from processor import formats
+from processor.appendix import APPENDIX_IN_LETTER_MAX, appendix_attached
 from processor.describe import agreement_in_words
 from processor.presentation import PostView, Presentation
 from processor.sandbox import empty
 from processor.sandbox import plain_value as _plain
 from processor.swedish import norm
-from processor.validate import CASE_FIELDS
-
-APPENDIX_IN_LETTER_MAX = 100
+from processor.vocabulary import CASE_FIELDS
 DECISION_SECTIONS = ("Sammanfattning", "Bakgrund", "Ärendet", "Ärendets beredning",
                      "Förvaltningens synpunkter och förslag", "Jämställdhetsanalys")
 SECTION_ALIASES = {norm("Förvaltningens synpunkter"): norm("Förvaltningens synpunkter och förslag")}
@@ -166,7 +165,7 @@ TEXTS_SHAPE = Shape(("avsnitt",))
 SECTION_SHAPE = Shape(("rubrik", "text"))
 SUMMARY_SHAPE = Shape(("rubriker", "rader", "summa", "per_mottagare"))
 SUMMARY_ROW_SHAPE = Shape(("text", "beskrivning", "belopp", "varav", "rubrik"))
-APPENDIX_SHAPE = Shape(("rubrik", "titel", "i_brevet", "fotnot", "underlag_rubrik"))
+APPENDIX_SHAPE = Shape(("rubrik", "titel", "i_brevet", "bifogas", "fotnot", "underlag_rubrik"))
 CONTEXT_SHAPE = Shape(("arende", "falt", "summa", "poster", "omraden", "grupper", "alla_mottagare", "antal_mottagare",
                        "antal_brev", "avstar", "texter", "ovriga_texter", "beslutspunkter", "sammanstallning", "bilaga",
                        "dagens_datum"))
@@ -216,6 +215,7 @@ class ContextBuilder:
             sammanstallning=self._summary(),
             bilaga=APPENDIX_SHAPE.make(rubrik=view.appendix_title, titel=view.appendix_title.removeprefix("Bilaga 1: "),
                                        i_brevet=len(case.recipients) <= APPENDIX_IN_LETTER_MAX,
+                                       bifogas=appendix_attached(case),
                                        fotnot=list(view.footnote), underlag_rubrik=view.basis_heading),
             dagens_datum=self.today,
         )
