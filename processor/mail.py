@@ -28,11 +28,10 @@ from processor.errors import Problem
 from processor.formats import kronor, number
 from processor.layout import RunLayout
 from processor.model import Allocation, Case, Recipient
-from processor.vocabulary import APPENDIX_LINK_FIELD, CASE_SHEET
+from processor.vocabulary import APPENDIX_LINK_FIELD, CASE_SHEET, EMAIL_COL, RECIPIENT_SHEET, SENDER_EMAIL, SENDER_NAME, SUBJECT
 
 BODY_TEMPLATE = "epost.txt"
 APPENDIX_NAME = "Bilaga 1 fördelning.xlsx"
-SENDER_FIELD, SENDER_NAME_FIELD, SUBJECT_FIELD = "E-post", "Avsändare", "Ämne"
 
 _LINE_BREAK = re.compile(r"[\r\n\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
 _LINK = re.compile(r"(https?://[^\s<>\"]+[^\s<>\".,;:!?)])|([A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,})")
@@ -59,13 +58,13 @@ def tidy_body(text: str) -> str:
 
 def subject_for(case: Case, recipient: Recipient) -> str:
     """``Ämne`` (default ``Rubrik``) and the recipient's name: ``Stimulansmedel 2024 – Avesta``."""
-    base = case.info.fields.get(SUBJECT_FIELD) or case.info.title
+    base = case.info.fields.get(SUBJECT) or case.info.title
     return f"{base} – {' '.join(recipient.name.split())}"
 
 
 def sender_of(case: Case) -> tuple[str | None, str | None]:
     """The case's ``E-post`` and ``Avsändare`` (display name), either possibly missing."""
-    return case.info.fields.get(SENDER_FIELD), case.info.fields.get(SENDER_NAME_FIELD)
+    return case.info.fields.get(SENDER_EMAIL), case.info.fields.get(SENDER_NAME)
 
 
 def unmailed_indices(case: Case, allocation: Allocation) -> list[int]:
@@ -86,13 +85,13 @@ def outbox_warnings(case: Case, allocation: Allocation) -> list[str]:
     warnings = []
     for i in unmailed_indices(case, allocation):
         recipient = case.recipients[i]
-        warnings.append(str(Problem(f"Mottagare, rad {recipient.row}",
+        warnings.append(str(Problem(f"{RECIPIENT_SHEET}, rad {recipient.row}",
                                     f"{recipient.name} får {kronor(allocation.totals[i], nbsp=False)} men har ingen "
                                     "e-postadress och får inget e-postmeddelande. "
-                                    "Fyll i kolumnen E-post för att skicka brevet med e-post.")))
+                                    f"Fyll i kolumnen {EMAIL_COL} för att skicka brevet med e-post.")))
     has_addresses = any(allocation.totals[i] > 0 and r.emails for i, r in enumerate(case.recipients))
     if has_addresses and not sender_of(case)[0]:
-        warnings.append(str(Problem("Ärende", f'fältet "{SENDER_FIELD}" saknas, så inga e-postmeddelanden skrivs. '
+        warnings.append(str(Problem(CASE_SHEET, f'fältet "{SENDER_EMAIL}" saknas, så inga e-postmeddelanden skrivs. '
                                               "Fyll i avsändarens e-postadress för att få ett utskick.")))
     if not appendix_attached(case) and any(allocation.totals) and not case.info.fields.get(APPENDIX_LINK_FIELD):
         count, limit = (number(n, nbsp=False) for n in (len(case.recipients), APPENDIX_ATTACHED_MAX))

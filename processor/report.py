@@ -35,11 +35,12 @@ from processor.layout import (APPENDIX_FILE, DECISION_FILE, JOURNAL_FILE, LETTER
                               OUTBOX_DIR, PDF_SUFFIX, REPORT_FILE, RESULT_FILE, RunLayout)
 from processor.mail import outbox_warnings
 from processor.model import Allocation, Case
+from processor.vocabulary import COMMITTEE, DATE, DEPARTMENT, OFFICER, REFERENCE, SENDER_NAME
 from processor.presentation import Column, Presentation, basis_columns, present
 
 TEMPLATE = "rapport.html.j2"
 DATA_FORMAT = 1
-SHOWN_FIELDS = ("Diarienummer", "Datum", "Avsändare", "Avdelning", "Nämnd", "Handläggare")
+SHOWN_FIELDS = (REFERENCE, DATE, SENDER_NAME, DEPARTMENT, COMMITTEE, OFFICER)
 PALETTE = ("#2f6db5", "#e8a33d", "#2a9d78", "#c8588f", "#6cb4e4", "#d9612b", "#7a5ea8", "#9a9a3a",
            "#5c6670", "#e3c41a")
 _DATA_BLOCK = re.compile(r'<script type="application/json" id="data">(.*?)</script>', re.S)
