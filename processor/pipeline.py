@@ -66,6 +66,7 @@ def run(workbook: Path, out_dir: Path = Path("output"), *, now: dt.datetime | No
     from processor.report import write_report
 
     workbook = Path(workbook)
+    out_dir = Path(out_dir).absolute()  # the workers and the checksums name files from the folder: one spelling
     now = now or dt.datetime.now().astimezone()
     office = find_office() if pdf else None
     input_sha256 = workbook_sha256(workbook)
@@ -79,9 +80,9 @@ def run(workbook: Path, out_dir: Path = Path("output"), *, now: dt.datetime | No
                                       view=view)
         progress("Mallarna är kontrollerade.")
         result, appendix = tables()
-    for name in remove_abandoned(Path(out_dir)):
+    for name in remove_abandoned(out_dir):
         progress(f"Tog bort {name}, som en avbruten körning lämnade efter sig.")
-    with atomic_run_dir(Path(out_dir), workbook.stem, now) as run_dir:
+    with atomic_run_dir(out_dir, workbook.stem, now) as run_dir:
         layout = RunLayout.for_recipients(run_dir.path, [r.name for r in case.recipients])
         checksums = Checksums(layout.root)
         checksums.add(layout.result, write_hashed(layout.result, [result]))

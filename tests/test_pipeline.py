@@ -272,3 +272,9 @@ def test_a_run_killed_outright_leaves_no_workers_and_the_next_run_removes_its_fo
     result = run(DALARNA, out, progress=said.append)
     assert [p.name for p in out.iterdir()] == [result.run_dir.name]
     assert f"Tog bort {left}, som en avbruten körning lämnade efter sig." in said
+
+
+def test_a_run_folder_under_a_relative_out_folder_is_whole(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = run(DALARNA, Path("ut"))
+    assert result.run_dir.parent == tmp_path / "ut" and (result.run_dir / "brev" / "Avesta.docx").is_file()
