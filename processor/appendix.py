@@ -22,6 +22,13 @@ DEFAULT_COLUMN_CM = 1.7  # Excel's default column (8.43 characters) and row (15 
 DEFAULT_ROW_CM = 0.53
 LANDSCAPE_MAX_CM = 17  # a chart up to this high fits one landscape A4 page at a readable size
 BOLD_WIDTH = 1.15  # a bold character in units of the column width (the width of a plain digit)
+APPENDIX_IN_LETTER_MAX = 100  # recipients: up to this many, each letter carries the whole table
+APPENDIX_ATTACHED_MAX = 1_000  # recipients: up to this many, each e-mail carries fordelning.xlsx as well
+
+
+def appendix_attached(case: Case) -> bool:
+    """Whether each e-mail carries the appendix: beyond a thousand recipients the outbox would grow with their square."""
+    return len(case.recipients) <= APPENDIX_ATTACHED_MAX
 
 
 def safe_text(value):

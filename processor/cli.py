@@ -283,8 +283,10 @@ def cmd_faktura(args: argparse.Namespace) -> int:
 
 
 def cmd_send(args) -> int:
-    from processor.send import (Interrupted, SendError, check_options, interrupted_lines, messages, plan_lines,
-                                read_outbox, send_outbox, settings_from, summary_lines)
+    from processor.send import (Interrupted, check_options, interrupted_lines, messages, plan_lines, read_outbox,
+                                send_outbox, summary_lines)
+    from processor.smtp import SendError
+    from processor.smtp_settings import settings_from
 
     try:
         settings = settings_from(args.smtp_host, args.smtp_port, args.security, args.user, auth=args.auth,

@@ -35,7 +35,7 @@ from processor.presentation import Presentation, present
 from processor.sandbox import word_environment
 from processor.template_errors import check_source, plain_text, render_problem
 from processor.template_files import TemplateFile, TemplateSet
-from processor.templating import ContextBuilder, context_names
+from processor.context import ContextBuilder, context_names
 
 DECISION_TEMPLATE = "tjansteutlatande.docx"
 LETTER_TEMPLATE = "brev.docx"

@@ -1,4 +1,5 @@
-"""The outbox: one ready ``.eml`` per recipient with money and an address, its letter attached.
+"""The outbox: one ready ``.eml`` per recipient with money and an address, its letter attached (and the
+appendix, up to ``APPENDIX_ATTACHED_MAX`` recipients).
 
 Messages follow RFC 5322 and MIME (RFC 2047 encoded words for Swedish display names and
 subjects, RFC 2231 attachment names) and are written in SMTP wire format (CRLF), so
@@ -21,15 +22,16 @@ from email.headerregistry import Address
 from email.utils import encode_rfc2231, formataddr, format_datetime, make_msgid
 from pathlib import Path
 
+from processor.appendix import APPENDIX_ATTACHED_MAX, appendix_attached
 from processor.checksums import write_hashed
 from processor.errors import Problem
-from processor.formats import kronor
+from processor.formats import kronor, number
 from processor.layout import RunLayout
 from processor.model import Allocation, Case, Recipient
+from processor.vocabulary import APPENDIX_LINK_FIELD, CASE_SHEET, EMAIL_COL, RECIPIENT_SHEET, SENDER_EMAIL, SENDER_NAME, SUBJECT
 
 BODY_TEMPLATE = "epost.txt"
 APPENDIX_NAME = "Bilaga 1 fördelning.xlsx"
-SENDER_FIELD, SENDER_NAME_FIELD, SUBJECT_FIELD = "E-post", "Avsändare", "Ämne"
 
 _LINE_BREAK = re.compile(r"[\r\n\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
 _LINK = re.compile(r"(https?://[^\s<>\"]+[^\s<>\".,;:!?)])|([A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,})")
@@ -56,13 +58,13 @@ def tidy_body(text: str) -> str:
 
 def subject_for(case: Case, recipient: Recipient) -> str:
     """``Ämne`` (default ``Rubrik``) and the recipient's name: ``Stimulansmedel 2024 – Avesta``."""
-    base = case.info.fields.get(SUBJECT_FIELD) or case.info.title
+    base = case.info.fields.get(SUBJECT) or case.info.title
     return f"{base} – {' '.join(recipient.name.split())}"
 
 
 def sender_of(case: Case) -> tuple[str | None, str | None]:
     """The case's ``E-post`` and ``Avsändare`` (display name), either possibly missing."""
-    return case.info.fields.get(SENDER_FIELD), case.info.fields.get(SENDER_NAME_FIELD)
+    return case.info.fields.get(SENDER_EMAIL), case.info.fields.get(SENDER_NAME)
 
 
 def unmailed_indices(case: Case, allocation: Allocation) -> list[int]:
@@ -78,25 +80,34 @@ def mailed_indices(case: Case, allocation: Allocation) -> list[int]:
 
 
 def outbox_warnings(case: Case, allocation: Allocation) -> list[str]:
-    """Swedish warnings for recipients left out of the outbox, and for a missing sender address."""
+    """Swedish warnings for recipients left out of the outbox, for a missing sender address, and for letters
+    that can only offer the whole table on request."""
     warnings = []
     for i in unmailed_indices(case, allocation):
         recipient = case.recipients[i]
-        warnings.append(str(Problem(f"Mottagare, rad {recipient.row}",
+        warnings.append(str(Problem(f"{RECIPIENT_SHEET}, rad {recipient.row}",
                                     f"{recipient.name} får {kronor(allocation.totals[i], nbsp=False)} men har ingen "
                                     "e-postadress och får inget e-postmeddelande. "
-                                    "Fyll i kolumnen E-post för att skicka brevet med e-post.")))
+                                    f"Fyll i kolumnen {EMAIL_COL} för att skicka brevet med e-post.")))
     has_addresses = any(allocation.totals[i] > 0 and r.emails for i, r in enumerate(case.recipients))
     if has_addresses and not sender_of(case)[0]:
-        warnings.append(str(Problem("Ärende", f'fältet "{SENDER_FIELD}" saknas, så inga e-postmeddelanden skrivs. '
+        warnings.append(str(Problem(CASE_SHEET, f'fältet "{SENDER_EMAIL}" saknas, så inga e-postmeddelanden skrivs. '
                                               "Fyll i avsändarens e-postadress för att få ett utskick.")))
+    if not appendix_attached(case) and any(allocation.totals) and not case.info.fields.get(APPENDIX_LINK_FIELD):
+        count, limit = (number(n, nbsp=False) for n in (len(case.recipients), APPENDIX_ATTACHED_MAX))
+        field = f'fältet "{APPENDIX_LINK_FIELD}"'
+        warnings.append(str(Problem(CASE_SHEET, f"med {count} mottagare (fler än {limit}) bifogas inte hela fördelningen till "
+                                                f"e-postmeddelandena, och eftersom {field} saknas står det i breven att den "
+                                                "skickas på begäran. Lägg fordelning.xlsx där mottagarna kan hämta den "
+                                                f"(t.ex. på er webbplats) och skriv länken eller platsen i {field}.")))
     return warnings
 
 
 class Outbox:
     """The run's e-mails, written one recipient at a time, by whichever worker wrote that recipient's letter.
 
-    The appendix ``fordelning.xlsx`` of the run folder goes with every message; it is encoded once.
+    The appendix ``fordelning.xlsx`` of the run folder goes with every message, encoded once, as long as there
+    are at most ``APPENDIX_ATTACHED_MAX`` recipients; beyond that the letters say where the whole table is.
     """
 
     def __init__(self, case: Case, allocation: Allocation, layout: RunLayout, body_renderer: BodyRenderer, *,
@@ -108,7 +119,8 @@ class Outbox:
         self.sender, self.sender_name = sender_of(case)
         self.layout = layout
         appendix = layout.appendix
-        self.shared = [attachment_part(appendix.read_bytes(), APPENDIX_NAME)] if self.indices and appendix.is_file() else []
+        attached = self.indices and appendix_attached(case) and appendix.is_file()
+        self.shared = [attachment_part(appendix.read_bytes(), APPENDIX_NAME)] if attached else []
         if self.indices:
             layout.outbox.mkdir(exist_ok=True)
 

@@ -13,6 +13,7 @@ from decimal import Decimal
 
 from processor import describe
 from processor.model import KEY, Allocation, Case, KeyPart, PostResult
+from processor.vocabulary import GROUP_COL, NAME_COL
 
 NAME, GROUP, BASIS, POST, SUBTOTAL, TOTAL, NOTE = "name", "group", "basis", "post", "subtotal", "total", "note"
 DECLINING_NOTE = "Avstår"
@@ -152,9 +153,9 @@ class Presentation:
     def table(self, *, mail_notes: bool = False) -> Table:
         """The distribution table; ``mail_notes`` adds "Ingen e-postadress" (the report) to "Avstår" (everywhere)."""
         recipients = self.case.recipients
-        columns = [Column("Mottagare", NAME)]
+        columns = [Column(NAME_COL, NAME)]
         if any(r.group for r in recipients):
-            columns.append(Column("Grupp", GROUP))
+            columns.append(Column(GROUP_COL, GROUP))
         columns.extend(Column(c, BASIS, basis=c) for c in self.basis_columns)
         if len(self.posts) > 1:
             for area in self.areas:

@@ -13,34 +13,29 @@ hashes lets only the page's own style and sorting script run, and nothing can be
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import hashlib
 import json
-import math
-import os
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from decimal import Decimal
-from importlib import resources
 from pathlib import Path
-from urllib.parse import quote
 
 from processor import __version__, formats
-from processor.checksums import Checksums, folder_files
+from processor.charts import composition_chart, recipient_chart
+from processor.checksums import Checksums
 from processor.describe import count, rounding_unit
 from processor.errors import InputError, Problem
-from processor.journal import Delivery, MessageHeaders, delivered_to, read_journal
-from processor.layout import (APPENDIX_FILE, DECISION_FILE, EDITED_FILES, JOURNAL_FILE, LEDGER_FILE, LETTER_DIR,
-                              MANIFEST_FILE, MESSAGE_SUFFIX, OUTBOX_DIR, PDF_SUFFIX, PREVIOUS_LEDGER_FILE, REPORT_FILE,
-                              RESULT_FILE, STATUS_FILE, RunLayout)
+from processor.layout import REPORT_FILE, RESULT_FILE, RunLayout
 from processor.mail import outbox_warnings
 from processor.model import Allocation, Case
+from processor.pages import block_digest, page_environment, share_text, when, write_atomically
 from processor.presentation import Column, Presentation, basis_columns, present
+from processor.run_listing import build_files, build_mailing
+from processor.vocabulary import COMMITTEE, DATE, DEPARTMENT, OFFICER, REFERENCE, SENDER_NAME
 
 TEMPLATE = "rapport.html.j2"
 DATA_FORMAT = 1
-SHOWN_FIELDS = ("Diarienummer", "Datum", "Avsändare", "Avdelning", "Nämnd", "Handläggare")
+SHOWN_FIELDS = (REFERENCE, DATE, SENDER_NAME, DEPARTMENT, COMMITTEE, OFFICER)
 PALETTE = ("#2f6db5", "#e8a33d", "#2a9d78", "#c8588f", "#6cb4e4", "#d9612b", "#7a5ea8", "#9a9a3a",
            "#5c6670", "#e3c41a")
 _DATA_BLOCK = re.compile(r'<script type="application/json" id="data">(.*?)</script>', re.S)
@@ -100,32 +95,6 @@ def read_embedded_data(path: Path) -> dict:
     return data
 
 
-def write_atomically(path: Path, pieces: Iterable[str]) -> tuple[Path, str]:
-    """Replace the file in one step, so a browser or a crash never sees half a report; → its path and SHA-256."""
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    digest = hashlib.sha256()
-
-    def write(out, text: list[str]) -> None:
-        data = "".join(text).encode("utf-8")
-        digest.update(data)
-        out.write(data)
-        text.clear()
-
-    try:
-        with open(temp, "xb") as out:
-            text: list[str] = []
-            for piece in pieces:  # hundreds of thousands of small pieces, written and hashed in blocks
-                text.append(piece)
-                if len(text) == 4096:
-                    write(out, text)
-            write(out, text)
-        os.replace(temp, path)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-    return path, digest.hexdigest()
-
-
 # --- what the JSON lacks, from the Case ----------------------------------------------------------
 
 def report_extras(case: Case, allocation: Allocation, created: dt.datetime) -> dict:
@@ -163,21 +132,6 @@ def render_report(result: dict, extras: dict, run_dir: Path, refreshed: dt.datet
     csp = (f"default-src 'none'; style-src '{block_digest(template, 'style')}'; "
            f"script-src '{block_digest(template, 'script')}'; img-src data:; base-uri 'none'; form-action 'none'")
     return template.generate(page=page, data=extras, csp=csp)
-
-
-def page_environment():
-    """Jinja for the HTML pages: autoescaped, strict, templates (and the shared ``page.css.j2``) from the package."""
-    from jinja2 import Environment, FunctionLoader, StrictUndefined
-
-    folder = resources.files("processor.templates")
-    return Environment(loader=FunctionLoader(lambda name: folder.joinpath(name).read_text(encoding="utf-8")),
-                       autoescape=True, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-
-
-def block_digest(template, name: str) -> str:
-    """The CSP hash of a template block (the page's own CSS or script), so only that text may run."""
-    text = "".join(template.blocks[name](template.new_context()))
-    return "sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii")
 
 
 def read_view(result: dict, extras: dict) -> Presentation:
@@ -228,11 +182,6 @@ def build_facts(extras: dict, refreshed: dt.datetime | None) -> list[tuple[str, 
     if refreshed:
         facts.append(("Sidan uppdaterad", when(refreshed)))
     return facts
-
-
-def when(moment: dt.datetime) -> str:
-    """``21 maj 2024 kl. 10.15``."""
-    return f"{formats.long_date(moment.date())} kl. {moment:%H.%M}"
 
 
 def _parse_time(text) -> dt.datetime | None:
@@ -321,97 +270,6 @@ def build_areas(view: Presentation, colors: dict) -> list[dict]:
             for area in view.areas]
 
 
-def share_text(part: int, whole: int) -> str:
-    return formats.percent(Decimal(part * 100) / Decimal(whole), 1) if whole else ""
-
-
-# --- charts (inline SVG, coordinates computed here) -----------------------------------------------
-
-CHART_WIDTH = 960
-ROW_HEIGHT = 24
-BAR_HEIGHT = 15
-CHAR_WIDTH = 6.6
-
-
-def composition_chart(result: dict, colors: dict) -> dict:
-    """One bar of the whole total, split into its posts."""
-    total = result["total"] or 1
-    x, segments = 0.0, []
-    for post in result["posts"]:
-        width = CHART_WIDTH * post["amount"] / total
-        segments.append({"x": round(x, 2), "width": round(width, 2), "color": colors[post["name"]],
-                         "title": f"{post['name']}: {formats.kronor(post['amount'], nbsp=False)} "
-                                  f"({share_text(post['amount'], total)})",
-                         "label": _fit(post["name"], width - 10, 12) if width > 40 else ""})
-        x += width
-    return {"width": CHART_WIDTH, "height": 34, "segments": segments}
-
-
-CHART_MAX_BARS = 50
-
-
-def recipient_chart(result: dict, colors: dict) -> dict:
-    """Horizontal bars of each recipient's total, largest first, stacked by post; at most ``CHART_MAX_BARS``."""
-    ranked = sorted(enumerate(result["recipients"]), key=lambda pair: (-pair[1]["total"], pair[0]))
-    recipients = ranked[:CHART_MAX_BARS]
-    longest = max((len(r["name"]) for _, r in recipients), default=10)
-    label_width = min(max(longest * CHAR_WIDTH + 16, 120), 330)
-    amount_width = 110
-    plot_width = CHART_WIDTH - label_width - amount_width
-    top = max((r["total"] for _, r in recipients), default=0)
-    step = nice_step(top)
-    scale_max = step * math.ceil(top / step) if top else 1
-    scale = plot_width / scale_max
-    rows = []
-    for n, (_, recipient) in enumerate(recipients):
-        y = 8 + n * ROW_HEIGHT
-        x, segments = label_width, []
-        for post in result["posts"]:
-            amount = recipient["amounts"].get(post["name"])
-            if amount:
-                width = amount * scale
-                segments.append({"x": round(x, 2), "width": round(width, 2), "color": colors[post["name"]],
-                                 "title": f"{recipient['name']}, {post['name']}: {formats.kronor(amount, nbsp=False)}"})
-                x += width
-        rows.append({"bar_y": y + (ROW_HEIGHT - BAR_HEIGHT) / 2, "text_y": y + ROW_HEIGHT / 2 + 4,
-                     "name": _fit(recipient["name"], label_width - 16, 12), "full_name": recipient["name"],
-                     "segments": segments, "end": round(x + 6, 2), "declining": not recipient["participates"],
-                     "amount": formats.kronor(recipient["total"]) if recipient["participates"] else "avstår"})
-    plot_bottom = 8 + len(rows) * ROW_HEIGHT
-    ticks = [{"x": round(label_width + v * scale, 2), "label": tick_label(v, step)}
-             for v in range(0, scale_max + 1, step)] if top else []
-    return {"width": CHART_WIDTH, "height": plot_bottom + 26, "rows": rows, "ticks": ticks, "top": 4,
-            "bottom": plot_bottom, "tick_y": plot_bottom + 16, "label_x": label_width - 8, "bar_height": BAR_HEIGHT,
-            "stacked": len(result["posts"]) > 1, "shown": len(recipients), "count": len(ranked)}
-
-
-def nice_step(top: int) -> int:
-    """A round grid step (1, 2 or 5 times a power of ten) giving four to ten lines."""
-    if top <= 0:
-        return 1
-    power = 10 ** max(0, math.floor(math.log10(top)) - 1)
-    for factor in (1, 2, 5, 10, 20, 50, 100):
-        if top / (factor * power) <= 8:
-            return factor * power
-    return 100 * power
-
-
-def tick_label(value: int, step: int) -> str:
-    if value == 0:
-        return "0"
-    if step >= 100_000:
-        return formats.mnkr(value, 0 if step % 1_000_000 == 0 else 1)
-    if step >= 1000:
-        return formats.tkr(value)
-    return formats.kronor(value)
-
-
-def _fit(text: str, width: float, size: int) -> str:
-    """The text shortened with an ellipsis to fit ``width`` pixels at ``size`` px (an estimate)."""
-    room = int(width / (CHAR_WIDTH * size / 12))
-    return text if len(text) <= room else text[:max(room - 1, 1)].rstrip() + "…"
-
-
 # --- the distribution table ---------------------------------------------------------------------
 
 INDEX_COLUMN = {"label": "Nr", "type": "number", "kind": "index"}
@@ -447,114 +305,3 @@ def total_cell(column: Column, value) -> str:
         return formats.number(value)
     return value or ""
 
-
-# --- mailing: the outbox and the send journal ---------------------------------------------------
-
-def build_mailing(result: dict, layout: RunLayout) -> dict:
-    """Per recipient with money: its message, to whom, and whether and when it was sent."""
-    outbox = layout.outbox
-    journal = read_journal(layout.journal)
-    rows, sent = [], 0
-    messages = {p.name for p in outbox.glob(f"*{MESSAGE_SUFFIX}")} if outbox.is_dir() else set()
-    for index, recipient in enumerate(result["recipients"]):
-        file = layout.message_name(index)
-        if file in messages:
-            row = message_status(recipient["name"], outbox / file, journal.get(file, []))
-            sent += row["state"] == "sent"
-            rows.append(row)
-        elif recipient["total"] > 0 and (messages or not recipient["email"]):
-            rows.append({"name": recipient["name"], "to": ", ".join(recipient["email"]), "href": None, "file": "",
-                         "state": "none", "status": "Inget e-postmeddelande", "when": "",
-                         "detail": "ingen e-postadress" if not recipient["email"] else "inget i utskicket"})
-    known = {layout.message_name(i) for i in range(len(layout.stems))}
-    for file in sorted(messages - known):
-        row = message_status("", outbox / file, journal.get(file, []))
-        sent += row["state"] == "sent"
-        rows.append(row)
-    total = len(messages)
-    if not total:
-        headline, note = "Inget utskick", "inga e-postmeddelanden i körningen"
-    else:
-        headline, note = f"{sent} av {total} skickade", "enligt utskicksjournalen" if journal else "inget skickat än"
-    return {"rows": rows, "sent": sent, "total": total, "headline": headline, "note": note,
-            "pending": total - sent, "has_outbox": bool(total)}
-
-
-def message_status(name: str, path: Path, deliveries: list[Delivery]) -> dict:
-    """One message's row: sent when every To/Cc address is in the journal, partly when some are."""
-    addresses = MessageHeaders.read(path).to
-    delivered = delivered_to(deliveries)
-    missing = [a for a in addresses if a.lower() not in delivered]
-    times = [d.time for d in deliveries if d.time]
-    if deliveries and not missing:
-        state, status = "sent", "Skickat"
-    elif deliveries:
-        state, status = "partial", "Delvis skickat"
-    else:
-        state, status = "waiting", "Inte skickat"
-    detail = f"ej till {', '.join(missing)}" if deliveries and missing else ""
-    return {"name": name, "to": ", ".join(addresses), "href": _href(Path(OUTBOX_DIR, path.name)),
-            "file": path.name, "state": state, "status": status, "when": when(max(times)) if times else "",
-            "detail": detail}
-
-
-# --- the files of the run folder ----------------------------------------------------------------
-
-def build_files(layout: RunLayout, recipients: list[dict], checksums: Checksums) -> Iterator[dict]:
-    """Every visible file of the folder but this page, with what it is, its size and SHA-256, one at a time."""
-    owners = {stem: r["name"] for stem, r in zip(layout.stems, recipients)}
-    for entry in folder_files(layout.root):
-        if entry.path == REPORT_FILE or entry.hidden or entry.parts[-1].startswith("~$"):
-            continue
-        relative = Path(*entry.parts)
-        if entry.path in EDITED_FILES:  # the administrator's to edit: no checksum to hold it to, as in the manifest
-            yield {"path": entry.path, "href": _href(relative), "what": describe_file(relative, owners),
-                   "size": file_size(entry.size), "sha256": ""}
-            continue
-        if entry.path == MANIFEST_FILE:  # it holds this page's checksum, so this page cannot hold its own
-            yield {"path": entry.path, "href": _href(relative), "what": describe_file(relative, owners),
-                   "size": "", "sha256": ""}
-            continue
-        yield {"path": entry.path, "href": _href(relative), "what": describe_file(relative, owners),
-               "size": file_size(entry.size), "sha256": checksums.sha256(entry)}
-
-
-def _href(relative: Path) -> str:
-    return quote(Path(relative).as_posix())
-
-
-FILE_KINDS = {".docx": "Word", ".pdf": "PDF", ".xlsx": "Excel", ".eml": "e-post", ".json": "JSON"}
-
-
-FIXED_FILES = {RESULT_FILE: "Resultatet för andra program (JSON)",
-               APPENDIX_FILE: "Bilaga 1: fördelningstabellen (Excel)",
-               DECISION_FILE: "Tjänsteutlåtande (Word)",
-               Path(DECISION_FILE).with_suffix(PDF_SUFFIX).as_posix(): "Tjänsteutlåtande (PDF)",
-               MANIFEST_FILE: "Förteckning över körningen med kontrollsummor (JSON)",
-               f"{OUTBOX_DIR}/{JOURNAL_FILE}": "Utskicksjournal: vad som har skickats och när",
-               LEDGER_FILE: "Uppföljningen: fakturor, utbetalningar och redovisningar, att fylla i (Excel)",
-               PREVIOUS_LEDGER_FILE: "Uppföljningen före senaste ändringen (Excel)",
-               STATUS_FILE: "Läget i ärendet (webbsida)"}
-
-
-def describe_file(relative: Path, owners: dict[str, str]) -> str:
-    """What a file is, in words: ``Brev till Avesta (Word)``."""
-    key = relative.as_posix()
-    if key in FIXED_FILES:
-        return FIXED_FILES[key]
-    kind = FILE_KINDS.get(relative.suffix.lower(), relative.suffix.lstrip(".").upper() or "fil")
-    owner = owners.get(relative.stem)
-    if relative.parts[0] == LETTER_DIR and owner:
-        return f"Brev till {owner} ({kind})"
-    if relative.parts[0] == OUTBOX_DIR and relative.suffix == MESSAGE_SUFFIX and owner:
-        return f"E-postmeddelande till {owner}"
-    return f"{relative.name} ({kind})"
-
-
-def file_size(size: int) -> str:
-    """``812 byte``, ``12,3 kB``, ``1,4 MB``."""
-    if size < 1000:
-        return f"{size}{formats.NBSP}byte"
-    if size < 1_000_000:
-        return f"{formats.number(Decimal(size) / 1000, 1)}{formats.NBSP}kB"
-    return f"{formats.number(Decimal(size) / 1_000_000, 1)}{formats.NBSP}MB"

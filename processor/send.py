@@ -8,14 +8,10 @@ one in flight when the process died: accepted by the server but not yet written 
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import hashlib
-import os
 import re
 import smtplib
-import socket
-import ssl
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -23,157 +19,20 @@ from dataclasses import dataclass, field
 from email.utils import format_datetime
 from pathlib import Path
 
-from processor import oauth
 from processor.errors import InputError, Problem
 from processor.journal import Journal, JournalBusy, MessageHeaders, delivered_to, read_journal
 from processor.layout import MESSAGE_SUFFIX, OUTBOX_DIR, RunLayout
+from processor.smtp import Refused, SendError, connect, transmit
+from processor.smtp_settings import SmtpSettings
 
-SECURITY = ("starttls", "ssl", "none")
-AUTH = ("password", "oauth2")
-DEFAULT_PORTS = {"starttls": 587, "ssl": 465, "none": 25}
 _ADDRESS = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-_TENANT = re.compile(r"^[0-9A-Za-z][0-9A-Za-z.-]*$")
 _DATE_HEADER = re.compile(rb"^Date:[^\r\n]*\r\n(?:[ \t][^\r\n]*\r\n)*", re.IGNORECASE | re.MULTILINE)
 _MESSAGE_ID_HEADER = re.compile(rb"^Message-ID:", re.IGNORECASE | re.MULTILINE)
 
 Progress = Callable[[str], None]
 
 
-class SendError(Exception):
-    """The server cannot be used (unreachable, refuses TLS or login): a Swedish message, exit status 1."""
-
-
-# --- settings -----------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class SmtpSettings:
-    """Where and how to connect; ``password`` comes from ``SMTP_PASSWORD``, never the command line.
-
-    With ``auth="oauth2"`` the login is SASL XOAUTH2 with a token that ``tokens`` hands out
-    afresh at every connection.
-    """
-
-    host: str
-    port: int
-    security: str = "starttls"
-    user: str | None = None
-    password: str | None = field(default=None, repr=False)
-    timeout: float = 60.0
-    auth: str = "password"
-    tokens: oauth.TokenSource | None = field(default=None, compare=False)
-
-    def describe(self) -> str:
-        """``smtp.office365.com:587 (STARTTLS, inloggning som a@b.se)`` for the confirmation."""
-        how = {"starttls": "STARTTLS", "ssl": "SSL/TLS", "none": "okrypterat"}[self.security]
-        login = f", inloggning som {self.user}" if self.user else ", utan inloggning"
-        if self.auth == "oauth2" and self.tokens is not None:
-            login += f" med OAuth 2.0, {self.tokens.describe()}"
-        return f"{self.host}:{self.port} ({how}{login})"
-
-
-def settings_from(host: str | None = None, port: str | int | None = None, security: str | None = None,
-                  user: str | None = None, environ: dict | None = None, *, auth: str | None = None,
-                  token_command: str | None = None, microsoft_tenant: str | None = None,
-                  microsoft_client_id: str | None = None, prompt: Callable[[str], None] = print) -> SmtpSettings:
-    """Command-line values first, then ``SMTP_HOST``, ``SMTP_PORT``, ``SMTP_SECURITY``, ``SMTP_USER``, ``SMTP_AUTH`` …
-
-    Every setting is checked here, before anything is sent; ``prompt`` shows Microsoft's
-    sign-in code when one is needed.
-    """
-    env = os.environ if environ is None else environ
-    problems = []
-    auth = (auth or env.get("SMTP_AUTH") or "password").strip().lower()
-    if auth not in AUTH:
-        problems.append(Problem("--auth", f'"{auth}" går inte. Välj password (lösenord) eller oauth2.'))
-        auth = "password"
-    signin = _oauth_settings(auth, token_command, microsoft_tenant, microsoft_client_id, env, problems)
-    host = host or env.get("SMTP_HOST") or (oauth.MICROSOFT_SMTP_HOST if signin.get("tenant") else None)
-    if not host:
-        problems.append(Problem("--smtp-host", "ingen SMTP-server angiven. Ange --smtp-host, t.ex. smtp.office365.com, "
-                                               "eller sätt miljövariabeln SMTP_HOST."))
-    security = (security or env.get("SMTP_SECURITY") or "starttls").strip().lower()
-    if security not in SECURITY:
-        problems.append(Problem("--security", f'"{security}" går inte. Välj starttls, ssl eller none.'))
-        security = "starttls"
-    if auth == "oauth2" and security == "none":
-        problems.append(Problem("--security", "OAuth 2.0 skickar en token som gäller som lösenord, och den får inte gå "
-                                              "okrypterad. Använd --security starttls (port 587) eller ssl (port 465)."))
-    port_number = _port(port if port is not None else env.get("SMTP_PORT"), security, problems)
-    user = user or env.get("SMTP_USER") or None
-    password = env.get("SMTP_PASSWORD") or None
-    if auth == "password" and user and not password:
-        problems.append(Problem("SMTP_PASSWORD", f"lösenord saknas för användaren {user}. Sätt miljövariabeln "
-                                                 "SMTP_PASSWORD innan du kör processor send."))
-    if auth == "oauth2" and not user:
-        problems.append(Problem("--user", "OAuth 2.0 kräver brevlådans adress som användare. Ange --user, t.ex. "
-                                          "--user stimulansmedel@kommun.se, eller sätt miljövariabeln SMTP_USER."))
-    if problems:
-        raise InputError(problems)
-    tokens = _token_source(signin, user, env, prompt) if auth == "oauth2" else None
-    return SmtpSettings(host=host.strip(), port=port_number, security=security, user=user,
-                        password=password if auth == "password" else None, auth=auth, tokens=tokens)
-
-
-def _oauth_settings(auth: str, command: str | None, tenant: str | None, client_id: str | None, env,
-                    problems: list[Problem]) -> dict:
-    """The token command or the Microsoft app, exactly one of them, and only with ``--auth oauth2``."""
-    given = {"--token-command": command, "--microsoft-tenant": tenant, "--microsoft-client-id": client_id}
-    if auth != "oauth2":
-        for option in (name for name, value in given.items() if value):
-            problems.append(Problem(option, "gäller bara inloggning med OAuth 2.0. Lägg till --auth oauth2, eller ta "
-                                            f"bort {option}."))
-        return {}
-    command = (command or env.get("SMTP_TOKEN_COMMAND") or "").strip()
-    tenant = (tenant or env.get("SMTP_MICROSOFT_TENANT") or "").strip()
-    client_id = (client_id or env.get("SMTP_MICROSOFT_CLIENT_ID") or "").strip()
-    if command and (tenant or client_id):
-        problems.append(Problem("--token-command", "ange antingen ett tokenkommando eller Microsoft-appen "
-                                                   "(--microsoft-tenant och --microsoft-client-id), inte båda. Ta bort "
-                                                   "det ena (se också SMTP_TOKEN_COMMAND och SMTP_MICROSOFT_*)."))
-    elif command:
-        return {"command": command}
-    elif not (tenant or client_id):
-        problems.append(Problem("--token-command", "--auth oauth2 behöver en token: ange --token-command KOMMANDO "
-                                                   "(ett kommando som skriver ut token), eller --microsoft-tenant och "
-                                                   "--microsoft-client-id för Microsoft 365."))
-    elif not tenant:
-        problems.append(Problem("--microsoft-tenant", "organisationens katalog-id saknas. Ange --microsoft-tenant "
-                                                      "(Directory/tenant ID från appens sida i Entra ID) eller "
-                                                      "SMTP_MICROSOFT_TENANT."))
-    elif not client_id:
-        problems.append(Problem("--microsoft-client-id", "appens klient-id saknas. Ange --microsoft-client-id "
-                                                         "(Application/client ID från appens sida i Entra ID) eller "
-                                                         "SMTP_MICROSOFT_CLIENT_ID."))
-    else:
-        if not _TENANT.match(tenant):
-            problems.append(Problem("--microsoft-tenant", f'"{tenant}" är inget katalog-id. Ange Directory (tenant) ID, '
-                                                          "t.ex. 0c1d…-…, eller domänen, t.ex. kommun.onmicrosoft.com."))
-        if not _GUID.match(client_id):
-            problems.append(Problem("--microsoft-client-id", f'"{client_id}" är inget klient-id. Ange Application '
-                                                             "(client) ID från appens sida i Entra ID, 36 tecken som "
-                                                             "00000000-0000-0000-0000-000000000000."))
-        return {"tenant": tenant, "client_id": client_id}
-    return {}
-
-
-def _token_source(signin: dict, user: str, env, prompt: Callable[[str], None]) -> oauth.TokenSource:
-    if "command" in signin:
-        return oauth.CommandToken(signin["command"])
-    return oauth.MicrosoftToken(signin["tenant"], signin["client_id"], user,
-                                client_secret=env.get("SMTP_CLIENT_SECRET") or None,
-                                cache_path=oauth.config_dir(env) / oauth.CACHE_FILE, prompt=prompt)
-
-
-def _port(value, security: str, problems: list[Problem]) -> int:
-    if value is None or str(value).strip() == "":
-        return DEFAULT_PORTS[security]
-    text = str(value).strip()
-    if text.isdigit() and 0 < int(text) < 65536:
-        return int(text)
-    problems.append(Problem("--smtp-port", f'"{text}" är ingen port. Ange ett tal, t.ex. 587 (starttls), 465 (ssl) eller 25.'))
-    return DEFAULT_PORTS[security]
-
+# --- the options of a send ----------------------------------------------------------------------
 
 def check_options(bcc: str | None, rate: float | None) -> None:
     """The archive address and the rate limit, checked before anything is sent."""
@@ -277,182 +136,6 @@ def read_outbox(run_dir: Path) -> list[Outgoing]:
     if problems:
         raise InputError(problems)
     return messages
-
-
-# --- the SMTP connection ------------------------------------------------------------------------
-
-class Refused(Exception):
-    """The server refused the whole message (MAIL FROM or DATA) with ``code``."""
-
-    def __init__(self, code: int, answer: str):
-        super().__init__(answer)
-        self.code, self.answer = code, answer
-
-
-def connect(settings: SmtpSettings) -> smtplib.SMTP:
-    """An open, logged-in connection, or SendError saying in Swedish what to check."""
-    where = f"{settings.host}:{settings.port}"
-    token = _token(settings)
-    try:
-        if settings.security == "ssl":
-            smtp = smtplib.SMTP_SSL(settings.host, settings.port, timeout=settings.timeout,
-                                    context=ssl.create_default_context())
-        else:
-            smtp = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
-        try:
-            if settings.security == "starttls":
-                smtp.starttls(context=ssl.create_default_context())
-            if token is not None:
-                xoauth2(smtp, settings.user or "", token)
-            elif settings.user:
-                login(smtp, settings.user, settings.password or "")
-        except BaseException:
-            smtp.close()
-            raise
-        return smtp
-    except smtplib.SMTPAuthenticationError as error:
-        if token is not None:
-            raise SendError(_token_refused(where, settings, error)) from None
-        raise SendError(f"servern {where} nekade inloggningen för {settings.user} ({_answer(error)}). Kontrollera "
-                        "--user och SMTP_PASSWORD. I Microsoft 365 måste autentiserad SMTP (SMTP AUTH) vara påslaget "
-                        "för brevlådan.") from None
-    except smtplib.SMTPNotSupportedError as error:
-        raise SendError(_unsupported(where, settings, error)) from None
-    except socket.gaierror:
-        raise SendError(f"hittar ingen server som heter {settings.host}. Kontrollera --smtp-host (SMTP_HOST).") from None
-    except ConnectionRefusedError:
-        raise SendError(f"servern {where} tar inte emot anslutningar. Kontrollera --smtp-host och --smtp-port, "
-                        "och att servern är igång.") from None
-    except (TimeoutError, socket.timeout):
-        raise SendError(f"inget svar från {where} inom {settings.timeout:g} s. Kontrollera adress och port, och att "
-                        "brandväggen släpper igenom anslutningen.") from None
-    except ssl.SSLCertVerificationError as error:
-        raise SendError(f"serverns certifikat kunde inte verifieras ({error.verify_message}). Kontrollera att "
-                        f"--smtp-host är serverns riktiga namn, {settings.host}.") from None
-    except ssl.SSLError as error:
-        raise SendError(f"krypteringen mot {where} misslyckades ({error.reason or error}). Kontrollera --security: "
-                        "port 587 brukar vara starttls och port 465 ssl.") from None
-    except smtplib.SMTPResponseException as error:
-        raise SendError(f"servern {where} svarade {_answer(error)}. Kontrollera inställningarna.") from None
-    except (smtplib.SMTPException, OSError) as error:
-        raise SendError(f"kunde inte ansluta till {where} ({error}). Kontrollera --smtp-host, --smtp-port och "
-                        "--security.") from None
-
-
-def _token(settings: SmtpSettings) -> str | None:
-    """A fresh token before connecting (a sign-in may take minutes; the server would not wait)."""
-    if settings.auth != "oauth2":
-        return None
-    try:
-        return settings.tokens.token()
-    except oauth.TokenError as error:
-        raise SendError(f"ingen token att logga in med: {error}") from None
-
-
-def xoauth2(smtp: smtplib.SMTP, user: str, token: str) -> None:
-    """SASL XOAUTH2: the initial response at once; an error challenge (334) is answered with an empty line."""
-    smtp.ehlo_or_helo_if_needed()
-    if not smtp.has_extn("auth"):
-        raise smtplib.SMTPNotSupportedError("SMTP AUTH extension not supported by server.")
-    if "XOAUTH2" not in smtp.esmtp_features["auth"].upper().split():
-        raise smtplib.SMTPNotSupportedError("XOAUTH2")
-    code, answer = smtp.docmd("AUTH", "XOAUTH2 " + oauth.xoauth2_response(user, token))
-    if code == 334:
-        code, answer = smtp.docmd("")
-    if code not in (235, 503):
-        raise smtplib.SMTPAuthenticationError(code, answer)
-
-
-def _token_refused(where: str, settings: SmtpSettings, error: smtplib.SMTPResponseException) -> str:
-    return (f"servern {where} nekade inloggningen med OAuth 2.0 för {settings.user} ({_answer(error)}). Kontrollera "
-            "1) att autentiserad SMTP (SMTP AUTH) är påslaget för brevlådan (Set-CASMailbox "
-            "-SmtpClientAuthenticationDisabled $false), 2) att appen i Entra ID har behörigheten SMTP.Send (delegerad) "
-            "eller SMTP.SendAsApp (program, och brevlådan tilldelad appens tjänstens huvudnamn) med administratörens "
-            "medgivande, 3) att token är utfärdad för https://outlook.office365.com och inte har gått ut, och "
-            "4) att --user är brevlådans adress, samma konto som token gäller. Se docs/epost.md.")
-
-
-def login(smtp: smtplib.SMTP, user: str, password: str) -> None:
-    """``smtplib`` login, but a password with å, ä or ö is sent as UTF-8 rather than failing on ASCII."""
-    if (user + password).isascii():
-        smtp.login(user, password)
-        return
-    smtp.ehlo_or_helo_if_needed()
-    if not smtp.has_extn("auth"):
-        raise smtplib.SMTPNotSupportedError("SMTP AUTH extension not supported by server.")
-    mechanisms = smtp.esmtp_features["auth"].upper().split()
-    if "PLAIN" in mechanisms:
-        token = b"\0" + user.encode("utf-8") + b"\0" + password.encode("utf-8")
-        code, answer = smtp.docmd("AUTH", "PLAIN " + base64.b64encode(token).decode("ascii"))
-    elif "LOGIN" in mechanisms:
-        code, answer = smtp.docmd("AUTH", "LOGIN " + base64.b64encode(user.encode("utf-8")).decode("ascii"))
-        if code == 334:
-            code, answer = smtp.docmd(base64.b64encode(password.encode("utf-8")).decode("ascii"))
-    else:
-        raise smtplib.SMTPNotSupportedError("No suitable authentication method found.")
-    if code not in (235, 503):
-        raise smtplib.SMTPAuthenticationError(code, answer)
-
-
-def _unsupported(where: str, settings: SmtpSettings, error: Exception) -> str:
-    if "STARTTLS" in str(error).upper():
-        return (f"servern {where} erbjuder inte STARTTLS. Använd --security ssl (oftast port 465) eller, för ett "
-                "internt relä utan kryptering, --security none.")
-    if str(error) == "XOAUTH2":
-        return (f"servern {where} erbjuder inte inloggning med OAuth 2.0 (XOAUTH2). Kontrollera --smtp-host (för "
-                "Microsoft 365 smtp.office365.com), eller logga in med lösenord (--auth password).")
-    return (f"servern {where} erbjuder ingen inloggning. Ta bort --user om reläet släpper igenom utan inloggning, "
-            "eller använd --security starttls.")
-
-
-def _answer(error: smtplib.SMTPResponseException) -> str:
-    text = error.smtp_error.decode("utf-8", "replace") if isinstance(error.smtp_error, bytes) else str(error.smtp_error)
-    return f"{error.smtp_code} {' '.join(text.split())}"
-
-
-def transmit(smtp: smtplib.SMTP, sender: str, recipients: list[str], data: bytes) -> tuple[list[str], dict, str]:
-    """One SMTP transaction: → (accepted recipients, refused {address: (code, answer)}, the server's answer).
-
-    Like ``smtplib.SMTP.sendmail`` but keeps the final answer (with the server's queue id) for
-    the journal. Raises ``Refused`` when MAIL FROM or DATA is refused, OSError when the line drops.
-    """
-    smtp.ehlo_or_helo_if_needed()
-    options = []
-    if smtp.does_esmtp and smtp.has_extn("size"):
-        options.append(f"SIZE={len(data)}")
-    if not (sender + "".join(recipients)).isascii():
-        options += ["SMTPUTF8", "BODY=8BITMIME"]
-    code, answer = smtp.mail(sender, options)
-    if code != 250:
-        _reset(smtp, code)
-        raise Refused(code, _text(code, answer))
-    accepted, refused = [], {}
-    for recipient in recipients:
-        code, answer = smtp.rcpt(recipient)
-        if code in (250, 251):
-            accepted.append(recipient)
-        else:
-            refused[recipient] = (code, _text(code, answer))
-    if not accepted:
-        _reset(smtp, min(c for c, _ in refused.values()))
-        return accepted, refused, ""
-    code, answer = smtp.data(data)
-    if code != 250:
-        _reset(smtp, code)
-        raise Refused(code, _text(code, answer))
-    return accepted, refused, _text(code, answer)
-
-
-def _reset(smtp: smtplib.SMTP, code: int) -> None:
-    """After a refusal: a 421 means the server is closing, anything else leaves a usable session."""
-    if code == 421:
-        smtp.close()
-    else:
-        smtp.rset()
-
-
-def _text(code: int, answer: bytes) -> str:
-    return f"{code} {' '.join(answer.decode('utf-8', 'replace').split())}".strip()
 
 
 # --- the batch ----------------------------------------------------------------------------------
@@ -624,7 +307,8 @@ def send_outbox(run_dir: Path, settings: SmtpSettings, *, bcc: str | None = None
                 try:
                     failures = batch.send(outgoing, bcc, label)
                 except ConnectionLost as error:
-                    result.stopped = f"anslutningen till {settings.host}:{settings.port} bröts och gick inte att återuppta ({error})"
+                    result.stopped = (f"anslutningen till {settings.host}:{settings.port} bröts och gick inte att "
+                                      f"återuppta ({error})")
                     result.failures += [Failure(m.name, tuple(m.pending(bcc)), "inte skickat", permanent=False)
                                         for m in waiting[n - 1:]]
                     break

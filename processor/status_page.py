@@ -18,7 +18,7 @@ from processor import __version__, formats
 from processor.describe import count
 from processor.followup import (DECLINED, LATE, PAID, REPORTED, REQUESTED, STATUSES, WAITING, CaseStanding,
                                 RecipientStanding)
-from processor.report import block_digest, page_environment, when, write_atomically
+from processor.pages import block_digest, page_environment, when, write_atomically
 
 TEMPLATE = "status.html.j2"
 DEADLINE_LABEL = "Sista dag"

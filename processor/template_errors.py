@@ -14,7 +14,7 @@ from processor.errors import InputError, Problem, TemplateInputError
 from processor.sandbox import FILTERS, EmptyValueError, FilterError, MissingError, UnsafeAccessError
 from processor.template_limits import LimitError
 from processor.swedish import did_you_mean
-from processor.templating import LETTER_ONLY, attribute_names, context_names
+from processor.context import LETTER_ONLY, attribute_names, context_names
 
 _TAG = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
 _XML_ELEMENT = re.compile(r"<[^>]+>")

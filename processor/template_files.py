@@ -15,7 +15,7 @@ from processor.errors import Problem, TemplateInputError
 from processor.model import Case
 from processor.sandbox import text_environment
 from processor.template_errors import check_source, render_problem
-from processor.templating import context_names
+from processor.context import context_names
 
 PACKAGE = "processor.templates"
 CWD_FOLDER = "templates"

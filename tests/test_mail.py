@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+import zipfile
 from email import policy
 from email.parser import BytesParser
 from pathlib import Path
@@ -16,7 +17,7 @@ from processor.documents import prepare_documents
 from processor.mail import (APPENDIX_NAME, BODY_TEMPLATE, build_message, html_body, outbox_warnings, render_body,
                             unmailed_indices, write_outbox)
 from processor.pipeline import check, run
-from conftest import DEFAULT_CASE
+from conftest import DEFAULT_CASE, build_workbook
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = dt.datetime(2024, 5, 21, 9, 30, tzinfo=dt.timezone(dt.timedelta(hours=2)))
@@ -163,3 +164,91 @@ def test_html_alternative_escapes_and_links():
     assert "&lt;b&gt;" in page and "<title>A &amp; B</title>" in page
     assert '<a href="https://skr.se/x">https://skr.se/x</a>.' in page
     assert '<a href="mailto:rss@region.example">rss@region.example</a>' in page
+
+
+# --- the appendix: with every e-mail up to 1 000 recipients, beyond that the letter says where it is ---------
+
+LINK = "https://www.stad.example/stimulansmedel/fordelning-2024"
+APPENDIX_WIRE_NAME = b"filename*=utf-8''Bilaga%201%20f%C3%B6rdelning.xlsx"
+
+
+def many_recipients_case(count: int, *extra_fields) -> dict:
+    """The sheets of a case with ``count`` recipients, each with an address and enough money for a letter."""
+    case = [(name, 10_000 * count if name == "Medel att fördela" else value) for name, value in DEFAULT_CASE]
+    recipients = [("Mottagare", "E-post", "Befolkning")]
+    recipients += [(f"Kommun {n}", f"registrator@kommun{n}.example", 1_000 + n) for n in range(count)]
+    return {"case": case + list(extra_fields), "recipients": recipients}
+
+
+def letter_paragraphs(data: bytes) -> list[str]:
+    """The paragraphs of a letter's body, read from its XML (quicker than python-docx for a thousand letters)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as package:
+        xml = package.read("word/document.xml").decode("utf-8")
+    return ["".join(re.findall(r"<w:t(?: [^>]*)?>([^<]*)</w:t>", p)) for p in xml.split("</w:p>")]
+
+
+@pytest.fixture(scope="module")
+def thousand_and_one(tmp_path_factory):
+    """One run of 1 001 recipients with a ``Bilaga, länk`` (1 001 letters take several seconds)."""
+    folder = tmp_path_factory.mktemp("tusen")
+    path = build_workbook(folder / "tusen.xlsx", **many_recipients_case(1_001, ("Bilaga, länk", LINK)))
+    return run(path, folder / "ut", now=NOW)
+
+
+def test_beyond_1000_recipients_each_email_carries_only_its_letter(thousand_and_one):
+    messages = sorted((thousand_and_one.run_dir / "utskick").glob("*.eml"))
+    assert len(messages) == 1_001
+    for path in messages:
+        raw = path.read_bytes()
+        assert APPENDIX_WIRE_NAME not in raw
+        assert raw.count(b"Content-Disposition: attachment") == 1
+    assert list(attachments(parse(messages[0]))) == [messages[0].stem + ".docx"]
+    assert not thousand_and_one.case.warnings
+
+
+def test_beyond_1000_recipients_each_letter_names_the_link(thousand_and_one):
+    letters = sorted((thousand_and_one.run_dir / "brev").glob("*.docx"))
+    assert len(letters) == 1_001
+    for path in letters:
+        paragraphs = letter_paragraphs(path.read_bytes())
+        assert ("Fördelningen mellan alla 1001 mottagare framgår av bilaga 1. "
+                f"Hela fördelningen finns här: {LINK}") in paragraphs
+        assert f"Bilaga 1: Fördelning av stimulansmedel God och nära vård 2024 (finns här: {LINK})" in paragraphs
+    text = body_text(parse(thousand_and_one.run_dir / "utskick" / "Kommun 7.eml"))
+    assert f"Hela fördelningen mellan alla mottagare finns här: {LINK}" in text
+    assert "Bilaga 1 visar" not in text
+
+
+def test_beyond_1000_recipients_without_a_link_the_table_is_sent_on_request(workbook):
+    path = workbook(**many_recipients_case(1_001, ("Handläggare", "Eva Lind")))
+    case, allocation = check(path)
+    documents = prepare_documents(case, allocation, path, text_templates=(BODY_TEMPLATE,))
+    paragraphs = letter_paragraphs(documents.letter(7))
+    assert ("Fördelningen mellan alla 1001 mottagare framgår av bilaga 1. Hela fördelningen skickas på begäran; "
+            "kontakta Eva Lind, e-post aldre@stad.example.") in paragraphs
+    assert "Bilaga 1: Fördelning av stimulansmedel God och nära vård 2024 (skickas på begäran)" in paragraphs
+    body = render_body(documents.templates.render_text, documents.contexts.letter(7))
+    assert "Hela fördelningen mellan alla mottagare skickas på begäran." in body
+    [warning] = [w for w in case.warnings if "Bilaga, länk" in w]
+    assert warning.startswith("Ärende: med 1 001 mottagare (fler än 1 000) bifogas inte hela fördelningen")
+    assert "på begäran" in warning and warning.endswith('skriv länken eller platsen i fältet "Bilaga, länk".')
+
+
+def test_from_101_to_1000_recipients_every_email_carries_the_appendix_the_letter_mentions(workbook, tmp_path):
+    run_dir, messages = make_outbox(workbook(**many_recipients_case(101)), tmp_path / "ut")
+    assert len(messages) == 101
+    appendix = (run_dir / "fordelning.xlsx").read_bytes()
+    for path in messages:
+        assert APPENDIX_WIRE_NAME in path.read_bytes()
+    files = attachments(parse(messages[0]))
+    assert list(files) == [messages[0].stem + ".docx", APPENDIX_NAME] and files[APPENDIX_NAME] == appendix
+    paragraphs = letter_paragraphs(files[messages[0].stem + ".docx"])
+    assert "Fördelningen mellan alla 101 mottagare framgår av bilaga 1, som skickas med som en separat fil." in paragraphs
+    assert "Bilaga 1: Fördelning av stimulansmedel God och nära vård 2024 (skickas med som en separat fil)" in paragraphs
+    assert "Bilaga 1 visar fördelningen mellan alla mottagare." in body_text(parse(messages[0]))
+
+
+def test_the_link_field_is_known_however_it_is_spelt(workbook):
+    case, _ = check(workbook(**many_recipients_case(1_001, (" bilaga, LÄNK", LINK))))
+    assert case.info.fields["Bilaga, länk"] == LINK
+    assert not case.warnings

@@ -27,7 +27,9 @@ from cryptography.x509.oid import NameOID
 
 from processor.oauth import APPLICATION_SCOPE, CACHE_FILE, DELEGATED_SCOPE, CommandToken, MicrosoftToken, TokenError
 from processor.oauth import config_dir
-from processor.send import RetryPolicy, SendError, SmtpSettings, send_outbox, settings_from
+from processor.send import RetryPolicy, send_outbox
+from processor.smtp import SendError
+from processor.smtp_settings import SmtpSettings, settings_from
 from test_mail import make_outbox
 from test_send import Recorder, free_port, journal_lines, start_server
 

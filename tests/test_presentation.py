@@ -12,7 +12,7 @@ from processor.formats import NBSP
 from processor.pipeline import check
 from processor.presentation import present
 from processor.result import read_back, result_document
-from processor.templating import (APPENDIX_SHAPE, AREA_SHAPE, CASE_SHAPE, GROUP_SHAPE, KEY_PART_SHAPE, POST_SHAPE,
+from processor.context import (APPENDIX_SHAPE, AREA_SHAPE, CASE_SHAPE, GROUP_SHAPE, KEY_PART_SHAPE, POST_SHAPE,
                                   RECIPIENT_POST_SHAPE, RECIPIENT_SHAPE, SECTION_SHAPE, SUMMARY_ROW_SHAPE,
                                   SUMMARY_SHAPE, TEXTS_SHAPE, context_names)
 

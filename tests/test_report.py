@@ -323,7 +323,7 @@ def test_the_report_prints_on_a4(stockholm, tmp_path):
 
 
 def test_the_chart_shows_the_largest_recipients_when_there_are_many(workbook, tmp_path):
-    from processor.report import CHART_MAX_BARS
+    from processor.charts import CHART_MAX_BARS
 
     rows = [("Mottagare", "Befolkning")] + [(f"Kommun {n:03d}", n) for n in range(1, 81)]
     path = workbook(recipients=rows, case=[("Rubrik", "Stimulansmedel 2024"), ("Medel att fördela", 1_000_000),

@@ -11,7 +11,7 @@ from processor.errors import InputError
 from processor.sandbox import (EmptyValueError, LimitError, MissingError, UnsafeAccessError, empty, text_environment,
                                word_environment)
 from processor.template_errors import check_source
-from processor.templating import context_names
+from processor.context import context_names
 from conftest import DEFAULT_CASE
 
 

@@ -24,7 +24,9 @@ from conftest import processor_command
 from processor.journal import Journal, read_journal
 from processor.layout import JOURNAL_FILE as JOURNAL
 from processor.mail import APPENDIX_NAME
-from processor.send import RateLimiter, RetryPolicy, SendError, send_outbox, settings_from
+from processor.send import RateLimiter, RetryPolicy, send_outbox
+from processor.smtp import SendError
+from processor.smtp_settings import settings_from
 from test_mail import make_outbox
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -578,7 +578,11 @@ def letter() -> WordDocument:
     tag(doc, "{%p endfor %}")
     tag(doc, "{%p endif %}")
     para(doc, "Fördelningen mellan alla {{ antal_mottagare }} mottagare framgår av bilaga 1"
-              "{% if not bilaga.i_brevet %}, som skickas med som en separat fil{% endif %}.")
+              "{% if bilaga.i_brevet %}.{% elif bilaga.bifogas %}, som skickas med som en separat fil."
+              "{% elif arende.bilaga_lank %}. Hela fördelningen finns här: {{ arende.bilaga_lank }}"
+              "{% else %}. Hela fördelningen skickas på begäran; kontakta {% if arende.handlaggare %}"
+              "{{ arende.handlaggare }}{% if arende.e_post %}, e-post {{ arende.e_post }}{% endif %}"
+              "{% else %}oss{% if arende.e_post %} på {{ arende.e_post }}{% endif %}{% endif %}.{% endif %}")
 
     heading(doc, "Bakgrund")
     texter_or(doc, "Bakgrund", [
@@ -640,7 +644,9 @@ def letter() -> WordDocument:
     tag(doc, "{%p endif %}")
 
     heading(doc, "Bilaga", 2)
-    para(doc, "Bilaga 1: {{ bilaga.titel }}{% if not bilaga.i_brevet %} (skickas med som en separat fil){% endif %}")
+    para(doc, "Bilaga 1: {{ bilaga.titel }}{% if not bilaga.i_brevet %} ({% if bilaga.bifogas %}skickas med som en "
+              "separat fil{% elif arende.bilaga_lank %}finns här: {{ arende.bilaga_lank }}{% else %}skickas på begäran"
+              "{% endif %}){% endif %}")
     tag(doc, "{%p if bilaga.i_brevet %}")
     heading(doc, "{{ bilaga.rubrik }}", 1, page_break=True)
     distribution_tables(doc, letter=True)

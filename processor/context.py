@@ -15,14 +15,13 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 
 from processor import formats
+from processor.appendix import APPENDIX_IN_LETTER_MAX, appendix_attached
 from processor.describe import agreement_in_words
 from processor.presentation import PostView, Presentation
 from processor.sandbox import empty
 from processor.sandbox import plain_value as _plain
 from processor.swedish import norm
-from processor.validate import CASE_FIELDS
-
-APPENDIX_IN_LETTER_MAX = 100
+from processor.vocabulary import AGREEMENT, CASE_FIELDS, CASE_SHEET, COMMITTEE, TEXT_SHEET, YEAR
 DECISION_SECTIONS = ("Sammanfattning", "Bakgrund", "Ärendet", "Ärendets beredning",
                      "Förvaltningens synpunkter och förslag", "Jämställdhetsanalys")
 SECTION_ALIASES = {norm("Förvaltningens synpunkter"): norm("Förvaltningens synpunkter och förslag")}
@@ -46,7 +45,7 @@ class Fields(Mapping):
     and printing it is an error rather than a silent blank.
     """
 
-    def __init__(self, values: Mapping[str, object], what: str = 'fältet "{name}" på bladet Ärende'):
+    def __init__(self, values: Mapping[str, object], what: str = 'fältet "{name}" på bladet ' + CASE_SHEET):
         self._values = {norm(k): (k, v) for k, v in values.items()}
         self._what = what
 
@@ -79,7 +78,7 @@ class Texts(Mapping):
 
     def __getitem__(self, heading):
         found = self._sections.get(section_key(str(heading)))
-        return found[1] if found else empty(f'avsnittet "{heading}" på bladet Texter', str(heading))
+        return found[1] if found else empty(f'avsnittet "{heading}" på bladet {TEXT_SHEET}', str(heading))
 
     def __iter__(self) -> Iterator[str]:
         return (heading for heading, _ in self._sections.values())
@@ -166,7 +165,7 @@ TEXTS_SHAPE = Shape(("avsnitt",))
 SECTION_SHAPE = Shape(("rubrik", "text"))
 SUMMARY_SHAPE = Shape(("rubriker", "rader", "summa", "per_mottagare"))
 SUMMARY_ROW_SHAPE = Shape(("text", "beskrivning", "belopp", "varav", "rubrik"))
-APPENDIX_SHAPE = Shape(("rubrik", "titel", "i_brevet", "fotnot", "underlag_rubrik"))
+APPENDIX_SHAPE = Shape(("rubrik", "titel", "i_brevet", "bifogas", "fotnot", "underlag_rubrik"))
 CONTEXT_SHAPE = Shape(("arende", "falt", "summa", "poster", "omraden", "grupper", "alla_mottagare", "antal_mottagare",
                        "antal_brev", "avstar", "texter", "ovriga_texter", "beslutspunkter", "sammanstallning", "bilaga",
                        "dagens_datum"))
@@ -216,6 +215,7 @@ class ContextBuilder:
             sammanstallning=self._summary(),
             bilaga=APPENDIX_SHAPE.make(rubrik=view.appendix_title, titel=view.appendix_title.removeprefix("Bilaga 1: "),
                                        i_brevet=len(case.recipients) <= APPENDIX_IN_LETTER_MAX,
+                                       bifogas=appendix_attached(case),
                                        fotnot=list(view.footnote), underlag_rubrik=view.basis_heading),
             dagens_datum=self.today,
         )
@@ -227,14 +227,14 @@ class ContextBuilder:
         for name, value in info.fields.items():
             key = slug(name)
             if key.isidentifier() and key not in values:
-                values[key] = value if value is not None else empty(f'fältet "{name}" på bladet Ärende', key)
-        agreement = info.fields.get("Överenskommelse")
+                values[key] = value if value is not None else empty(f'fältet "{name}" på bladet {CASE_SHEET}', key)
+        agreement = info.fields.get(AGREEMENT)
         values.update(rubrik=info.title, medel_att_fordela=info.grant, overfort_fran_tidigare_ar=info.carried_over,
                       avrundning=info.rounding,
                       overenskommelse_i_ord=agreement_in_words(str(agreement)) if agreement not in (None, "") else
-                      empty('fältet "Överenskommelse" på bladet Ärende', "overenskommelse_i_ord"))
+                      empty(f'fältet "{AGREEMENT}" på bladet {CASE_SHEET}', "overenskommelse_i_ord"))
         for name in CASE_FIELDS:
-            values.setdefault(slug(name), empty(f'fältet "{name}" på bladet Ärende', slug(name)))
+            values.setdefault(slug(name), empty(f'fältet "{name}" på bladet {CASE_SHEET}', slug(name)))
         return CASE_SHAPE.make(**values)
 
     def _post(self, post: PostView) -> SimpleNamespace:
@@ -290,8 +290,8 @@ class ContextBuilder:
     def _decision_points(self) -> list[str]:
         """The proposed decisions: approve the distribution, delegate the payments (seeds 001, 002)."""
         info = self.case.info
-        committee = info.fields.get("Nämnd") or "Nämnden"
-        year = info.fields.get("År")
+        committee = info.fields.get(COMMITTEE) or "Nämnden"
+        year = info.fields.get(YEAR)
         year_text = f" {_plain(year)}" if year is not None else ""
         amount = large_amount(self.allocation.total)
         return [
