@@ -116,6 +116,10 @@ def refresh_run_folder(run_dir: Path, command: str, *, now: dt.datetime | None =
     from processor.report import refresh_report
 
     now = now or dt.datetime.now().astimezone()
+    run_of_round = RunLayout(Path(run_dir)).run_of_round()
+    if run_of_round is not None:  # a reminder round has no report: its run folder's manifest lists its files
+        update_manifest(run_of_round, Checksums(run_of_round), command, now)
+        return []
     checksums = Checksums(Path(run_dir))
     problems: list[Problem] = []
     try:
