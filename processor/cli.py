@@ -302,8 +302,9 @@ def cmd_send(args) -> int:
                                  token_command=args.token_command, microsoft_tenant=args.microsoft_tenant,
                                  microsoft_client_id=args.microsoft_client_id, prompt=lambda line: print(line, flush=True))
         check_options(args.bcc, args.rate)
+        outbox = read_outbox(args.rundir)
         skipped = answered(args.rundir)
-        outbox = [m for m in read_outbox(args.rundir) if m.name not in skipped]
+        outbox = [m for m in outbox if m.name not in skipped]
     except InputError as error:
         print(f"Kan inte skicka: {len(error.problems)} fel att rätta.", file=sys.stderr)
         for problem in error.problems:

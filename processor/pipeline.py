@@ -112,6 +112,7 @@ def refresh_run_folder(run_dir: Path, command: str, *, now: dt.datetime | None =
     """After ``command`` changed a run folder: the report re-rendered and the manifest brought up to date.
 
     A report that cannot be re-rendered is returned as problems (warnings); the manifest is kept true anyway.
+    A reminder round (``RUNDIR/paminnelser/<round>``) has neither: the manifest of its run folder is updated.
     """
     from processor.report import refresh_report
 

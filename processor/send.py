@@ -304,8 +304,9 @@ def send_outbox(run_dir: Path, settings: SmtpSettings, *, bcc: str | None = None
         except JournalBusy:
             raise SendError(f"en annan sändning av samma utskick pågår redan ({folder}). "
                             "Vänta tills den är klar och kör sedan processor send igen.") from None
+        outbox = read_outbox(run_dir)
         skip = answered(run_dir) if skip is None else skip
-        outbox = [m for m in read_outbox(run_dir) if m.name not in skip]
+        outbox = [m for m in outbox if m.name not in skip]
         waiting = [m for m in outbox if m.pending(bcc)]
         result = SendResult(total=len(outbox), already=len(outbox) - len(waiting), skipped=dict(skip))
         if not waiting:

@@ -167,3 +167,32 @@ def test_the_template_guide_documents_every_name_the_reminder_sees():
     assert top == set(REMINDER_SHAPE.names)
     assert {n.split(".")[1] for n in names if n.startswith("mottagare.")} == set(REMINDER_RECIPIENT_SHAPE.names)
     assert "arende.<falt>" in names and CASE_SHAPE.open
+
+
+def test_status_lists_the_reminders_sent(cli, case_run, server):  # noqa: F811
+    assert cli("paminn", case_run, "--idag", "2020-09-01")[0] == 0
+    round_dir = case_run / "paminnelser" / "20200901"
+    assert cli(*send_args(round_dir, server, "--yes"))[0] == 0
+    status, out, err = cli("status", case_run, "--idag", "2020-09-02")
+    assert status == 0, err
+    page = (case_run / "status.html").read_text(encoding="utf-8")
+    assert "Påminnelse" in page and "paminnelser/20200901/utskick/Vaxholm.eml" in page
+
+
+def test_a_recipient_without_an_address_is_named_and_not_reminded(cli, tmp_path):
+    recipients = [*RECIPIENTS[:3], ("Sigtuna", None, "Ja", 1)]
+    source = build_workbook(tmp_path / "utan_adress.xlsx", case=CASE, recipients=recipients)
+    run_dir = run(source, tmp_path / "ut", now=dt.datetime(2020, 6, 1, 10, 0)).run_dir
+    status, out, err = cli("paminn", run_dir, "--idag", "2020-09-01")
+    assert status == 0, err
+    assert "Ingen e-postadress, ingen påminnelse: Sigtuna." in out
+    assert sorted(p.name for p in (run_dir / "paminnelser" / "20200901" / "utskick").iterdir()) == ["Botkyrka.eml",
+                                                                                                   "Vaxholm.eml"]
+
+
+def test_paminn_runs_through_the_installed_program(run_processor, case_run):
+    done = run_processor("paminn", case_run, "--idag", "2020-09-01")
+    assert done.returncode == 0, done.stderr
+    assert "Påminnelser till 4 mottagare (2 700 000 kr ej rekvirerat)" in done.stdout
+    done = run_processor("paminn", case_run / "finns-inte", "--idag", "2020-09-01")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
