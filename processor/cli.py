@@ -349,7 +349,7 @@ def cmd_paminn(args: argparse.Namespace) -> int:
 
     round_ = write_reminders(args.rundir, args.idag or dt.date.today())
     print_warnings(round_.warnings)
-    for line in round_lines(round_, args.rundir):
+    for line in round_lines(round_):
         print(line)
     return EXIT_OK
 

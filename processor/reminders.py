@@ -157,7 +157,7 @@ def answered_since(round_dir: Path, today: dt.date) -> dict[str, str]:
     return answered
 
 
-def round_lines(round_: ReminderRound, run_dir: Path) -> list[str]:
+def round_lines(round_: ReminderRound) -> list[str]:
     """What ``processor paminn`` prints: each recipient reminded, who has no address, and the summary."""
     from processor.formats import kronor
 
@@ -169,8 +169,8 @@ def round_lines(round_: ReminderRound, run_dir: Path) -> list[str]:
     lines += [f"  {s.entry.name}: {kronor(s.entry.allocated, nbsp=False)} ({s.status})" for s in round_.reminded]
     total = sum(s.entry.allocated for s in round_.reminded)
     count = len(round_.reminded)
-    lines.append(f"Påminnelser till {count} mottagare ({kronor(total, nbsp=False)} ej rekvirerat) i "
-                 f"{round_.folder}. Granska dem och skicka med processor send {round_.folder}")
+    lines += [f"Påminnelser till {count} mottagare ({kronor(total, nbsp=False)} ej rekvirerat) i {round_.folder}.",
+              f"Granska dem och skicka dem med: processor send {round_.folder}"]
     return lines
 
 
