@@ -27,7 +27,7 @@ from processor.manifest import update_manifest
 from processor.model import Case
 from processor.sandbox import empty
 from processor.template_files import CWD_FOLDER, TemplateSet
-from processor.vocabulary import CASE_SHEET, SENDER_EMAIL
+from processor.vocabulary import CASE_SHEET, SENDER_EMAIL, TEMPLATES
 
 REMINDER_TEMPLATE = "paminnelse.txt"
 SUBJECT_PREFIX = "Påminnelse: "
@@ -65,7 +65,7 @@ def reminder_templates(case: Case, cwd: Path | None = None) -> TemplateSet:
     directory), then ``./templates``, then the shipped default."""
     cwd = Path(cwd or Path.cwd())
     folders = []
-    chosen = case.info.fields.get("Mallar")
+    chosen = case.info.fields.get(TEMPLATES)
     if chosen and (cwd / str(chosen)).is_dir():
         folders.append((cwd / str(chosen), str(chosen)))
     if (cwd / CWD_FOLDER).is_dir():
@@ -100,22 +100,20 @@ def write_reminders(run_dir: Path, today: dt.date, *, now: dt.datetime | None = 
         REMINDER_TEMPLATE, reminder_context(folder.case, s, emails[s.entry.name], folder.deadline, today), allowed))
         for s in reminded}
     now = now or dt.datetime.now().astimezone()
-    target = _publish(folder, reminded, bodies, today, now)
+    target = _publish(folder, [index[s.entry.name] for s in reminded], bodies, today, now)
     update_manifest(folder.layout.root, Checksums(folder.layout.root), "paminn", now)
     return ReminderRound(target, reminded, unaddressed, warnings)
 
 
-def _publish(folder: CaseFolder, reminded: list[RecipientStanding], bodies: dict[str, str], today: dt.date,
-             now: dt.datetime) -> Path:
-    """The round's messages written in a hidden folder, renamed into place whole."""
+def _publish(folder: CaseFolder, indices: list[int], bodies: dict[str, str], today: dt.date, now: dt.datetime) -> Path:
+    """Recipient ``indices``' messages written in a hidden folder, renamed into place whole."""
     sender, sender_name = sender_of(folder.case)
     folder.layout.reminders.mkdir(exist_ok=True)
     hidden = Path(tempfile.mkdtemp(prefix=".paminnelse-", dir=folder.layout.reminders))
     try:
         layout = folder.layout.moved(hidden)
         layout.outbox.mkdir()
-        for standing in reminded:
-            i = [r.name for r in folder.case.recipients].index(standing.entry.name)
+        for i in indices:
             recipient = folder.case.recipients[i]
             write_hashed(layout.message(i), message_parts(
                 sender=sender, sender_name=sender_name, to=recipient.emails,
