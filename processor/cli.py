@@ -105,6 +105,15 @@ def build_parser() -> argparse.ArgumentParser:
                          help="fakturafiler (.xml), eller mappar vars .xml-filer läses i namnordning")
     faktura.add_argument("--idag", metavar="ÅÅÅÅ-MM-DD", type=_date, default=None,
                          help="räkna som om det vore detta datum (standard: i dag)")
+
+    paminn = commands.add_parser("paminn", help="skriv påminnelser till dem som varken rekvirerat eller avstått",
+                                 description="Skriver en påminnelseomgång, paminnelser/ÅÅÅÅMMDD/utskick/*.eml, till varje "
+                                             "mottagare med status Väntar eller Försenad i uppfoljning.xlsx som har en "
+                                             "e-postadress. Skicka omgången med processor send KÖRMAPP/paminnelser/"
+                                             "ÅÅÅÅMMDD; den som rekvirerat eller avstått under tiden hoppas över.")
+    paminn.add_argument("rundir", metavar="KÖRMAPP", type=Path, help="körmappen som processor run skrev")
+    paminn.add_argument("--idag", metavar="ÅÅÅÅ-MM-DD", type=_date, default=None,
+                        help="räkna som om det vore detta datum; omgången får det datumets namn (standard: i dag)")
     return parser
 
 
@@ -283,8 +292,8 @@ def cmd_faktura(args: argparse.Namespace) -> int:
 
 
 def cmd_send(args) -> int:
-    from processor.send import (Interrupted, check_options, interrupted_lines, messages, plan_lines, read_outbox,
-                                send_outbox, summary_lines)
+    from processor.send import (Interrupted, answered, check_options, interrupted_lines, messages, plan_lines,
+                                read_outbox, send_outbox, skipped_lines, summary_lines)
     from processor.smtp import SendError
     from processor.smtp_settings import settings_from
 
@@ -294,14 +303,19 @@ def cmd_send(args) -> int:
                                  microsoft_client_id=args.microsoft_client_id, prompt=lambda line: print(line, flush=True))
         check_options(args.bcc, args.rate)
         outbox = read_outbox(args.rundir)
+        skipped = answered(args.rundir)
+        outbox = [m for m in outbox if m.name not in skipped]
     except InputError as error:
         print(f"Kan inte skicka: {len(error.problems)} fel att rätta.", file=sys.stderr)
         for problem in error.problems:
             print(f"  {problem}", file=sys.stderr)
         return EXIT_INPUT
+    for line in skipped_lines(skipped):
+        print(line)
     waiting = sum(1 for m in outbox if m.pending(args.bcc))
     if not waiting:
-        print(f"Inget att skicka: alla {messages(len(outbox))} i utskicket är redan skickade.")
+        print(f"Inget att skicka: alla {messages(len(outbox))} i utskicket är redan skickade." if outbox else
+              "Inget att skicka.")
         return EXIT_OK
     for line in plan_lines(outbox, settings, args.bcc):
         print(line)
@@ -313,7 +327,7 @@ def cmd_send(args) -> int:
             print("Inget skickat.")
             return EXIT_FAILED  # 0 means everything is sent
     try:
-        result = send_outbox(args.rundir, settings, bcc=args.bcc, rate=args.rate,
+        result = send_outbox(args.rundir, settings, bcc=args.bcc, rate=args.rate, skip=skipped,
                              progress=lambda line: print(line, flush=True))
     except SendError as error:
         print(f"Kan inte skicka: {error}", file=sys.stderr)
@@ -330,6 +344,16 @@ def cmd_send(args) -> int:
     return EXIT_OK if result.ok else EXIT_FAILED
 
 
+def cmd_paminn(args: argparse.Namespace) -> int:
+    from processor.reminders import round_lines, write_reminders
+
+    round_ = write_reminders(args.rundir, args.idag or dt.date.today())
+    print_warnings(round_.warnings)
+    for line in round_lines(round_):
+        print(line)
+    return EXIT_OK
+
+
 def refresh_send_status(run_dir: Path) -> None:
     """Show the deliveries in rapport.html and keep manifest.json true; a report that cannot be refreshed is a warning."""
     from processor.pipeline import refresh_run_folder
@@ -338,4 +362,4 @@ def refresh_send_status(run_dir: Path) -> None:
 
 
 COMMANDS = {"run": cmd_run, "validate": cmd_validate, "init": cmd_init, "watch": cmd_watch, "send": cmd_send,
-            "status": cmd_status, "faktura": cmd_faktura}
+            "status": cmd_status, "faktura": cmd_faktura, "paminn": cmd_paminn}

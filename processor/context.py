@@ -17,6 +17,7 @@ from types import SimpleNamespace
 from processor import formats
 from processor.appendix import APPENDIX_IN_LETTER_MAX, appendix_attached
 from processor.describe import agreement_in_words
+from processor.model import CaseInfo
 from processor.presentation import PostView, Presentation
 from processor.sandbox import empty
 from processor.sandbox import plain_value as _plain
@@ -173,6 +174,23 @@ ATTRIBUTE_SHAPES = (CASE_SHAPE, POST_SHAPE, KEY_PART_SHAPE, AREA_SHAPE, GROUP_SH
                     RECIPIENT_POST_SHAPE, TEXTS_SHAPE, SECTION_SHAPE, SUMMARY_SHAPE, SUMMARY_ROW_SHAPE, APPENDIX_SHAPE)
 
 
+def case_namespace(info: CaseInfo) -> SimpleNamespace:
+    """``arende``: every field of the Ärende sheet by its slug, the known ones empty when missing."""
+    values: dict[str, object] = {}
+    for name, value in info.fields.items():
+        key = slug(name)
+        if key.isidentifier() and key not in values:
+            values[key] = value if value is not None else empty(f'fältet "{name}" på bladet {CASE_SHEET}', key)
+    agreement = info.fields.get(AGREEMENT)
+    values.update(rubrik=info.title, medel_att_fordela=info.grant, overfort_fran_tidigare_ar=info.carried_over,
+                  avrundning=info.rounding,
+                  overenskommelse_i_ord=agreement_in_words(str(agreement)) if agreement not in (None, "") else
+                  empty(f'fältet "{AGREEMENT}" på bladet {CASE_SHEET}', "overenskommelse_i_ord"))
+    for name in CASE_FIELDS:
+        values.setdefault(slug(name), empty(f'fältet "{name}" på bladet {CASE_SHEET}', slug(name)))
+    return CASE_SHAPE.make(**values)
+
+
 class ContextBuilder:
     """The values every template sees, made from the run's presentation; letters add their recipient."""
 
@@ -198,7 +216,7 @@ class ContextBuilder:
         texts = Texts(case.texts)
         decision_sections = {section_key(h) for h in DECISION_SECTIONS}
         context = CONTEXT_SHAPE.make(
-            arende=self._case_fields(),
+            arende=case_namespace(case.info),
             falt=Fields(case.info.fields),
             summa=allocation.total,
             poster=list(self.post_views.values()),
@@ -220,22 +238,6 @@ class ContextBuilder:
             dagens_datum=self.today,
         )
         return vars(context)
-
-    def _case_fields(self) -> SimpleNamespace:
-        info = self.case.info
-        values: dict[str, object] = {}
-        for name, value in info.fields.items():
-            key = slug(name)
-            if key.isidentifier() and key not in values:
-                values[key] = value if value is not None else empty(f'fältet "{name}" på bladet {CASE_SHEET}', key)
-        agreement = info.fields.get(AGREEMENT)
-        values.update(rubrik=info.title, medel_att_fordela=info.grant, overfort_fran_tidigare_ar=info.carried_over,
-                      avrundning=info.rounding,
-                      overenskommelse_i_ord=agreement_in_words(str(agreement)) if agreement not in (None, "") else
-                      empty(f'fältet "{AGREEMENT}" på bladet {CASE_SHEET}', "overenskommelse_i_ord"))
-        for name in CASE_FIELDS:
-            values.setdefault(slug(name), empty(f'fältet "{name}" på bladet {CASE_SHEET}', slug(name)))
-        return CASE_SHAPE.make(**values)
 
     def _post(self, post: PostView) -> SimpleNamespace:
         return POST_SHAPE.make(

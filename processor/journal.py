@@ -22,6 +22,8 @@ from processor.errors import InputError, Problem
 from processor.layout import JOURNAL_FILE, OUTBOX_DIR, SEND_LOCK
 
 HEAD_LIMIT = 1 << 18
+RECIPIENT_HEADER = "X-Processor-Recipient"
+"""The program's own header naming the recipient a message is for (reminders), so ``send`` can check the ledger."""
 JOURNAL_PLACE = f"{OUTBOX_DIR}/{JOURNAL_FILE}"
 _FOLDED_LINE = re.compile(r"\r?\n(?![ \t])")
 _FOLD = re.compile(r"\r?\n[ \t]")
@@ -69,6 +71,15 @@ class MessageHeaders:
     @property
     def message_id(self) -> str:
         return self._first("message-id")
+
+    @property
+    def recipient(self) -> str:
+        """The recipient's name in ``X-Processor-Recipient`` (decoded), or ""."""
+        value = self._first(RECIPIENT_HEADER.lower())
+        try:
+            return str(make_header(decode_header(value)))
+        except (ValueError, LookupError):
+            return value
 
     def _first(self, name: str) -> str:
         values = self.fields.get(name)

@@ -25,6 +25,8 @@ PREVIOUS_LEDGER_FILE = "uppfoljning.föregående.xlsx"
 STATUS_FILE = "status.html"
 EDITED_FILES = (LEDGER_FILE, PREVIOUS_LEDGER_FILE)
 """The files meant to be edited by the administrator: the manifest lists them without a checksum."""
+REMINDER_DIR = "paminnelser"
+"""Reminder rounds: ``paminnelser/<YYYYMMDD>[_2…]/``, each with its own ``utskick/`` and journal."""
 JOURNAL_FILE = "skickat.jsonl"
 SEND_LOCK = ".skickar.lock"
 LETTER_SUFFIX = ".docx"
@@ -125,6 +127,17 @@ class RunLayout:
     def status(self) -> Path:
         return self.root / STATUS_FILE
 
+    @property
+    def reminders(self) -> Path:
+        return self.root / REMINDER_DIR
+
+    def reminder_round(self, today: dt.date) -> Path:
+        """The next free round folder of ``today``: ``paminnelser/20200901``, then ``20200901_2`` …"""
+        base, n = f"{today:%Y%m%d}", 1
+        while (candidate := self.reminders / (base if n == 1 else f"{base}_{n}")).exists():
+            n += 1
+        return candidate
+
     def ledger_locks(self) -> tuple[Path, ...]:
         """The files an office suite keeps beside the ledger while it is open (Excel, LibreOffice)."""
         return (self.root / f"~${LEDGER_FILE}", self.root / f".~lock.{LEDGER_FILE}#")
@@ -144,6 +157,10 @@ class RunLayout:
     def relative(self, path: Path | str) -> str:
         """A file's path inside the folder, with forward slashes: ``brev/Avesta.docx``."""
         return PurePosixPath(*Path(path).relative_to(self.root).parts).as_posix()
+
+    def run_of_round(self) -> Path | None:
+        """The run folder of a reminder round (``RUNDIR/paminnelser/<round>``); None for a run folder itself."""
+        return self.root.parent.parent if self.root.parent.name == REMINDER_DIR else None
 
     def moved(self, root: Path) -> RunLayout:
         """The same layout once the folder is renamed into place."""

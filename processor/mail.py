@@ -160,16 +160,18 @@ def build_message(**fields) -> bytes:
 
 
 def message_parts(*, sender: str, sender_name: str | None, to: Sequence[str], subject: str, body: str,
-                  attachments: Sequence[bytes] = (), date: dt.datetime | None = None) -> list[bytes]:
+                  attachments: Sequence[bytes] = (), date: dt.datetime | None = None,
+                  headers: Mapping[str, str] | None = None) -> list[bytes]:
     """One message in SMTP wire format, in pieces to write one after the other: plain text with an HTML
     alternative, then the attachments (each made by ``attachment_part``).
 
     Written directly rather than through ``EmailMessage``, which costs several milliseconds a message;
-    the pieces are never joined, so a large shared attachment is written from one copy. A line break
+    the pieces are never joined, so a large shared attachment is written from one copy. ``headers``: the
+    program's own (``X-Processor-Recipient``), their values as encoded words. A line break
     in any header value is a bug here (validation rejects it in the workbook), so it raises ValueError
     rather than let a value add headers of its own.
     """
-    for value in (sender, sender_name or "", subject, *to):
+    for value in (sender, sender_name or "", subject, *to, *(headers or {}).values()):
         if _LINE_BREAK.search(value):
             raise ValueError(f"line break in a header value: {value!r}")
     if not to:
@@ -184,6 +186,7 @@ def message_parts(*, sender: str, sender_name: str | None, to: Sequence[str], su
         f"Subject: {subject if utf8 else _encoded_words(subject)}",
         f"Date: {format_datetime(date or dt.datetime.now().astimezone())}",
         f"Message-ID: {make_msgid(domain=sender_address.domain)}",
+        *(f"{name}: {_encoded_words(value)}" for name, value in (headers or {}).items()),
         "MIME-Version: 1.0",
         f'Content-Type: multipart/mixed; boundary="{mixed}"',
         "Content-Language: sv",

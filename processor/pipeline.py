@@ -112,10 +112,15 @@ def refresh_run_folder(run_dir: Path, command: str, *, now: dt.datetime | None =
     """After ``command`` changed a run folder: the report re-rendered and the manifest brought up to date.
 
     A report that cannot be re-rendered is returned as problems (warnings); the manifest is kept true anyway.
+    A reminder round (``RUNDIR/paminnelser/<round>``) has neither: the manifest of its run folder is updated.
     """
     from processor.report import refresh_report
 
     now = now or dt.datetime.now().astimezone()
+    run_of_round = RunLayout(Path(run_dir)).run_of_round()
+    if run_of_round is not None:  # a reminder round has no report: its run folder's manifest lists its files
+        update_manifest(run_of_round, Checksums(run_of_round), command, now)
+        return []
     checksums = Checksums(Path(run_dir))
     problems: list[Problem] = []
     try:

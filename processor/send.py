@@ -159,6 +159,7 @@ class SendResult:
     delivered: list[str] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
     stopped: str | None = None
+    skipped: dict[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -278,10 +279,19 @@ class Batch:
             self.smtp = None
 
 
+def answered(run_dir: Path, today: dt.date | None = None) -> dict[str, str]:
+    """In a reminder round: file → recipient of each message whose recipient has answered since (not to be sent)."""
+    from processor.reminders import answered_since
+
+    return answered_since(run_dir, today or dt.date.today())
+
+
 def send_outbox(run_dir: Path, settings: SmtpSettings, *, bcc: str | None = None, rate: float | None = None,
                 retry: RetryPolicy = RetryPolicy(), progress: Progress = lambda line: None,
-                sleep: Callable[[float], None] = time.sleep) -> SendResult:
+                sleep: Callable[[float], None] = time.sleep, skip: dict[str, str] | None = None) -> SendResult:
     """Send every message of the run's outbox not yet delivered, recording each delivery at once.
+
+    In a reminder round the messages in ``skip`` (default: ``answered``, read from the ledger now) are not sent.
 
     Raises InputError for an unusable run folder or option, SendError when the server cannot be
     reached or refuses the login before anything was sent (then nothing is recorded).
@@ -295,8 +305,10 @@ def send_outbox(run_dir: Path, settings: SmtpSettings, *, bcc: str | None = None
             raise SendError(f"en annan sändning av samma utskick pågår redan ({folder}). "
                             "Vänta tills den är klar och kör sedan processor send igen.") from None
         outbox = read_outbox(run_dir)
+        skip = answered(run_dir) if skip is None else skip
+        outbox = [m for m in outbox if m.name not in skip]
         waiting = [m for m in outbox if m.pending(bcc)]
-        result = SendResult(total=len(outbox), already=len(outbox) - len(waiting))
+        result = SendResult(total=len(outbox), already=len(outbox) - len(waiting), skipped=dict(skip))
         if not waiting:
             return result
         batch = Batch(settings, journal, retry, RateLimiter(rate, sleep=sleep), sleep, progress)
@@ -340,6 +352,14 @@ def plan_lines(outbox: list[Outgoing], settings: SmtpSettings, bcc: str | None =
     if bcc:
         lines.append(f"Kopia av varje meddelande till arkivet: {bcc} (syns inte för mottagarna).")
     return lines
+
+
+def skipped_lines(skipped: dict[str, str]) -> list[str]:
+    """The reminders not sent because their recipient has answered since the round was written."""
+    if not skipped:
+        return []
+    return [f"Skickas inte, mottagaren har svarat sedan påminnelsen skrevs: {messages(len(skipped))}.",
+            *(f"  {file}: {recipient}" for file, recipient in sorted(skipped.items()))]
 
 
 def interrupted_lines(result: SendResult) -> list[str]:

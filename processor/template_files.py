@@ -62,8 +62,9 @@ class TemplateSet:
                                                      "Stäng den i Word och kontrollera behörigheten.")]) from error
         return TemplateFile(name, f"{name} (standardmallen)", resources.files(PACKAGE).joinpath(name).read_bytes())
 
-    def text_template(self, name: str) -> TextTemplate:
-        """A plain-text template (e.g. ``epost.txt``), checked and compiled once."""
+    def text_template(self, name: str, allowed: set[str] | None = None) -> TextTemplate:
+        """A plain-text template (e.g. ``epost.txt``), checked and compiled once; ``allowed``: the names it may use
+        (default: a letter's)."""
         if name not in self._text:
             file = self.find(name)
             try:
@@ -72,13 +73,13 @@ class TemplateSet:
                 raise TemplateInputError([Problem(file.label, "mallen är inte en textfil i UTF-8. Spara den som "
                                                       "\"Oformaterad text\" med kodningen UTF-8.")]) from error
             env = text_environment()
-            check_source(env, source, file.label, allowed=context_names(letter=True))
+            check_source(env, source, file.label, allowed=context_names(letter=True) if allowed is None else allowed)
             self._text[name] = TextTemplate(env.from_string(source), file.label, source)
         return self._text[name]
 
-    def render_text(self, name: str, context: Mapping) -> str:
+    def render_text(self, name: str, context: Mapping, allowed: set[str] | None = None) -> str:
         """Render a plain-text template; any template problem is an InputError naming the file."""
-        return self.text_template(name).render(context)
+        return self.text_template(name, allowed).render(context)
 
 
 @dataclass(frozen=True)

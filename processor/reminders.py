@@ -1,0 +1,174 @@
+"""``processor paminn``: a reminder round for every recipient still waiting, and what ``send`` skips in one.
+
+A round is ``RUNDIR/paminnelser/<YYYYMMDD>[_2…]/utskick/<recipient>.eml``, built hidden and renamed
+into place whole, with its own journal once sent. Each message names its recipient in the header
+``X-Processor-Recipient`` (and by its file name), so ``send`` can read the ledger again and skip
+whoever has invoiced or declined since the round was written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from processor.case_folder import CaseFolder, open_case_folder
+from processor.checksums import Checksums, write_hashed
+from processor.context import Shape, case_namespace
+from processor.errors import InputError, Problem
+from processor.followup import LATE, WAITING, RecipientStanding, case_standing
+from processor.journal import RECIPIENT_HEADER, MessageHeaders
+from processor.layout import MESSAGE_SUFFIX, OUTBOX_DIR, REMINDER_DIR, RESULT_FILE, RunLayout
+from processor.mail import message_parts, sender_of, subject_for, tidy_body
+from processor.manifest import update_manifest
+from processor.model import Case
+from processor.sandbox import empty
+from processor.template_files import CWD_FOLDER, TemplateSet
+from processor.vocabulary import CASE_SHEET, SENDER_EMAIL, TEMPLATES
+
+REMINDER_TEMPLATE = "paminnelse.txt"
+SUBJECT_PREFIX = "Påminnelse: "
+REMINDED = (WAITING, LATE)
+"""The statuses a reminder goes to; anyone else has answered (invoiced, declined, been paid, reported)."""
+REMINDER_SHAPE = Shape(("arende", "mottagare", "sista_dag_passerad", "dagar_kvar", "dagens_datum"))
+REMINDER_RECIPIENT_SHAPE = Shape(("namn", "belopp", "e_post"))
+
+
+@dataclass(frozen=True)
+class ReminderRound:
+    """The round written (None when no one was to be reminded), whom it reminds, who has no address."""
+
+    folder: Path | None
+    reminded: list[RecipientStanding] = field(default_factory=list)
+    unaddressed: list[str] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+
+
+def reminder_context(case: Case, standing: RecipientStanding, emails: tuple[str, ...], deadline: dt.date | None,
+                     today: dt.date) -> dict:
+    """What ``paminnelse.txt`` sees (docs/mallar.md, "Påminnelsen")."""
+    days = (deadline - today).days if deadline is not None else None
+    recipient = REMINDER_RECIPIENT_SHAPE.make(namn=standing.entry.name, belopp=standing.entry.allocated,
+                                              e_post="; ".join(emails))
+    context = REMINDER_SHAPE.make(
+        arende=case_namespace(case.info), mottagare=recipient, dagens_datum=today,
+        sista_dag_passerad=days is not None and days < 0,
+        dagar_kvar=days if days is not None and days >= 0 else empty("dagar kvar till Sista dag", "dagar_kvar"))
+    return vars(context)
+
+
+def reminder_templates(case: Case, cwd: Path | None = None) -> TemplateSet:
+    """The ``Mallar`` folder (a run folder does not know where the workbook was: taken from the current
+    directory), then ``./templates``, then the shipped default."""
+    cwd = Path(cwd or Path.cwd())
+    folders = []
+    chosen = case.info.fields.get(TEMPLATES)
+    if chosen and (cwd / str(chosen)).is_dir():
+        folders.append((cwd / str(chosen), str(chosen)))
+    if (cwd / CWD_FOLDER).is_dir():
+        folders.append((cwd / CWD_FOLDER, CWD_FOLDER))
+    return TemplateSet(folders)
+
+
+def write_reminders(run_dir: Path, today: dt.date, *, now: dt.datetime | None = None,
+                    cwd: Path | None = None) -> ReminderRound:
+    """Write a reminder round for everyone in ``Väntar`` or ``Försenad`` with an address; → the round.
+
+    Everything (the ledger, the sender, every message's text) is checked before anything is
+    written: InputError, nothing written. No one to remind: nothing written, ``folder`` None.
+    """
+    folder = open_case_folder(run_dir)
+    entries, warnings = folder.read_ledger(today)
+    due = case_standing(entries, folder.deadline, today).with_status(*REMINDED)
+    index = {r.name: i for i, r in enumerate(folder.case.recipients)}
+    emails = {s.entry.name: folder.case.recipients[index[s.entry.name]].emails for s in due}
+    reminded = [s for s in due if emails[s.entry.name]]
+    unaddressed = [s.entry.name for s in due if not emails[s.entry.name]]
+    if not reminded:
+        return ReminderRound(None, [], unaddressed, warnings)
+    sender, sender_name = sender_of(folder.case)
+    if not sender:
+        raise InputError([Problem(f"{run_dir}/{RESULT_FILE}", f'ärendet har ingen avsändaradress (fältet "{SENDER_EMAIL}" '
+                                                             f"på bladet {CASE_SHEET}), så inga påminnelser kan skrivas. "
+                                                             "Fyll i fältet i arbetsboken och kör processor run igen.")])
+    templates = reminder_templates(folder.case, cwd)
+    allowed = set(REMINDER_SHAPE.names)
+    bodies = {s.entry.name: tidy_body(templates.render_text(
+        REMINDER_TEMPLATE, reminder_context(folder.case, s, emails[s.entry.name], folder.deadline, today), allowed))
+        for s in reminded}
+    now = now or dt.datetime.now().astimezone()
+    target = _publish(folder, [index[s.entry.name] for s in reminded], bodies, today, now)
+    update_manifest(folder.layout.root, Checksums(folder.layout.root), "paminn", now)
+    return ReminderRound(target, reminded, unaddressed, warnings)
+
+
+def _publish(folder: CaseFolder, indices: list[int], bodies: dict[str, str], today: dt.date, now: dt.datetime) -> Path:
+    """Recipient ``indices``' messages written in a hidden folder, renamed into place whole."""
+    sender, sender_name = sender_of(folder.case)
+    folder.layout.reminders.mkdir(exist_ok=True)
+    hidden = Path(tempfile.mkdtemp(prefix=".paminnelse-", dir=folder.layout.reminders))
+    try:
+        layout = folder.layout.moved(hidden)
+        layout.outbox.mkdir()
+        for i in indices:
+            recipient = folder.case.recipients[i]
+            write_hashed(layout.message(i), message_parts(
+                sender=sender, sender_name=sender_name, to=recipient.emails,
+                subject=SUBJECT_PREFIX + subject_for(folder.case, recipient), body=bodies[recipient.name], date=now,
+                headers={RECIPIENT_HEADER: " ".join(recipient.name.split())}))
+        target = folder.layout.reminder_round(today)
+        os.rename(hidden, target)
+    except BaseException:
+        shutil.rmtree(hidden, ignore_errors=True)
+        raise
+    return target
+
+
+def answered_since(round_dir: Path, today: dt.date) -> dict[str, str]:
+    """File name → its recipient, for each message of a reminder round whose recipient has answered since
+    (invoiced, declined, been paid, reported); {} for a folder that is no reminder round.
+
+    InputError when the case's ledger breaks a rule or a message is for no one in the ledger.
+    """
+    layout = RunLayout(Path(round_dir))
+    run = layout.run_of_round()
+    if run is None:
+        return {}
+    folder = open_case_folder(run)
+    entries, _ = folder.read_ledger(today)
+    status = {r.entry.name: r.status for r in case_standing(entries, folder.deadline, today).recipients}
+    by_file = {folder.layout.message_name(i): r.name for i, r in enumerate(folder.case.recipients)}
+    answered, problems = {}, []
+    for path in sorted(layout.outbox.glob(f"*{MESSAGE_SUFFIX}")):
+        name = MessageHeaders.read(path).recipient or by_file.get(path.name)
+        if name not in status:
+            problems.append(Problem(f"{REMINDER_DIR}/{layout.root.name}/{OUTBOX_DIR}/{path.name}",
+                                    "meddelandet är inte till någon mottagare i uppfoljning.xlsx. Ta bort filen, eller "
+                                    "skriv en ny omgång med processor paminn."))
+        elif status[name] not in REMINDED:
+            answered[path.name] = f"{name} ({status[name]})"
+    if problems:
+        raise InputError(problems)
+    return answered
+
+
+def round_lines(round_: ReminderRound) -> list[str]:
+    """What ``processor paminn`` prints: each recipient reminded, who has no address, and the summary."""
+    from processor.formats import kronor
+
+    lines = [f"Ingen e-postadress, ingen påminnelse: {name}. Fyll i E-post för mottagaren i arbetsboken, eller "
+             "påminn på annat sätt." for name in round_.unaddressed]
+    if round_.folder is None:
+        return [*lines, "Ingen att påminna: alla mottagare har rekvirerat, avstått eller saknar e-postadress. "
+                        "Inget skrevs."]
+    lines += [f"  {s.entry.name}: {kronor(s.entry.allocated, nbsp=False)} ({s.status})" for s in round_.reminded]
+    total = sum(s.entry.allocated for s in round_.reminded)
+    count = len(round_.reminded)
+    lines += [f"Påminnelser till {count} mottagare ({kronor(total, nbsp=False)} ej rekvirerat) i {round_.folder}.",
+              f"Granska dem och skicka dem med: processor send {round_.folder}"]
+    return lines
+
+
