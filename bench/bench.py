@@ -41,6 +41,7 @@ STAGES = [  # (label, the progress message that ends the stage)
     ("check templates", "Mallarna är kontrollerade"),
     ("fordelning.json", "Skrev fordelning.json"),
     ("appendix", "Skrev bilagan"),
+    ("ledger", "Skrev uppföljningen"),
     ("decision document", "Skrev tjänsteutlåtandet."),
     ("letters and e-mails", "e-postmeddelanden"),  # written together: each e-mail right after its letter
     ("report", "Skrev rapporten"),
