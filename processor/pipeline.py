@@ -76,11 +76,12 @@ def run(workbook: Path, out_dir: Path = Path("output"), *, now: dt.datetime | No
     progress(f"Fördelade {_kr(allocation.total)} på {len(case.recipients)} mottagare i "
              f"{count(len(case.posts), 'post', 'poster')}.")
     view = present(case, allocation)
-    with beside(lambda: (result_json(case, allocation), appendix_xlsx(view)), len(case.recipients)) as tables:
+    with beside(lambda: (result_json(case, allocation), appendix_xlsx(view), ledger_xlsx(initial_entries(case, allocation))),
+                len(case.recipients)) as tables:
         documents = prepare_documents(case, allocation, workbook, today=now.date(), text_templates=(BODY_TEMPLATE,),
                                       view=view)
         progress("Mallarna är kontrollerade.")
-        result, appendix = tables()
+        result, appendix, ledger = tables()
     for name in remove_abandoned(out_dir):
         progress(f"Tog bort {name}, som en avbruten körning lämnade efter sig.")
     with atomic_run_dir(out_dir, workbook.stem, now) as run_dir:
@@ -90,7 +91,7 @@ def run(workbook: Path, out_dir: Path = Path("output"), *, now: dt.datetime | No
         progress("Skrev fordelning.json.")
         checksums.add(layout.appendix, write_hashed(layout.appendix, [appendix]))
         progress("Skrev bilagan fordelning.xlsx.")
-        checksums.add(layout.ledger, write_hashed(layout.ledger, [ledger_xlsx(initial_entries(case, allocation))]))
+        checksums.add(layout.ledger, write_hashed(layout.ledger, [ledger]))
         progress("Skrev uppföljningen uppfoljning.xlsx.")
         decision, digest = documents.write_decision(layout)
         checksums.add(decision, digest)
