@@ -1,0 +1,111 @@
+"""The Storsthlm 2020 case at full size, from the letters to "everyone has invoiced" (issue 12's done-when).
+
+26 municipalities get the amounts Storsthlm published (the key is the published amount itself, so the
+split reproduces the table to the krona; its rows sum to 67 999 998 kr). 24 invoice through the finance
+system's e-invoices, one after a reminder, and one invoice is typed into the ledger by hand.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+from openpyxl import load_workbook
+
+from conftest import build_workbook
+from processor.pipeline import run
+
+PEPPOL = Path(__file__).parent / "data" / "peppol"
+PUBLISHED = [
+    ("Botkyrka", 2_959_680), ("Danderyd", 1_105_129), ("Ekerö", 793_010), ("Haninge", 2_502_386),
+    ("Huddinge", 3_273_273), ("Järfälla", 2_476_418), ("Lidingö", 2_327_355), ("Nacka", 3_622_283),
+    ("Norrtälje", 6_113_359), ("Nykvarn", 341_889), ("Nynäshamn", 988_111), ("Salem", 578_851),
+    ("Sigtuna", 1_742_947), ("Sollentuna", 2_195_048), ("Solna", 2_574_820), ("Stockholm", 19_143_880),
+    ("Sundbyberg", 1_679_203), ("Södertälje", 3_274_746), ("Tyresö", 1_710_684), ("Täby", 2_487_366),
+    ("Upplands Väsby", 1_186_621), ("Upplands-Bro", 850_417), ("Vallentuna", 1_026_715), ("Vaxholm", 376_175),
+    ("Värmdö", 1_238_534), ("Österåker", 1_431_098),
+]
+CASE = [
+    ("Rubrik", "Stimulansmedel Goda förutsättningar för vårdens medarbetare 2020"),
+    ("Medel att fördela", sum(amount for _, amount in PUBLISHED)),
+    ("Nyckel", "Belopp enligt PM"),
+    ("År", 2020),
+    ("Diarienummer", "Storsthlm 2020/45"),
+    ("Datum", dt.date(2020, 6, 1)),
+    ("Sista dag", dt.date(2020, 8, 30)),
+    ("Fakturaadress", "Storsthlm, Box 38145, 100 64 Stockholm"),
+    ("Fakturareferens", "781"),
+    ("Handläggare", "Eva Lind"),
+    ("E-post", "kansli@storsthlm.example"),
+]
+TYPED_BY_HAND = "Stockholm"
+REMINDED = "Värmdö"
+
+
+def municipality_invoice(folder: Path, number: int, name: str, amount: int) -> Path:
+    """The shipped Vaxholm test invoice made out by another municipality, for its whole amount."""
+    text = (PEPPOL / "vaxholm-faktura.xml").read_text(encoding="utf-8")
+    for old, new in (("VX-2020-0412", f"SH-2020-{number:04d}"), ("Vaxholms stad", f"{name} kommun"),
+                     ("2120000035", "2120009999"), ("413522.00", f"{amount}.00")):
+        assert old in text
+        text = text.replace(old, new)
+    path = folder / f"faktura-{number:02d}.xml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def standing(cli, run_dir: Path, today: str) -> dict:
+    status, out, err = cli("status", run_dir, "--json", "--idag", today)
+    assert status == 0, err
+    return json.loads(out)
+
+
+def test_the_storsthlm_case_runs_from_the_letters_to_everyone_has_invoiced(cli, tmp_path):
+    recipients = [("Mottagare", "E-post", "Belopp enligt PM")] + [
+        (name, f"registrator@{i:02d}.kommun.example", amount) for i, (name, amount) in enumerate(PUBLISHED)]
+    workbook = build_workbook(tmp_path / "storsthlm_2020.xlsx", case=CASE, recipients=recipients)
+    run_dir = run(workbook, tmp_path / "ut", now=dt.datetime(2020, 6, 1, 10, 0)).run_dir
+    result = json.loads((run_dir / "fordelning.json").read_text(encoding="utf-8"))
+    assert [(r["name"], r["total"]) for r in result["recipients"]] == PUBLISHED
+    assert len(list((run_dir / "brev").glob("*.docx"))) == 26 == len(list((run_dir / "utskick").glob("*.eml")))
+
+    folder = tmp_path / "fakturor"
+    folder.mkdir()
+    for number, (name, amount) in enumerate(PUBLISHED, start=1):
+        if name not in (TYPED_BY_HAND, REMINDED):
+            municipality_invoice(folder, number, name, amount)
+    status, out, err = cli("faktura", run_dir, folder, "--idag", "2020-08-20")
+    assert status == 0, err
+    assert out.count(": införd: ") == 24
+    assert standing(cli, run_dir, "2020-08-20")["counts"]["Rekvirerat"] == 24
+
+    status, out, err = cli("paminn", run_dir, "--idag", "2020-09-01")
+    assert status == 0, err
+    reminders = sorted(p.stem for p in (run_dir / "paminnelser").glob("*/utskick/*.eml"))
+    assert reminders == sorted([TYPED_BY_HAND, REMINDED])
+    late = standing(cli, run_dir, "2020-09-01")
+    assert late["counts"]["Försenad"] == 2 and late["totals"]["requested"] == late["totals"]["allocated"] - 19_143_880 - 1_238_534
+
+    reminded = tmp_path / "efter-paminnelse"
+    reminded.mkdir()
+    municipality_invoice(reminded, 25, REMINDED, dict(PUBLISHED)[REMINDED])
+    assert cli("faktura", run_dir, reminded, "--idag", "2020-09-03")[0] == 0
+    book = load_workbook(run_dir / "uppfoljning.xlsx")
+    sheet = book["Uppföljning"]
+    header = [cell.value for cell in sheet[1]]
+    row = next(r for r in sheet.iter_rows(min_row=2) if r[0].value == TYPED_BY_HAND)
+    row[header.index("Rekvirerat")].value = 19_143_880
+    row[header.index("Fakturadatum")].value = dt.date(2020, 9, 4)
+    row[header.index("Fakturanummer")].value = "STHLM-88812"
+    row[header.index("Anteckning")].value = "Fakturan kom på papper; inlagd för hand"
+    book.save(run_dir / "uppfoljning.xlsx")
+
+    final = standing(cli, run_dir, "2020-09-10")
+    assert final["counts"]["Rekvirerat"] == 26 and final["counts"]["Försenad"] == final["counts"]["Väntar"] == 0
+    assert final["totals"]["requested"] == final["totals"]["allocated"] == 67_999_998
+    assert cli("faktura", run_dir, folder, reminded, "--idag", "2020-09-10")[1].count(": redan införd") == 25
+    typed = next(r for r in load_workbook(run_dir / "uppfoljning.xlsx")["Uppföljning"].iter_rows(min_row=2)
+                 if r[0].value == TYPED_BY_HAND)
+    assert typed[header.index("Anteckning")].value == "Fakturan kom på papper; inlagd för hand"
+    assert typed[header.index("Fakturanummer")].value == "STHLM-88812"
