@@ -58,8 +58,9 @@ def ledger_xlsx(entries: Sequence[LedgerEntry]) -> bytes:
         for column in COLUMNS:
             if column not in PROGRAM_COLUMNS:
                 sheet.cell(row=index, column=COLUMNS.index(column) + 1).protection = Protection(locked=False)
+    widths = {**WIDTHS, NAME: min(max([WIDTHS[NAME], *(len(e.name) + 2 for e in entries)]), 60)}  # whole names
     for number, column in enumerate(COLUMNS, start=1):
-        sheet.column_dimensions[get_column_letter(number)].width = WIDTHS.get(column, 15)
+        sheet.column_dimensions[get_column_letter(number)].width = widths.get(column, 15)
     beyond = get_column_letter(len(COLUMNS) + 1)
     sheet.column_dimensions[beyond] = ColumnDimension(sheet, index=beyond, min=len(COLUMNS) + 1, max=len(COLUMNS) + 20,
                                                       width=15)
