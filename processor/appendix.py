@@ -26,6 +26,11 @@ APPENDIX_IN_LETTER_MAX = 100  # recipients: up to this many, each letter carries
 APPENDIX_ATTACHED_MAX = 1_000  # recipients: up to this many, each e-mail carries fordelning.xlsx as well
 
 
+def appendix_in_letter(case: Case) -> bool:
+    """Whether each letter carries the whole table: beyond a hundred recipients a letter would grow with them."""
+    return len(case.recipients) <= APPENDIX_IN_LETTER_MAX
+
+
 def appendix_attached(case: Case) -> bool:
     """Whether each e-mail carries the appendix: beyond a thousand recipients the outbox would grow with their square."""
     return len(case.recipients) <= APPENDIX_ATTACHED_MAX

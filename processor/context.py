@@ -8,6 +8,7 @@ every one of them. Where templates are found is ``template_files``, the sandbox 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from types import SimpleNamespace
 
 from processor import formats
-from processor.appendix import APPENDIX_IN_LETTER_MAX, appendix_attached
+from processor.appendix import appendix_attached, appendix_in_letter
 from processor.describe import agreement_in_words
 from processor.model import CaseInfo
 from processor.presentation import PostView, Presentation
@@ -232,7 +233,7 @@ class ContextBuilder:
             beslutspunkter=self._decision_points(),
             sammanstallning=self._summary(),
             bilaga=APPENDIX_SHAPE.make(rubrik=view.appendix_title, titel=view.appendix_title.removeprefix("Bilaga 1: "),
-                                       i_brevet=len(case.recipients) <= APPENDIX_IN_LETTER_MAX,
+                                       i_brevet=appendix_in_letter(case),
                                        bifogas=appendix_attached(case),
                                        fotnot=list(view.footnote), underlag_rubrik=view.basis_heading),
             dagens_datum=self.today,
@@ -271,11 +272,10 @@ class ContextBuilder:
     def _recipient_post(self, post: PostView, index: int) -> SimpleNamespace:
         """One post in a recipient's letter: the post's own words (made once per post) and the recipient's part."""
         words = self.post_views[post.name]
-        view = self.view
+        part = functools.cache(lambda: self.view.recipient_post(post, index))  # its basis words made once
         return RECIPIENT_POST_SHAPE.make(
-            {"underlag_i_ord": lambda: (view.share_words(post, index)
-                                        or empty(f'underlaget för posten "{post.name}"', "underlag_i_ord")),
-             "forklaring": lambda: view.recipient_post(post, index).explanation},
+            {"underlag_i_ord": lambda: part().share_words or empty(f'underlaget för posten "{post.name}"', "underlag_i_ord"),
+             "forklaring": lambda: part().explanation},
             namn=post.name, belopp=post.shares[index], metod=post.method, omrade=words.omrade,
             beskrivning=words.beskrivning, nyckel_i_ord=words.nyckel_i_ord,
         )

@@ -13,7 +13,7 @@ from processor.vocabulary import (DATE, DATE_FIELDS, DEADLINE, INVOICE_ADDRESS, 
 from processor.model import PER_RECIPIENT, Allocation, Case, CaseInfo, KeyPart, Post, PostResult, Recipient
 
 
-CASE_FIELDS = (TITLE, REFERENCE, DATE, DEADLINE, INVOICE_REFERENCE, SENDER_EMAIL, YEAR, SUBJECT, SENDER_NAME, OFFICER,
+RESULT_CASE_FIELDS = (TITLE, REFERENCE, DATE, DEADLINE, INVOICE_REFERENCE, SENDER_EMAIL, YEAR, SUBJECT, SENDER_NAME, OFFICER,
                PHONE, INVOICE_ADDRESS, INVOICE_EMAIL, TEMPLATES)
 """The Ärende fields later commands need from a run folder (status, faktura, the reminders' sender, contact and
 how to invoice): kept in ``case``, dates ISO."""
@@ -59,9 +59,9 @@ def result_document(case: Case, allocation: Allocation) -> dict:
 
 
 def case_fields(case: Case) -> dict[str, object]:
-    """The Ärende fields of ``CASE_FIELDS`` the workbook has, as JSON values (dates ISO, numbers whole or decimal)."""
+    """The Ärende fields of ``RESULT_CASE_FIELDS`` the workbook has, as JSON values (dates ISO, numbers whole or decimal)."""
     fields = {**case.info.fields, TITLE: case.info.title}
-    return {name: _json_value(fields[name]) for name in CASE_FIELDS if fields.get(name) is not None}
+    return {name: _json_value(fields[name]) for name in RESULT_CASE_FIELDS if fields.get(name) is not None}
 
 
 def _json_value(value: object) -> object:

@@ -211,11 +211,8 @@ def plain_value(value):
 
 def finalize_word(value):
     """Text for Word: XML-invalid characters dropped, blank lines become paragraphs (docxtpl's ``\\a``)."""
-    value = plain_value(value)
-    if isinstance(value, str):
-        text = _XML_INVALID.sub("", value.replace("\r\n", "\n").replace("\r", "\n"))
-        return _PARAGRAPH_BREAK.sub("\a", text.strip("\n"))
-    return value
+    value = finalize_text(value)
+    return _PARAGRAPH_BREAK.sub("\a", value.strip("\n")) if isinstance(value, str) else value
 
 
 def finalize_text(value):
