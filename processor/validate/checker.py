@@ -23,11 +23,13 @@ class Checker:
         self.errors: list[Problem] = []
         self.warnings: list[Problem] = []
         self._blocked: set[str] = set()
+        self._seen: set[Problem] = set()  # the errors already told, so a sheet of broken cells is not quadratic
 
     def error(self, where: str, message: str) -> None:
         problem = Problem(where, message)
-        if where in self._blocked or problem in self.errors:
+        if where in self._blocked or problem in self._seen:
             return
+        self._seen.add(problem)
         self.errors.append(problem)
 
     def postpone(self, blocking: str, what: str) -> None:
@@ -36,8 +38,11 @@ class Checker:
         index = next((i for i, p in enumerate(self.errors) if p.where == blocking), None)
         if index is None:
             self.errors.append(Problem(blocking, note))
+            self._seen.add(self.errors[-1])
         elif note not in self.errors[index].message:
+            self._seen.discard(self.errors[index])
             self.errors[index] = Problem(blocking, f"{self.errors[index].message} {note}")
+            self._seen.add(self.errors[index])
 
     def warn(self, where: str, message: str) -> None:
         self.warnings.append(Problem(where, message))
@@ -47,15 +52,16 @@ class Checker:
         canonical = canonical_sheet(sheet.title)
         for r, row in enumerate(sheet.rows, start=1):
             for c, value in enumerate(row):
-                where = cell(canonical, c, r)
                 if value is UNCALCULATED:
-                    self.error(where, "cellen har en formel utan beräknat värde (filen har sparats av ett program som inte "
-                                      "räknar ut formler). Öppna filen i Excel (eller LibreOffice Calc) och spara den igen.")
+                    message = ("cellen har en formel utan beräknat värde (filen har sparats av ett program som inte "
+                               "räknar ut formler). Öppna filen i Excel (eller LibreOffice Calc) och spara den igen.")
                 elif isinstance(value, ExcelError):
-                    self.error(where, f"cellen visar felet {value.code} i stället för ett värde. Rätta formeln i Excel, "
-                                      "eller skriv in värdet, och spara igen.")
+                    message = (f"cellen visar felet {value.code} i stället för ett värde. Rätta formeln i Excel, "
+                               "eller skriv in värdet, och spara igen.")
                 else:
                     continue
+                where = cell(canonical, c, r)  # named only for a broken cell: most cells are sound
+                self.error(where, message)
                 self._blocked.add(where)
 
 

@@ -133,16 +133,15 @@ def _read_post(r: int, raw: tuple, columns: dict[str, int], state: _PostRowState
     key = _post_key(name, method, value_at(raw, columns.get(KEY_COL)), where[KEY_COL], KEY_COL in columns, table, check)
     area = as_text(value_at(raw, columns.get(AREA_COL)))
     state.result.amounts.append(replace(_row_amount(where, method, amount, (is_rest, rest_ok), selected, table), name=name))
+    post = Post(name, amount, method, selected or (), key, area, r)
     if method == KEY and key and selected is not None:
-        state.result.key_uses.append(Post(name, amount, KEY, selected, key, area, r))
+        state.result.key_uses.append(post)
     elif method == KEY and key and table.blocked_by is None:
         check.postpone(where[SELECTION_COL], "underlaget för nyckeln")
     if method is not None and (amount is not None or rest_ok):
-        state.result.priced.append(ParsedPost(Post(name, amount, method, selected or (), key, area, r),
-                                              where[AMOUNT_COL], where[KEY_COL]))
+        state.result.priced.append(ParsedPost(post, where[AMOUNT_COL], where[KEY_COL]))
     if method is None or selected is None or (amount is None and not rest_ok) or (method == KEY and not key):
         return
-    post = Post(name, amount, method, selected, key, area, r)
     if check_selection(post, where[SELECTION_COL], table, check):
         state.result.posts.append(ParsedPost(post, where[AMOUNT_COL], where[KEY_COL]))
 

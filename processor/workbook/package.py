@@ -7,12 +7,12 @@ naming the file and saying what to do.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from processor.checksums import file_sha256
 from processor.errors import InputError, Problem, os_reason
 from processor.workbook.parts import local_name, parse_part
 
@@ -87,14 +87,10 @@ def workbook_sha256(path: Path) -> str:
     path = Path(path)
     if not path.is_file():
         return ""
-    digest = hashlib.sha256()
     try:
-        with path.open("rb") as handle:
-            while chunk := handle.read(MEGABYTE):
-                digest.update(chunk)
+        return file_sha256(path)
     except OSError as exc:
         raise InputError([_cannot_open(path.name or str(path), exc)]) from exc
-    return digest.hexdigest()
 
 
 def _cannot_open(where: str, exc: OSError) -> Problem:
