@@ -14,6 +14,7 @@ from pathlib import Path
 from processor.errors import InputError, Problem
 from processor.followup import LedgerEntry
 from processor.layout import RESULT_FILE, RunLayout
+from processor.ledger import initial_entries
 from processor.model import Allocation, Case
 from processor.vocabulary import DATE, DEADLINE, INVOICE_REFERENCE, REFERENCE, YEAR
 
@@ -48,11 +49,11 @@ class CaseFolder:
     @property
     def allocated(self) -> dict[str, int]:
         """Recipient → kronor in the ledger, in workbook order (one that takes no part: 0)."""
-        return {r.name: total if r.participates else 0 for r, total in zip(self.case.recipients, self.allocation.totals)}
+        return {entry.name: entry.allocated for entry in initial_entries(self.case, self.allocation)}
 
     def dates(self) -> list[tuple[str, dt.date]]:
         """The case's dates for the timeline: the decision, ``Sista dag``, the reporting dates of its year."""
-        dates = [(label, date) for label, date in (("Beslut", self.case.info.date(DATE)), ("Sista dag", self.deadline))
+        dates = [(label, date) for label, date in (("Beslut", self.case.info.date(DATE)), (DEADLINE, self.deadline))
                  if date is not None]
         year = _year(self.case.info.fields.get(YEAR))
         if year is not None:

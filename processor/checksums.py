@@ -107,11 +107,5 @@ class Checksums:
         sizes = {entry.path: entry.size for entry in entries}
         return sorted(path for path, (size, _) in self._known.items() if sizes.get(path) != size)
 
-    def moved(self, root: Path) -> Checksums:
-        """The same record for the folder under its new name."""
-        record = Checksums(root)
-        record._known = dict(self._known)
-        return record
-
     def _key(self, full: Path) -> str:
         return "/".join(Path(os.path.abspath(full)).relative_to(os.path.abspath(self.root)).parts)

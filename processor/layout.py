@@ -104,10 +104,6 @@ class RunLayout:
         return self.outbox / JOURNAL_FILE
 
     @property
-    def send_lock(self) -> Path:
-        return self.outbox / SEND_LOCK
-
-    @property
     def report(self) -> Path:
         return self.root / REPORT_FILE
 

@@ -16,7 +16,7 @@ from processor.allocate import allocate
 from processor.describe import count
 from processor.checksums import Checksums, file_sha256, write_hashed
 from processor.errors import InputError, Problem
-from processor.layout import PDF_SUFFIX, RunLayout
+from processor.layout import PDF_SUFFIX, REPORT_FILE, RunLayout
 from processor.mail import BODY_TEMPLATE, Outbox, outbox_warnings, render_body
 from processor.manifest import manifest_json, update_manifest
 from processor.model import Allocation, Case
@@ -125,7 +125,7 @@ def refresh_run_folder(run_dir: Path, command: str, *, now: dt.datetime | None =
     checksums = Checksums(Path(run_dir))
     problems: list[Problem] = []
     try:
-        refresh_report(run_dir, checksums, now=now)
+        checksums.add(REPORT_FILE, refresh_report(run_dir, checksums, now=now)[1])  # never read back to hash it
     except InputError as error:
         problems = error.problems
     update_manifest(run_dir, checksums, command, now)

@@ -18,10 +18,11 @@ from processor import __version__, formats
 from processor.describe import count
 from processor.followup import (DECLINED, LATE, PAID, REPORTED, REQUESTED, STATUSES, WAITING, CaseStanding,
                                 RecipientStanding)
+from processor.vocabulary import DEADLINE
 from processor.pages import block_digest, page_environment, when, write_atomically
 
 TEMPLATE = "status.html.j2"
-DEADLINE_LABEL = "Sista dag"
+DEADLINE_LABEL = DEADLINE
 STATUS_COLORS = {DECLINED: "#5c6670", REPORTED: "#2a9d78", PAID: "#2f6db5", REQUESTED: "#6cb4e4",
                  LATE: "#d9612b", WAITING: "#e8a33d"}
 """One colour per status, from the report's palette; every bar and badge also says its status in words."""
