@@ -65,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
                                            "utskick/skickat.jsonl, så en ny körning skickar inget två gånger. "
                                            "Lösenordet läses från miljövariabeln SMTP_PASSWORD; med --auth oauth2 "
                                            "loggar programmet in med en token i stället (Microsoft 365).")
-    send.add_argument("rundir", metavar="KÖRMAPP", type=Path, help="körmappen som processor run skrev")
+    _rundir(send)
     send.add_argument("--smtp-host", metavar="SERVER", help="SMTP-servern, t.ex. smtp.office365.com (annars SMTP_HOST)")
     send.add_argument("--smtp-port", metavar="PORT", help="porten (annars SMTP_PORT; standard 587, 465 för ssl, 25 för none)")
     send.add_argument("--security", choices=["starttls", "ssl", "none"],
@@ -90,31 +90,36 @@ def build_parser() -> argparse.ArgumentParser:
     status = commands.add_parser("status", help="visa hur ärendet står: rekvirerat, utbetalt, avstått, försenade",
                                  description="Läser uppfoljning.xlsx och utskickens journal, skriver ut läget och skriver "
                                              "status.html i körmappen.")
-    status.add_argument("rundir", metavar="KÖRMAPP", type=Path, help="körmappen som processor run skrev")
+    _rundir(status)
     status.add_argument("--json", action="store_true", help="skriv läget som JSON i stället för text")
-    status.add_argument("--idag", metavar="ÅÅÅÅ-MM-DD", type=_date, default=None,
-                        help="räkna som om det vore detta datum (standard: i dag)")
+    _today(status)
 
     faktura = commands.add_parser("faktura", help="läs in e-fakturor (Peppol BIS 3) i uppfoljning.xlsx",
                                   description="Läser e-fakturor och kreditnotor (Peppol BIS Billing 3.0, XML), känner igen "
                                               "ärendet på Fakturareferens och mottagaren på organisationsnummer eller namn, "
                                               "och för in dem i uppfoljning.xlsx. En faktura som redan är införd ändrar "
                                               "inget.")
-    faktura.add_argument("rundir", metavar="KÖRMAPP", type=Path, help="körmappen som processor run skrev")
+    _rundir(faktura)
     faktura.add_argument("sources", metavar="FIL_ELLER_MAPP", type=Path, nargs="+",
                          help="fakturafiler (.xml), eller mappar vars .xml-filer läses i namnordning")
-    faktura.add_argument("--idag", metavar="ÅÅÅÅ-MM-DD", type=_date, default=None,
-                         help="räkna som om det vore detta datum (standard: i dag)")
+    _today(faktura)
 
     paminn = commands.add_parser("paminn", help="skriv påminnelser till dem som varken rekvirerat eller avstått",
                                  description="Skriver en påminnelseomgång, paminnelser/ÅÅÅÅMMDD/utskick/*.eml, till varje "
                                              "mottagare med status Väntar eller Försenad i uppfoljning.xlsx som har en "
                                              "e-postadress. Skicka omgången med processor send KÖRMAPP/paminnelser/"
                                              "ÅÅÅÅMMDD; den som rekvirerat eller avstått under tiden hoppas över.")
-    paminn.add_argument("rundir", metavar="KÖRMAPP", type=Path, help="körmappen som processor run skrev")
-    paminn.add_argument("--idag", metavar="ÅÅÅÅ-MM-DD", type=_date, default=None,
-                        help="räkna som om det vore detta datum; omgången får det datumets namn (standard: i dag)")
+    _rundir(paminn)
+    _today(paminn, "räkna som om det vore detta datum; omgången får det datumets namn (standard: i dag)")
     return parser
+
+
+def _rundir(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("rundir", metavar="KÖRMAPP", type=Path, help="körmappen som processor run skrev")
+
+
+def _today(parser: argparse.ArgumentParser, help: str = "räkna som om det vore detta datum (standard: i dag)") -> None:
+    parser.add_argument("--idag", metavar="ÅÅÅÅ-MM-DD", type=_date, default=None, help=help)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from processor import __version__, formats
+from processor import __version__, formats, ledger
 from processor.describe import count
 from processor.followup import (DECLINED, LATE, PAID, REPORTED, REQUESTED, STATUSES, WAITING, CaseStanding,
                                 RecipientStanding)
@@ -194,9 +194,9 @@ def status_bars(standing: CaseStanding) -> dict:
             "stack": stack}
 
 
-COLUMNS = ("Mottagare", "Tilldelat", "Avstår", "Rekvirerat", "Fakturadatum", "Utbetalt", "Använt", "Redovisat",
-           "Status")
-NUMBER_COLUMNS = {"Tilldelat", "Rekvirerat", "Utbetalt", "Använt"}
+COLUMNS = (ledger.NAME, ledger.ALLOCATED, ledger.DECLINED, ledger.REQUESTED, ledger.INVOICE_DATE, ledger.PAID, ledger.USED,
+           ledger.REPORTED, "Status")  # the ledger's own words, as the administrator reads them there
+NUMBER_COLUMNS = set(ledger.AMOUNT_COLUMNS)
 
 
 def build_table(standing: CaseStanding) -> dict:
@@ -220,7 +220,7 @@ def table_row(recipient: RecipientStanding) -> dict:
 
     return {"name": entry.name, "late": recipient.status == LATE, "declined": recipient.status == DECLINED,
             "status": recipient.status or "–", "color": STATUS_COLORS.get(recipient.status),
-            "cells": [formats.number(entry.allocated), "Ja" if entry.declined else "", amount(entry.requested),
+            "cells": [formats.number(entry.allocated), ledger.YES if entry.declined else "", amount(entry.requested),
                       date(entry.invoice_date), amount(entry.paid), amount(entry.used, blank_zero=False),
                       date(entry.reported)]}
 
