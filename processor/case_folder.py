@@ -7,6 +7,7 @@ The run folder keeps no workbook: ``fordelning.json`` carries the recipients, th
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +32,8 @@ class CaseFolder:
     layout: RunLayout
     case: Case
     allocation: Allocation
+    case_id: str
+    """The identity ``processor run`` gave the case (a folder from before it had one: its result's SHA-256)."""
 
     @property
     def deadline(self) -> dt.date | None:
@@ -72,7 +75,8 @@ def open_case_folder(run_dir: Path) -> CaseFolder:
 
     path = Path(run_dir) / RESULT_FILE
     try:
-        document = json.loads(path.read_text(encoding="utf-8"))
+        data = path.read_bytes()
+        document = json.loads(data.decode("utf-8"))
         case, allocation = read_back(document, [], [])
     except FileNotFoundError:
         raise InputError([Problem(str(run_dir), f"mappen är ingen körmapp ({RESULT_FILE} saknas). Ange mappen som "
@@ -82,7 +86,8 @@ def open_case_folder(run_dir: Path) -> CaseFolder:
                                                               "den från en säkerhetskopia eller kör arbetsboken igen.")]
                          ) from None
     layout = RunLayout.for_recipients(Path(run_dir), [r.name for r in case.recipients])
-    return CaseFolder(layout, case, allocation)
+    case_id = document.get("case_id") or hashlib.sha256(data).hexdigest()
+    return CaseFolder(layout, case, allocation, str(case_id))
 
 
 def _year(value: object) -> int | None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,8 +77,9 @@ def run(workbook: Path, out_dir: Path = Path("output"), *, now: dt.datetime | No
     progress(f"Fördelade {_kr(allocation.total)} på {len(case.recipients)} mottagare i "
              f"{count(len(case.posts), 'post', 'poster')}.")
     view = present(case, allocation)
-    with beside(lambda: (result_json(case, allocation), appendix_xlsx(view), ledger_xlsx(initial_entries(case, allocation))),
-                len(case.recipients)) as tables:
+    case_id = uuid.uuid4().hex  # this run starts a case of its own, even from a workbook run before
+    with beside(lambda: (result_json(case, allocation, case_id), appendix_xlsx(view),
+                         ledger_xlsx(initial_entries(case, allocation))), len(case.recipients)) as tables:
         documents = prepare_documents(case, allocation, workbook, today=now.date(), text_templates=(BODY_TEMPLATE,),
                                       view=view)
         progress("Mallarna är kontrollerade.")

@@ -23,9 +23,14 @@ def _number(value: Decimal) -> int | float:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
-def result_document(case: Case, allocation: Allocation) -> dict:
-    """The JSON-ready result: posts, recipients in workbook order, warnings."""
+def result_document(case: Case, allocation: Allocation, case_id: str | None = None) -> dict:
+    """The JSON-ready result: posts, recipients in workbook order, warnings, and the case's identity when known.
+
+    ``case_id`` is made once by ``processor run``; the rounds, reminders and reporting forms of the case carry it,
+    so that a later file is known to belong to this case and not to another run of the same workbook.
+    """
     return {
+        **({"case_id": case_id} if case_id else {}),
         "title": case.info.title,
         "total": allocation.total,
         "carried_over": case.info.carried_over,
@@ -82,8 +87,8 @@ def _field_value(name: str, value: object) -> object:
     return value
 
 
-def result_json(case: Case, allocation: Allocation) -> bytes:
-    return json.dumps(result_document(case, allocation), ensure_ascii=False, indent=2).encode("utf-8") + b"\n"
+def result_json(case: Case, allocation: Allocation, case_id: str | None = None) -> bytes:
+    return json.dumps(result_document(case, allocation, case_id), ensure_ascii=False, indent=2).encode("utf-8") + b"\n"
 
 
 def read_back(document: dict, basis_columns: list[str], bases: list[list[str | None]]) -> tuple[Case, Allocation]:

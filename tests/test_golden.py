@@ -164,7 +164,7 @@ def snapshot(run_dir: Path) -> dict:
         "files": files,
         "manifest": {"input": manifest["input"]["file"], "warnings": manifest["warnings"],
                      "files": [entry["path"] for entry in manifest["files"]]},
-        "fordelning.json": json.loads((run_dir / "fordelning.json").read_text(encoding="utf-8")),
+        "fordelning.json": {**json.loads((run_dir / "fordelning.json").read_text(encoding="utf-8")), "case_id": "…"},
         "fordelning.xlsx": workbook_cells(run_dir / "fordelning.xlsx"),
         "documents": {name: word_text((run_dir / name).read_bytes()) for name in files if name.endswith(".docx")},
         "messages": {name: message_summary(run_dir / name) for name in files if name.endswith(".eml")},

@@ -103,6 +103,27 @@ def test_runs_never_overwrite_each_other(tmp_path):
     assert (first / "fordelning.json").exists() and (second / "fordelning.json").exists()
 
 
+def test_each_run_starts_a_case_of_its_own_even_from_the_same_workbook(tmp_path):
+    from processor.case_folder import open_case_folder
+
+    now = dt.datetime(2024, 5, 21, 9, 30, 0)
+    folders = [run(DALARNA, tmp_path, now=now).run_dir for _ in range(2)]
+    ids = [json.loads((f / "fordelning.json").read_text(encoding="utf-8"))["case_id"] for f in folders]
+    assert ids[0] != ids[1] and all(len(i) == 32 and int(i, 16) >= 0 for i in ids)
+    assert [open_case_folder(f).case_id for f in folders] == ids
+
+
+def test_a_run_folder_from_before_case_ids_is_identified_by_its_result(tmp_path):
+    from processor.case_folder import open_case_folder
+
+    folder = run(DALARNA, tmp_path, now=dt.datetime(2024, 5, 21, 9, 30, 0)).run_dir
+    result = folder / "fordelning.json"
+    document = json.loads(result.read_text(encoding="utf-8"))
+    del document["case_id"]
+    result.write_text(json.dumps(document), encoding="utf-8")
+    assert open_case_folder(folder).case_id == hashlib.sha256(result.read_bytes()).hexdigest()
+
+
 def test_failed_run_leaves_nothing_behind(workbook, tmp_path, monkeypatch):
     import processor.report
 
