@@ -52,7 +52,8 @@ DEFAULT_QUESTIONS = (
     "Hur har jämställdhetsperspektivet belysts i de insatser som genomförts, och hur har de bidragit till "
     "det jämställdhetspolitiska delmålet jämställd hälsa?",
 )
-"""Seed 004's requirements: genomförda och planerade insatser, identifierade utmaningar, jämställdhetsperspektivet."""
+"""The reporting duties of Region Dalarna's 2020 memo (seed 004): genomförda och planerade insatser, identifierade
+utmaningar, jämställdhetsperspektivet."""
 MAX_QUESTIONS = 20
 MAX_QUESTION_LENGTH = 500
 
