@@ -44,16 +44,17 @@ _DATA_BLOCK = re.compile(r'<script type="application/json" id="data">(.*?)</scri
 # --- writing and refreshing ---------------------------------------------------------------------
 
 def write_report(case: Case, allocation: Allocation, run_dir: Path, checksums: Checksums, *,
-                 created: dt.datetime | None = None) -> tuple[Path, str]:
+                 created: dt.datetime | None = None, result: dict | None = None) -> tuple[Path, str]:
     """Write ``rapport.html`` at run time (after every other file but the manifest): its path and SHA-256.
 
     The files are listed with their checksums from ``checksums``; what it lacks is hashed and added.
+    ``result`` is the folder's ``fordelning.json`` when it is more than the case and allocation tell (a later round).
     """
     from processor.result import result_document
 
     run_dir = Path(run_dir)
     created = created or dt.datetime.now().astimezone()
-    html = render_report(result_document(case, allocation), report_extras(case, allocation, created), run_dir,
+    html = render_report(result or result_document(case, allocation), report_extras(case, allocation, created), run_dir,
                          checksums=checksums)
     return write_atomically(run_dir / REPORT_FILE, html)
 
@@ -136,9 +137,10 @@ def render_report(result: dict, extras: dict, run_dir: Path, refreshed: dt.datet
 
 def read_view(result: dict, extras: dict) -> Presentation:
     """The run's presentation, from the result and the page's embedded bases."""
-    from processor.result import read_back
+    from processor.result import read_back, round_figures
 
-    return present(*read_back(result, extras.get("basis_columns") or [], extras.get("bases") or []))
+    return present(*read_back(result, extras.get("basis_columns") or [], extras.get("bases") or []),
+                   round_figures(result))
 
 
 def build_page(result: dict, extras: dict, run_dir: Path, refreshed: dt.datetime | None, *,
@@ -249,7 +251,7 @@ def consistency(result: dict) -> list[str]:
         if given != post["amount"]:
             problems.append(f'Posten "{post["name"]}" är {formats.kronor(post["amount"], nbsp=False)} men mottagarna '
                             f"får sammanlagt {formats.kronor(given, nbsp=False)}. Kör processor run igen.")
-    given = sum(r["total"] for r in recipients)
+    given = sum(r["total"] for r in recipients) + result.get("unallocated", 0)  # a later round may leave some
     if given != result["total"]:
         problems.append(f"Mottagarna får sammanlagt {formats.kronor(given, nbsp=False)} men att fördela är "
                         f"{formats.kronor(result['total'], nbsp=False)}. Kör processor run igen.")

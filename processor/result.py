@@ -8,7 +8,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from processor.describe import round_ore
-from processor.presentation import basis_columns
+from processor.presentation import RoundFigures, basis_columns
 from processor.vocabulary import (DATE, DATE_FIELDS, DEADLINE, INVOICE_ADDRESS, INVOICE_EMAIL, INVOICE_REFERENCE, OFFICER,
                                   PHONE, REFERENCE, SENDER_EMAIL, SENDER_NAME, SUBJECT, TEMPLATES, TITLE, YEAR)
 from processor.model import PER_RECIPIENT, Allocation, Case, CaseInfo, KeyPart, Post, PostResult, Recipient
@@ -129,3 +129,14 @@ def read_back(document: dict, basis_columns: list[str], bases: list[list[str | N
                     fields={k: _field_value(k, v) for k, v in document.get("case", {}).items()})
     case = Case(info, recipients, tuple(r.post for r in results), warnings=tuple(document.get("warnings", ())))
     return case, Allocation(total, tuple(results), tuple(r["total"] for r in document["recipients"]))
+
+
+def round_figures(document: dict) -> RoundFigures | None:
+    """A later round's figures as its ``fordelning.json`` holds them; None for a first round."""
+    if "round" not in document:
+        return None
+    recipients = document["recipients"]
+    return RoundFigures(number=document["round"], previous=tuple(r["previous_total"] for r in recipients),
+                        additions=tuple(r["addition"] for r in recipients),
+                        declined=frozenset(i for i, r in enumerate(recipients) if "declined_round" in r),
+                        unallocated=document.get("unallocated", 0))
