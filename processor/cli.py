@@ -286,7 +286,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     if args.json:  # the JSON alone on standard output, for programs; the warnings beside it for people
         for warning in status.warnings:
             print(f"Varning: {warning}", file=sys.stderr)
-        print(json.dumps(status.standing.to_json(), ensure_ascii=False, indent=2))
+        print(json.dumps(status.to_json(), ensure_ascii=False, indent=2))
         return EXIT_OK
     print_warnings(status.warnings)
     for line in status.lines():

@@ -150,7 +150,8 @@ class RoundPlan:
             recipient["addition"] = self.redistribution.additions[i]
             if i in rounds:
                 recipient["declined_round"] = rounds[i]
-        return {"round": self.number, "previous": {"folder": self.source.name, "manifest_sha256": previous_manifest},
+        return {"round": self.number, "date": self.today.isoformat(),
+                "previous": {"folder": self.source.name, "manifest_sha256": previous_manifest},
                 **document, "unallocated": self.redistribution.unallocated}
 
 

@@ -235,6 +235,37 @@ def test_a_third_round_keeps_the_first_rounds_shares_and_leaves_a_fixed_post_una
     assert checksums(folder) == before
 
 
+def test_status_on_the_newest_round_shows_the_whole_history(cli, first):
+    folder = second(cli, first)
+    edit(folder, {f"C{ROW['Vaxholm']}": "Ja", f"D{ROW['Vaxholm']}": None, f"E{ROW['Vaxholm']}": None,
+                  f"F{ROW['Vaxholm']}": None})
+    third = new_folder(cli("omfordela", folder, "--idag", "2020-09-15")[1])
+    status, out, err = cli("status", third, "--idag", "2020-09-20")
+    assert status == 0, err
+    lines = out.splitlines()
+    history = lines[lines.index("Omgångar:") + 1:]
+    assert history == [
+        f"  1. {first.name} (1 juni 2020): 1 000 000 kr fördelat.",
+        f"  2. {folder.name} (1 september 2020): 360 000 kr frigjort (Botkyrka), 3 mottagare fick tillägg.",
+        f"  3. {third.name} (15 september 2020): 250 000 kr frigjort (Vaxholm), 2 mottagare fick tillägg, "
+        "100 000 kr ej fördelat."]
+    document = json.loads(cli("status", third, "--json", "--idag", "2020-09-20")[1])
+    assert [(r["round"], r["folder"], r["freed"], r["gained"], r["unallocated"]) for r in document["rounds"]] == [
+        (1, first.name, 0, [], 0), (2, folder.name, 360_000, ["Vaxholm", "Ekerö", "Norrtälje"], 0),
+        (3, third.name, 250_000, ["Ekerö", "Norrtälje"], 100_000)]
+    page = plain((third / "status.html").read_text(encoding="utf-8"))
+    assert "Omgångar" in page and folder.name in page and "360 000 kr" in page
+    assert "rounds" not in json.loads(cli("status", first, "--json", "--idag", "2020-09-20")[1])
+
+
+def test_a_previous_folder_that_is_gone_is_named_in_the_history(cli, first):
+    folder = second(cli, first)
+    first.rename(first.with_name("arkiverad"))
+    status, out, err = cli("status", folder, "--idag", "2020-09-20")
+    assert status == 0, err
+    assert f"  1. {first.name}: mappen finns inte längre bredvid körmappen." in out.splitlines()
+
+
 def test_with_till_the_pool_with_nobody_left_goes_to_the_named_post(cli, first):
     folder = second(cli, first)
     edit(folder, {f"C{ROW['Vaxholm']}": "Ja", f"D{ROW['Vaxholm']}": None, f"E{ROW['Vaxholm']}": None,
