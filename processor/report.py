@@ -197,7 +197,7 @@ def build_figures(result: dict, mailing: dict) -> list[dict]:
     """The key figure cards at the top."""
     recipients = result["recipients"]
     paid = sum(1 for r in recipients if r["total"] > 0)
-    declining = sum(1 for r in recipients if not r["participates"])
+    declining = sum(1 for r in recipients if _declining(r))
     who = f"{paid} får pengar" + (f", {declining} avstår" if declining else "")
     carried = result["carried_over"]
     figures = [
@@ -234,12 +234,23 @@ def summary_sentences(result: dict, view: Presentation) -> list[str]:
         low = min(paid, key=lambda r: r["total"])
         sentences.append(f"Störst belopp får {top['name']} ({formats.kronor(top['total'])}), minst {low['name']} "
                          f"({formats.kronor(low['total'])}).")
-    declining = [r["name"] for r in recipients if not r["participates"]]
+    declining = [r["name"] for r in recipients if _declining(r)]
     if declining:
         sentences.append(f"{', '.join(declining)} avstår; deras andel fördelas på de övriga.")
+    if "round" in result:
+        gained = sum(1 for r in recipients if r["addition"] > 0)
+        sentences.append(f"Omfördelning, omgång {result['round']}: {formats.kronor(sum(r['addition'] for r in recipients))} "
+                         f"läggs till hos {count(gained, 'mottagare', 'mottagare')}, som får var sitt tilläggsbrev."
+                         + (f" Ej fördelat: {formats.kronor(result['unallocated'])}, att betala tillbaka."
+                            if result.get("unallocated") else ""))
     if not consistency(result):
         sentences.append("Kontroll: varje post och totalen stämmer exakt, krona för krona.")
     return sentences
+
+
+def _declining(recipient: dict) -> bool:
+    """Takes no part (the workbook's Deltar), or has declined in a later round."""
+    return not recipient["participates"] or "declined_round" in recipient
 
 
 def consistency(result: dict) -> list[str]:
