@@ -140,7 +140,7 @@ def redistribute(case: Case, holdings: Sequence[Mapping[int, int]], declined: Ab
         if pool:
             split = share_pool(pool, list(shares[p].values()), unit)
             additions = {i: added for i, added in zip(shares[p], split) if added}
-        members = sorted({*held, *additions} - declined)
+        members = sorted(i for i in {*held, *additions} if i not in declined)
         kept = {i: held.get(i, 0) + additions.get(i, 0) for i in members}
         posts.append(PostRedistribution(post, freed[p], additions, kept, received, not takers[p]))
     n = len(case.recipients)
