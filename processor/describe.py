@@ -174,6 +174,11 @@ def agreement_in_words(agreement: str) -> str:
     return f"överenskommelsen {agreement.strip()}"
 
 
+def names_in_words(names: list[str]) -> str:
+    """``Nykvarn``, ``Nykvarn och Vaxholm``, ``Ekerö, Nykvarn och Vaxholm``."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} och {names[-1]}"
+
+
 def count(n: int, one: str, many: str) -> str:
     """``1 post``, ``3 poster``: a number with its noun agreeing."""
     return f"{n} {one if n == 1 else many}"

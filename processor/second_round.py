@@ -20,7 +20,6 @@ import dataclasses
 import datetime as dt
 import json
 import shutil
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -29,7 +28,7 @@ from types import SimpleNamespace
 from processor import describe, formats
 from processor.case_folder import open_case_folder
 from processor.checksums import Checksums, file_sha256, write_hashed
-from processor.context import ContextBuilder, Shape, context_names, large_amount
+from processor.context import ContextBuilder, LazyList, Shape, context_names, large_amount
 from processor.errors import InputError, Problem, TemplateInputError
 from processor.followup import LedgerEntry
 from processor.layout import LEDGER_FILE, MANIFEST_FILE, RunLayout, round_folder_stem
@@ -271,29 +270,29 @@ class RoundContexts:
                 "tillagg": addition}
 
     def _round(self, view: Presentation) -> SimpleNamespace:
-        plan, redistribution = self.plan, self.plan.redistribution
-        names = [r.name for r in plan.case.recipients]
+        """``omfordelning``: the round's facts from the plan, its table from the presentation (as every writer's)."""
+        plan, redistribution, figures = self.plan, self.plan.redistribution, view.round
         posts = [ROUND_POST_SHAPE.make(namn=p.post.name, frigjort=p.freed, fordelat=p.shared, mottog=p.received,
                                        regel=describe.redistribution_in_words(p.post))
                  for p in redistribution.posts if p.freed or p.received]
-        rows = [ROUND_ROW_SHAPE.make(namn=names[i], tidigare=redistribution.previous[i],
-                                     tillagg=redistribution.additions[i], nytt_belopp=redistribution.totals[i],
-                                     avstar=i in plan.declined) for i in range(len(names))]
+        rows = LazyList(len(view.case.recipients), lambda i: ROUND_ROW_SHAPE.make(
+            namn=view.case.recipients[i].name, tidigare=figures.previous[i], tillagg=figures.additions[i],
+            nytt_belopp=view.allocation.totals[i], avstar=not view.case.recipients[i].participates))
         target = redistribution.to_post
         return ROUND_SHAPE.make(
-            omgang=plan.number, datum=plan.today, foregaende=plan.source.name,
+            omgang=figures.number, datum=plan.today, foregaende=plan.source.name,
             avstar=[DECLINER_SHAPE.make(namn=d.name, belopp=d.freed, skal=NOT_INVOICED if d.not_invoiced else DECLINES)
                     for d in plan.decliners],
             frigjort=plan.freed, regel=describe.redistribution_rule(plan.case.info.rounding), poster=posts, rader=rows,
-            tidigare_summa=sum(redistribution.previous), tillagg_summa=sum(redistribution.additions),
-            antal_med_tillagg=len(plan.gainers), ej_fordelat=redistribution.unallocated,
+            tidigare_summa=sum(figures.previous), tillagg_summa=sum(figures.additions),
+            antal_med_tillagg=len(plan.gainers), ej_fordelat=figures.unallocated,
             ej_fordelat_nu=plan.unallocated_now, till_post=plan.case.posts[target].name if target is not None else "")
 
     def _decision_points(self) -> list[str]:
         """The amended decision's points: share what is freed, repay what no one can take, pay out the additions."""
         plan = self.plan
         committee = plan.case.info.fields.get(COMMITTEE) or "Nämnden"
-        names = describe_names([d.name for d in plan.decliners])
+        names = describe.names_in_words([d.name for d in plan.decliners])
         shared = sum(plan.redistribution.additions)
         points = []
         if shared:
@@ -307,11 +306,6 @@ class RoundContexts:
             points.append(f"{committee} beslutar att delegera till förvaltningschefen att betala ut tilläggen enligt "
                           "den nya fördelningen.")
         return points
-
-
-def describe_names(names: Sequence[str]) -> str:
-    """``Nykvarn``, ``Nykvarn och Vaxholm``, ``Ekerö, Nykvarn och Vaxholm``."""
-    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} och {names[-1]}"
 
 
 # --- the documents ------------------------------------------------------------------------------
@@ -445,6 +439,8 @@ def _json(document: dict) -> bytes:
 
 def round_lines(result: RoundResult) -> list[str]:
     """What ``processor omfordela`` prints: who declines, who gains, what stays unallocated, where the folder is."""
+    from processor.mail import sender_of
+
     plan = result.plan
     redistribution = plan.redistribution
 
@@ -460,7 +456,9 @@ def round_lines(result: RoundResult) -> list[str]:
     if redistribution.unallocated:
         lines.append(f"Ej fördelat: {kr(redistribution.unallocated)}, att betala tillbaka till den som beviljade medlen.")
     unmailed = [plan.case.recipients[i].name for i in plan.gainers if i not in result.mailed]
-    if unmailed:
+    if unmailed and not sender_of(plan.case)[0]:
+        lines.append("Inga e-postmeddelanden: ärendet har ingen avsändaradress (E-post). Skicka breven på annat sätt.")
+    elif unmailed:
         lines.append(f"Inget e-postmeddelande (ingen adress): {', '.join(unmailed)}.")
     mails = describe.count(len(result.mailed), "e-postmeddelande", "e-postmeddelanden")
     lines += [f"Klart: {len(result.files)} filer, {mails} i utskick/.",

@@ -406,3 +406,12 @@ def test_the_template_guide_documents_every_name_the_round_sees():
         assert {n.split(".")[1] for n in names if n.startswith(f"{prefix}.")} == set(shape.names), prefix
     assert all(f"`{name}`" in text for name in ROUND_TEMPLATES)
     assert CASE_SHAPE.open
+
+
+def test_omfordela_runs_through_the_installed_program(run_processor, first):
+    edit(first, {f"C{ROW['Botkyrka']}": "Ja"})
+    done = run_processor("omfordela", first, "--idag", "2020-09-01")
+    assert done.returncode == 0, done.stderr
+    assert "360 000 kr frigörs; 360 000 kr fördelas på 3 mottagare." in done.stdout
+    done = run_processor("omfordela", first, "--till", "Ingen", "--idag", "2020-09-01")
+    assert done.returncode == 2 and "Traceback" not in done.stderr and "--till" in done.stderr
