@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from processor import describe
-from processor.model import KEY, Allocation, Case, KeyPart, PostResult
+from processor.model import EQUAL, KEY, PER_RECIPIENT, Allocation, Case, KeyPart, PostResult
 from processor.vocabulary import GROUP_COL, NAME_COL
 
 NAME, GROUP, BASIS, POST, SUBTOTAL, TOTAL, NOTE = "name", "group", "basis", "post", "subtotal", "total", "note"
@@ -270,9 +270,7 @@ def present(case: Case, allocation: Allocation, round: RoundFigures | None = Non
     if round is not None:  # the declining hold nothing now: shown as declining, out of the posts
         case = dataclasses.replace(case, recipients=tuple(
             dataclasses.replace(r, participates=False) if i in round.declined else r for i, r in enumerate(case.recipients)))
-        allocation = dataclasses.replace(allocation, posts=tuple(
-            dataclasses.replace(p, shares={i: v for i, v in p.shares.items() if i not in round.declined})
-            for p in allocation.posts))
+        allocation = dataclasses.replace(allocation, posts=tuple(_round_post(p, round) for p in allocation.posts))
     posts = tuple(_post_view(result, case) for result in allocation.posts)
     areas: dict[str | None, list[PostView]] = {}
     for post in posts:
@@ -284,6 +282,15 @@ def present(case: Case, allocation: Allocation, round: RoundFigures | None = Non
                 describe.rounding_sentence(case.info.rounding, allocated))
     return Presentation(case, allocation, posts, tuple(Area(name, tuple(members)) for name, members in areas.items()),
                         basis_columns(case), footnote, round)
+
+
+def _round_post(result: PostResult, round: RoundFigures) -> PostResult:
+    """A post as a later round shows it: without the declining, and a ``per mottagare`` post (whose recipients now
+    hold its first amount plus an equal part of what was declined) as shared equally."""
+    post = result.post
+    if post.method == PER_RECIPIENT:
+        post = dataclasses.replace(post, method=EQUAL)
+    return dataclasses.replace(result, post=post, shares={i: v for i, v in result.shares.items() if i not in round.declined})
 
 
 def basis_columns(case: Case) -> tuple[str, ...]:

@@ -99,13 +99,13 @@ def plain(text: str) -> str:
     return unicodedata.normalize("NFC", re.sub(r"[\u00a0\u202f]", " ", text))
 
 
-def assert_exact(document: dict) -> None:
+def assert_exact(document: dict, total: int = 1_000_000) -> None:
     """Every post is its recipients' sum; the totals plus what stays unallocated are the case's total."""
     recipients = document["recipients"]
     for post in document["posts"]:
         assert sum(r["amounts"].get(post["name"], 0) for r in recipients) == post["amount"]
     assert all(sum(r["amounts"].values()) == r["total"] for r in recipients)
-    assert sum(r["total"] for r in recipients) + document["unallocated"] == document["total"] == 1_000_000
+    assert sum(r["total"] for r in recipients) + document["unallocated"] == document["total"] == total
     assert all(r["total"] == r["previous_total"] + r["addition"] for r in recipients if "declined_round" not in r)
 
 
@@ -302,6 +302,31 @@ def test_send_delivers_the_rounds_mail_exactly_once(cli, first, server):  # noqa
     assert status == 0 and len(server.received) == 3
     assert "Inget att skicka" in out
     assert not (first / "utskick" / "skickat.jsonl").exists()
+
+
+def test_rounds_of_a_case_with_areas_weighted_keys_equal_and_per_recipient_posts_stay_exact(cli, tmp_path):
+    from test_golden import AREAS_CASE, AREAS_POSTS, AREAS_RECIPIENTS
+
+    source = build_workbook(tmp_path / "omraden.xlsx", case=AREAS_CASE, recipients=AREAS_RECIPIENTS, posts=AREAS_POSTS)
+    first = run(source, tmp_path / "ut", now=dt.datetime(2025, 3, 14, 9, 0)).run_dir
+    total = result(first)["total"]
+    rows = {name: n for n, (name, *_) in enumerate(AREAS_RECIPIENTS[1:], start=2)}
+    edit(first, {f"C{rows['Botkyrka']}": "Ja", f"C{rows['Storsthlm kansli']}": "Ja"})
+    status, out, err = cli("omfordela", first, "--idag", "2025-06-01")
+    assert status == 0, err
+    folder = new_folder(out)
+    document = result(folder)
+    assert document["unallocated"] == dict((r["name"], r["previous_total"]) for r in document["recipients"])[
+        "Storsthlm kansli"]  # the fixed post's money has nobody left
+    assert_exact(document, total)
+    assert "Samordnare (250 000 kr): lika delar mellan 4 mottagare." in plain(docx_text(folder / "tillaggsbeslut.docx"))
+    edit(folder, {f"C{rows['Danderyd']}": "Ja"})
+    status, out, err = cli("omfordela", folder, "--idag", "2025-06-15")
+    assert status == 0, err
+    third = result(new_folder(out))
+    assert_exact(third, total)
+    assert third["unallocated"] == document["unallocated"]
+    assert all(r["addition"] >= 0 for r in third["recipients"])
 
 
 # --- bad input: a Swedish message with its place and the fix, exit 2, nothing written ------------------
