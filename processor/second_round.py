@@ -93,6 +93,8 @@ class RoundPlan:
     decliners: tuple[Decliner, ...]
     """Who declines in this round, in workbook order."""
     today: dt.date
+    case_id: str
+    """The case's identity, carried into every round (a first folder from before it had one: its result's SHA-256)."""
     warnings: list[Problem] = field(default_factory=list)
 
     @property
@@ -139,7 +141,7 @@ class RoundPlan:
         """The round's ``fordelning.json``: the first round's schema and the round's own keys."""
         from processor.result import result_document
 
-        document = result_document(self.case, self.allocation_after(), self.document.get("case_id"))
+        document = result_document(self.case, self.allocation_after(), self.case_id)
         document["case"] = self.document.get("case", {})
         document["warnings"] = [str(w) for w in self.warnings]
         rounds = {i: r["declined_round"] for i, r in enumerate(self.document["recipients"]) if "declined_round" in r}
@@ -205,7 +207,7 @@ def plan_round(run_dir: Path, today: dt.date, *, not_invoiced: bool = False, to_
     redistribution = redistribute(case, [dict(p.shares) for p in allocation.posts], declined, target,
                                   document.get("unallocated", 0))
     return RoundPlan(run_dir, document, document.get("round", 1) + 1, case, allocation, entries, redistribution,
-                     frozenset(declined), tuple(decliners), today, warnings)
+                     frozenset(declined), tuple(decliners), today, folder.case_id, warnings)
 
 
 def _case_with_bases(document: dict, layout: RunLayout) -> tuple[Case, Allocation]:

@@ -235,6 +235,20 @@ def test_a_third_round_keeps_the_first_rounds_shares_and_leaves_a_fixed_post_una
     assert checksums(folder) == before
 
 
+def test_a_folder_from_before_bases_and_case_id_were_kept_is_read_with_its_reports_bases(cli, first):
+    older = result(first)
+    del older["case_id"]
+    for recipient in older["recipients"]:
+        recipient.pop("bases", None)
+    (first / "fordelning.json").write_text(json.dumps(older, ensure_ascii=False, indent=2), encoding="utf-8")
+    identity = sha256(first / "fordelning.json")
+    folder = second(cli, first)
+    document = result(folder)
+    assert {r["name"]: r["total"] for r in document["recipients"]}["Norrtälje"] == 450_000
+    assert document["case_id"] == identity
+    assert document["recipients"][0]["bases"] == {"Befolkning": "10000"}
+
+
 def test_status_on_the_newest_round_shows_the_whole_history(cli, first):
     folder = second(cli, first)
     edit(folder, {f"C{ROW['Vaxholm']}": "Ja", f"D{ROW['Vaxholm']}": None, f"E{ROW['Vaxholm']}": None,
