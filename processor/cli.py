@@ -123,6 +123,21 @@ def build_parser() -> argparse.ArgumentParser:
                                                   "processor send KÖRMAPP/redovisning/ÅÅÅÅMMDD.")
     _rundir(redovisning)
     _today(redovisning, "räkna som om det vore detta datum; omgången får det datumets namn (standard: i dag)")
+    omfordela = commands.add_parser("omfordela", help="fördela om medel som mottagare avstår (tilläggsbeslut och brev)",
+                                    description="Fördelar om det som mottagarna med Ja i Avstår i uppfoljning.xlsx "
+                                                "avstår, på de övriga i samma post efter deras andelar i den första "
+                                                "fördelningen, och skriver en ny körmapp bredvid KÖRMAPP med "
+                                                "tilläggsbeslut, brev och e-post till dem som får ett tillägg. "
+                                                "KÖRMAPP ändras inte.")
+    _rundir(omfordela)
+    omfordela.add_argument("--ej-rekvirerat", dest="not_invoiced", action="store_true",
+                           help="räkna också den som inte har rekvirerat något som att den avstår (bara efter Sista dag)")
+    omfordela.add_argument("--till", dest="to_post", metavar="POST",
+                           help="posten som får pengar från poster där ingen mottagare finns kvar (annars betalas de "
+                                "tillbaka)")
+    omfordela.add_argument("--out", metavar="MAPP", type=Path, default=None,
+                           help="var den nya körmappen skapas (standard: bredvid KÖRMAPP)")
+    _today(omfordela)
     return parser
 
 
@@ -282,7 +297,7 @@ def cmd_status(args: argparse.Namespace) -> int:
     if args.json:  # the JSON alone on standard output, for programs; the warnings beside it for people
         for warning in status.warnings:
             print(f"Varning: {warning}", file=sys.stderr)
-        print(json.dumps(status.standing.to_json(), ensure_ascii=False, indent=2))
+        print(json.dumps(status.to_json(), ensure_ascii=False, indent=2))
         return EXIT_OK
     print_warnings(status.warnings)
     for line in status.lines():
@@ -381,6 +396,17 @@ def cmd_redovisning(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_omfordela(args: argparse.Namespace) -> int:
+    from processor.second_round import round_lines, second_round
+
+    result = second_round(args.rundir, args.idag or dt.date.today(), not_invoiced=args.not_invoiced,
+                          to_post=args.to_post, out_dir=args.out)
+    print_warnings(result.plan.warnings)
+    for line in round_lines(result):
+        print(line)
+    return EXIT_OK
+
+
 def refresh_send_status(run_dir: Path) -> None:
     """Show the deliveries in rapport.html and keep manifest.json true; a report that cannot be refreshed is a warning."""
     from processor.pipeline import refresh_run_folder
@@ -389,4 +415,5 @@ def refresh_send_status(run_dir: Path) -> None:
 
 
 COMMANDS = {"run": cmd_run, "validate": cmd_validate, "init": cmd_init, "watch": cmd_watch, "send": cmd_send,
-            "status": cmd_status, "faktura": cmd_faktura, "paminn": cmd_paminn, "redovisning": cmd_redovisning}
+            "status": cmd_status, "faktura": cmd_faktura, "paminn": cmd_paminn, "redovisning": cmd_redovisning,
+            "omfordela": cmd_omfordela}

@@ -219,7 +219,7 @@ class ContextBuilder:
         context = CONTEXT_SHAPE.make(
             arende=case_namespace(case.info),
             falt=Fields(case.info.fields),
-            summa=allocation.total,
+            summa=view.allocated_total,
             poster=list(self.post_views.values()),
             omraden=[AREA_SHAPE.make(namn=area.name if area.name else empty("området", "omrade"), belopp=area.amount,
                                      poster=[self.post_views[p.name] for p in area.posts]) for area in view.areas],
@@ -313,7 +313,7 @@ class ContextBuilder:
         if len(view.posts) == 1:
             return SUMMARY_SHAPE.make(rubriker=["Mottagare", view.basis_heading, "Belopp, kr"],
                                       rader=LazyList(len(self.case.recipients), self._summary_row),
-                                      summa=self.allocation.total, per_mottagare=True)
+                                      summa=self.view.allocated_total, per_mottagare=True)
         rows = []
         for area in view.areas:
             if area.name is None or len(area.posts) == 1:
@@ -329,7 +329,7 @@ class ContextBuilder:
                                                    belopp=post.amount, varav=True, rubrik=False))
         heading = "Område och post" if any(p.area for p in view.posts) else "Post"
         return SUMMARY_SHAPE.make(rubriker=[heading, "Fördelning", "Belopp, kr"], rader=rows,
-                                  summa=self.allocation.total, per_mottagare=False)
+                                  summa=self.view.allocated_total, per_mottagare=False)
 
 
 def context_names(letter: bool) -> set[str]:

@@ -139,6 +139,31 @@ def declining_sentences(declined: list[str]) -> list[str]:
     return [f"Avstår: {', '.join(declined)}. Deras andelar fördelas på övriga mottagare."]
 
 
+def unallocated_sentences(amount: int) -> list[str]:
+    """What a later round leaves with no one: to be repaid to the funder."""
+    if not amount:
+        return []
+    return [f"{formats.kronor(amount)} fördelas inte, eftersom ingen mottagare finns kvar i de poster pengarna kom "
+            "från. Beloppet ska betalas tillbaka till den som beviljade medlen."]
+
+
+def redistribution_in_words(post: Post) -> str:
+    """How a later round shares what a post's declining recipients held: by their first-round shares."""
+    if post.method == FAST:
+        return "har ingen annan mottagare"
+    if post.method == KEY:
+        return f"fördelas på de kvarvarande mottagarna i posten {key_in_words(post)}, som i den första fördelningen"
+    return "fördelas i lika delar mellan de kvarvarande mottagarna i posten, som i den första fördelningen"
+
+
+def redistribution_rule(unit: int) -> str:
+    """The rule of every later round in one sentence, for the amended decision."""
+    return ("Det som mottagarna avstår fördelas inom samma post på de mottagare som är kvar, i proportion till deras "
+            "exakta andelar i den första fördelningen, och avrundas till "
+            f"{rounding_unit(unit)} enligt största-restmetoden. Ingen mottagare får mindre än tidigare, och summan "
+            "stämmer på kronan.")
+
+
 def agreement_in_words(agreement: str) -> str:
     """The ``Överenskommelse`` field in running text, short name or full title alike:
     ``God och nära vård 2024`` → ``överenskommelsen God och nära vård 2024``,
@@ -147,6 +172,11 @@ def agreement_in_words(agreement: str) -> str:
     if first.casefold() in ("överenskommelse", "överenskommelsen"):
         return f"överenskommelsen {rest}".rstrip()
     return f"överenskommelsen {agreement.strip()}"
+
+
+def names_in_words(names: list[str]) -> str:
+    """``Nykvarn``, ``Nykvarn och Vaxholm``, ``Ekerö, Nykvarn och Vaxholm``."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} och {names[-1]}"
 
 
 def count(n: int, one: str, many: str) -> str:

@@ -16,6 +16,10 @@ from pathlib import Path, PurePosixPath
 RESULT_FILE = "fordelning.json"
 APPENDIX_FILE = "fordelning.xlsx"
 DECISION_FILE = "tjansteutlatande.docx"
+ROUND_DECISION_FILE = "tillaggsbeslut.docx"
+"""A later round's amended decision (``processor omfordela``), in place of the decision document."""
+ROUND_SUFFIX = "_omfordelning"
+"""A later round's folder is ``<stem>_omfordelning_<YYYYMMDD-HHMMSS>`` beside the folder it starts from."""
 LETTER_DIR = "brev"
 OUTBOX_DIR = "utskick"
 REPORT_FILE = "rapport.html"
@@ -73,6 +77,13 @@ def run_folder_name(workbook_stem: str, now: dt.datetime) -> str:
     return f"{safe_filename(workbook_stem)}_{now:%Y%m%d-%H%M%S}"
 
 
+def round_folder_stem(run_dir_name: str) -> str:
+    """The stem of a later round's folder made from ``run_dir_name``: ``storsthlm_2020_omfordelning`` for
+    ``storsthlm_2020_20200601-100000`` and for a round folder made from it alike."""
+    stem = re.sub(r"_\d{8}-\d{6}(_\d+)?$", "", run_dir_name)
+    return stem.removesuffix(ROUND_SUFFIX) + ROUND_SUFFIX
+
+
 @dataclass(frozen=True)
 class RunLayout:
     """Where each file of one run folder is; ``stems[i]`` is recipient ``i``'s file name without suffix."""
@@ -96,6 +107,10 @@ class RunLayout:
     @property
     def decision(self) -> Path:
         return self.root / DECISION_FILE
+
+    @property
+    def round_decision(self) -> Path:
+        return self.root / ROUND_DECISION_FILE
 
     @property
     def letters(self) -> Path:

@@ -115,13 +115,14 @@ def refuse_if_open(layout: RunLayout) -> None:
 
 
 def update_ledger(layout: RunLayout, before: Sequence[LedgerEntry], after: Sequence[LedgerEntry],
-                  columns: Sequence[str]) -> list[str]:
+                  columns: Sequence[str], *, keep_previous: bool = True) -> list[str]:
     """Write into the ledger the ``columns`` that differ between ``before`` and ``after`` (same rows); → cells written.
 
     ``Anteckning`` is never written: it is the administrator's alone.
 
     The file is loaded whole and saved beside itself, then renamed into place; the old file becomes
-    ``uppfoljning.föregående.xlsx``. Nothing is written when nothing differs. Callers have read the file
+    ``uppfoljning.föregående.xlsx`` (``keep_previous`` False: a copy just carried into a new folder, no previous
+    version kept). Nothing is written when nothing differs. Callers have read the file
     with ``ledger_read.read_ledger`` first (the safe reader), so openpyxl only loads a file already checked.
     """
     from openpyxl import load_workbook
@@ -144,8 +145,9 @@ def update_ledger(layout: RunLayout, before: Sequence[LedgerEntry], after: Seque
     previous = layout.ledger.with_name(f".{LEDGER_FILE}.{os.getpid()}.previous.tmp")
     try:
         book.save(temp)
-        shutil.copy2(layout.ledger, previous)
-        os.replace(previous, layout.previous_ledger)
+        if keep_previous:
+            shutil.copy2(layout.ledger, previous)
+            os.replace(previous, layout.previous_ledger)
         os.replace(temp, layout.ledger)
     finally:
         temp.unlink(missing_ok=True)

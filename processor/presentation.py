@@ -7,15 +7,18 @@ itself. Recipient views are made when asked for, so a run of 10 000 letters neve
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from processor import describe
-from processor.model import KEY, Allocation, Case, KeyPart, PostResult
+from processor.model import EQUAL, KEY, PER_RECIPIENT, Allocation, Case, KeyPart, PostResult
 from processor.vocabulary import GROUP_COL, NAME_COL
 
 NAME, GROUP, BASIS, POST, SUBTOTAL, TOTAL, NOTE = "name", "group", "basis", "post", "subtotal", "total", "note"
+PREVIOUS, ADDITION = "previous", "addition"
+"""A later round's columns: each recipient's total before the round and what the round adds."""
 DECLINING_NOTE = "Avstår"
 NO_ADDRESS_NOTE = "Ingen e-postadress"
 
@@ -72,7 +75,7 @@ class Column:
 
     @property
     def is_number(self) -> bool:
-        return self.kind in (BASIS, POST, SUBTOTAL, TOTAL)
+        return self.kind in (BASIS, POST, SUBTOTAL, TOTAL, PREVIOUS, ADDITION)
 
 
 @dataclass(frozen=True)
@@ -117,6 +120,18 @@ class RecipientPost:
 
 
 @dataclass(frozen=True)
+class RoundFigures:
+    """A later round (``processor omfordela``) beside its new amounts: the round's number, each recipient's total
+    before it and what it adds, everyone who has declined in any round, and the kronor no one holds."""
+
+    number: int
+    previous: tuple[int, ...]
+    additions: tuple[int, ...]
+    declined: frozenset[int]
+    unallocated: int = 0
+
+
+@dataclass(frozen=True)
 class Presentation:
     """The whole run in words and tables; see the module docstring."""
 
@@ -126,6 +141,12 @@ class Presentation:
     areas: tuple[Area, ...]
     basis_columns: tuple[str, ...]
     footnote: tuple[str, ...]
+    round: RoundFigures | None = None
+
+    @property
+    def allocated_total(self) -> int:
+        """The kronor the recipients hold: the case's total, less what a later round left unallocated."""
+        return self.allocation.total - (self.round.unallocated if self.round else 0)
 
     @property
     def title(self) -> str:
@@ -135,6 +156,8 @@ class Presentation:
     def appendix_title(self) -> str:
         """``Bilaga 1: Fördelning av stimulansmedel …``, without doubling a title that already says so."""
         title = self.case.info.title
+        if self.round:
+            return f"Bilaga 1: Ny fördelning efter omfördelning av {describe.basis_word(title)}"
         if title.casefold().startswith("fördelning"):
             return f"Bilaga 1: {title}"
         return f"Bilaga 1: Fördelning av {describe.basis_word(title)}"
@@ -162,7 +185,10 @@ class Presentation:
                 columns.extend(Column(p.name, POST, area.name, posts=(p,)) for p in area.posts)
                 if area.has_subtotal:
                     columns.append(Column(f"Summa {area.name}", SUBTOTAL, area.name, posts=area.posts))
-        columns.append(Column("Totalt", TOTAL))
+        if self.round:
+            columns += [Column("Tidigare", PREVIOUS), Column("Tillägg", ADDITION), Column("Nytt belopp", TOTAL)]
+        else:
+            columns.append(Column("Totalt", TOTAL))
         if any(self.notes(i, mail_notes) for i in range(len(recipients))):
             columns.append(Column("Anmärkning", NOTE))
         return Table(tuple(columns), self, mail_notes)
@@ -189,6 +215,10 @@ class Presentation:
             return sum(shares) if shares else None
         if kind == TOTAL:
             return self.allocation.totals[index]
+        if kind == PREVIOUS:
+            return self.round.previous[index]
+        if kind == ADDITION:
+            return self.round.additions[index]
         return self.notes(index, mail_notes) or None
 
     def total(self, column: Column):
@@ -201,7 +231,11 @@ class Presentation:
         if kind in (POST, SUBTOTAL):
             return sum(p.amount for p in column.posts)
         if kind == TOTAL:
-            return self.allocation.total
+            return self.allocated_total
+        if kind == PREVIOUS:
+            return sum(self.round.previous)
+        if kind == ADDITION:
+            return sum(self.round.additions)
         return None
 
     def recipient_posts(self, index: int) -> list[RecipientPost]:
@@ -227,17 +261,36 @@ class Presentation:
                                        single=len(self.basis_columns) == 1)
 
 
-def present(case: Case, allocation: Allocation) -> Presentation:
-    """The presentation of one run: every post in words, the areas and the basis columns, made once."""
+def present(case: Case, allocation: Allocation, round: RoundFigures | None = None) -> Presentation:
+    """The presentation of one run: every post in words, the areas and the basis columns, made once.
+
+    A later round (``round``) shows everyone who has declined in any round as declining, the columns
+    Tidigare, Tillägg and Nytt belopp, and in the footnote what stays unallocated.
+    """
+    if round is not None:  # the declining hold nothing now: shown as declining, out of the posts
+        case = dataclasses.replace(case, recipients=tuple(
+            dataclasses.replace(r, participates=False) if i in round.declined else r for i, r in enumerate(case.recipients)))
+        allocation = dataclasses.replace(allocation, posts=tuple(_round_post(p, round) for p in allocation.posts))
     posts = tuple(_post_view(result, case) for result in allocation.posts)
     areas: dict[str | None, list[PostView]] = {}
     for post in posts:
         areas.setdefault(post.area, []).append(post)
     declined = [r.name for r in case.recipients if not r.participates]
+    allocated = allocation.total - (round.unallocated if round else 0)
     footnote = (*(p.footnote for p in posts), *describe.declining_sentences(declined),
-                describe.rounding_sentence(case.info.rounding, case.info.total))
+                *(describe.unallocated_sentences(round.unallocated) if round else ()),
+                describe.rounding_sentence(case.info.rounding, allocated))
     return Presentation(case, allocation, posts, tuple(Area(name, tuple(members)) for name, members in areas.items()),
-                        basis_columns(case), footnote)
+                        basis_columns(case), footnote, round)
+
+
+def _round_post(result: PostResult, round: RoundFigures) -> PostResult:
+    """A post as a later round shows it: without the declining, and a ``per mottagare`` post (whose recipients now
+    hold its first amount plus an equal part of what was declined) as shared equally."""
+    post = result.post
+    if post.method == PER_RECIPIENT:
+        post = dataclasses.replace(post, method=EQUAL)
+    return dataclasses.replace(result, post=post, shares={i: v for i, v in result.shares.items() if i not in round.declined})
 
 
 def basis_columns(case: Case) -> tuple[str, ...]:

@@ -44,16 +44,17 @@ _DATA_BLOCK = re.compile(r'<script type="application/json" id="data">(.*?)</scri
 # --- writing and refreshing ---------------------------------------------------------------------
 
 def write_report(case: Case, allocation: Allocation, run_dir: Path, checksums: Checksums, *,
-                 created: dt.datetime | None = None) -> tuple[Path, str]:
+                 created: dt.datetime | None = None, result: dict | None = None) -> tuple[Path, str]:
     """Write ``rapport.html`` at run time (after every other file but the manifest): its path and SHA-256.
 
     The files are listed with their checksums from ``checksums``; what it lacks is hashed and added.
+    ``result`` is the folder's ``fordelning.json`` when it is more than the case and allocation tell (a later round).
     """
     from processor.result import result_document
 
     run_dir = Path(run_dir)
     created = created or dt.datetime.now().astimezone()
-    html = render_report(result_document(case, allocation), report_extras(case, allocation, created), run_dir,
+    html = render_report(result or result_document(case, allocation), report_extras(case, allocation, created), run_dir,
                          checksums=checksums)
     return write_atomically(run_dir / REPORT_FILE, html)
 
@@ -136,9 +137,10 @@ def render_report(result: dict, extras: dict, run_dir: Path, refreshed: dt.datet
 
 def read_view(result: dict, extras: dict) -> Presentation:
     """The run's presentation, from the result and the page's embedded bases."""
-    from processor.result import read_back
+    from processor.result import read_back, round_figures
 
-    return present(*read_back(result, extras.get("basis_columns") or [], extras.get("bases") or []))
+    return present(*read_back(result, extras.get("basis_columns") or [], extras.get("bases") or []),
+                   round_figures(result))
 
 
 def build_page(result: dict, extras: dict, run_dir: Path, refreshed: dt.datetime | None, *,
@@ -195,7 +197,7 @@ def build_figures(result: dict, mailing: dict) -> list[dict]:
     """The key figure cards at the top."""
     recipients = result["recipients"]
     paid = sum(1 for r in recipients if r["total"] > 0)
-    declining = sum(1 for r in recipients if not r["participates"])
+    declining = sum(1 for r in recipients if _declining(r))
     who = f"{paid} får pengar" + (f", {declining} avstår" if declining else "")
     carried = result["carried_over"]
     figures = [
@@ -232,12 +234,23 @@ def summary_sentences(result: dict, view: Presentation) -> list[str]:
         low = min(paid, key=lambda r: r["total"])
         sentences.append(f"Störst belopp får {top['name']} ({formats.kronor(top['total'])}), minst {low['name']} "
                          f"({formats.kronor(low['total'])}).")
-    declining = [r["name"] for r in recipients if not r["participates"]]
+    declining = [r["name"] for r in recipients if _declining(r)]
     if declining:
         sentences.append(f"{', '.join(declining)} avstår; deras andel fördelas på de övriga.")
+    if "round" in result:
+        gained = sum(1 for r in recipients if r["addition"] > 0)
+        sentences.append(f"Omfördelning, omgång {result['round']}: {formats.kronor(sum(r['addition'] for r in recipients))} "
+                         f"läggs till hos {count(gained, 'mottagare', 'mottagare')}, som får var sitt tilläggsbrev."
+                         + (f" Ej fördelat: {formats.kronor(result['unallocated'])}, att betala tillbaka."
+                            if result.get("unallocated") else ""))
     if not consistency(result):
         sentences.append("Kontroll: varje post och totalen stämmer exakt, krona för krona.")
     return sentences
+
+
+def _declining(recipient: dict) -> bool:
+    """Takes no part (the workbook's Deltar), or has declined in a later round."""
+    return not recipient["participates"] or "declined_round" in recipient
 
 
 def consistency(result: dict) -> list[str]:
@@ -249,7 +262,7 @@ def consistency(result: dict) -> list[str]:
         if given != post["amount"]:
             problems.append(f'Posten "{post["name"]}" är {formats.kronor(post["amount"], nbsp=False)} men mottagarna '
                             f"får sammanlagt {formats.kronor(given, nbsp=False)}. Kör processor run igen.")
-    given = sum(r["total"] for r in recipients)
+    given = sum(r["total"] for r in recipients) + result.get("unallocated", 0)  # a later round may leave some
     if given != result["total"]:
         problems.append(f"Mottagarna får sammanlagt {formats.kronor(given, nbsp=False)} men att fördela är "
                         f"{formats.kronor(result['total'], nbsp=False)}. Kör processor run igen.")

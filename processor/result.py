@@ -8,6 +8,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from processor.describe import round_ore
+from processor.presentation import RoundFigures, basis_columns
 from processor.vocabulary import (DATE, DATE_FIELDS, DEADLINE, INVOICE_ADDRESS, INVOICE_EMAIL, INVOICE_REFERENCE, OFFICER,
                                   PHONE, REFERENCE, SENDER_EMAIL, SENDER_NAME, SUBJECT, TEMPLATES, TITLE, YEAR)
 from processor.model import PER_RECIPIENT, Allocation, Case, CaseInfo, KeyPart, Post, PostResult, Recipient
@@ -28,7 +29,10 @@ def result_document(case: Case, allocation: Allocation, case_id: str | None = No
 
     ``case_id`` is made once by ``processor run``; the rounds, reminders and reporting forms of the case carry it,
     so that a later file is known to belong to this case and not to another run of the same workbook.
+    Each recipient's ``bases`` (the values of the columns a key uses, as exact decimal text) let a later round
+    recompute the exact first-round shares from the run folder alone.
     """
+    columns = basis_columns(case)
     return {
         **({"case_id": case_id} if case_id else {}),
         "title": case.info.title,
@@ -55,6 +59,7 @@ def result_document(case: Case, allocation: Allocation, case_id: str | None = No
                 "amounts": allocation.amounts_of(i),
                 "total": allocation.totals[i],
                 **({"org_number": rec.org_number} if rec.org_number else {}),
+                **({"bases": bases} if (bases := {c: str(rec.bases[c]) for c in columns if c in rec.bases}) else {}),
             }
             for i, rec in enumerate(case.recipients)
         ],
@@ -95,11 +100,18 @@ def result_json(case: Case, allocation: Allocation, case_id: str | None = None) 
 def read_back(document: dict, basis_columns: list[str], bases: list[list[str | None]]) -> tuple[Case, Allocation]:
     """The case and allocation a ``fordelning.json`` (and the bases beside it) tells, so a run folder can be shown again.
 
-    What the result leaves out (the documents' fields, texts, other columns) is left out here too.
+    The bases are the result's own (``bases`` per recipient) where it has them, else ``basis_columns`` and ``bases``
+    given (a folder from before: its report's embedded data). What the result leaves out (the documents' fields,
+    texts, other columns) is left out here too.
     """
+    def bases_of(r: dict, values: list[str | None]) -> dict[str, Decimal]:
+        if "bases" in r:
+            return {c: Decimal(v) for c, v in r["bases"].items()}
+        return {c: Decimal(v) for c, v in zip(basis_columns, values) if v is not None}
+
     recipients = tuple(
         Recipient(name=r["name"], row=0, emails=tuple(r["email"]), group=r["group"], participates=r["participates"],
-                  org_number=r.get("org_number"), bases={c: Decimal(v) for c, v in zip(basis_columns, values) if v is not None})
+                  org_number=r.get("org_number"), bases=bases_of(r, values))
         for r, values in zip(document["recipients"], bases if len(bases) == len(document["recipients"]) else
                              [[] for _ in document["recipients"]])
     )
@@ -119,3 +131,14 @@ def read_back(document: dict, basis_columns: list[str], bases: list[list[str | N
     case = Case(info, recipients, tuple(r.post for r in results), warnings=tuple(document.get("warnings", ())),
                 questions=tuple(str(q) for q in document.get("questions", ())))
     return case, Allocation(total, tuple(results), tuple(r["total"] for r in document["recipients"]))
+
+
+def round_figures(document: dict) -> RoundFigures | None:
+    """A later round's figures as its ``fordelning.json`` holds them; None for a first round."""
+    if "round" not in document:
+        return None
+    recipients = document["recipients"]
+    return RoundFigures(number=document["round"], previous=tuple(r["previous_total"] for r in recipients),
+                        additions=tuple(r["addition"] for r in recipients),
+                        declined=frozenset(i for i, r in enumerate(recipients) if "declined_round" in r),
+                        unallocated=document.get("unallocated", 0))

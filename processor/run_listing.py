@@ -16,7 +16,7 @@ from processor.checksums import Checksums, folder_files
 from processor.journal import Delivery, MessageHeaders, delivered_to, read_journal
 from processor.layout import (APPENDIX_FILE, DECISION_FILE, EDITED_FILES, JOURNAL_FILE, LEDGER_FILE, LETTER_DIR,
                               MANIFEST_FILE, MESSAGE_SUFFIX, OUTBOX_DIR, PDF_SUFFIX, PREVIOUS_LEDGER_FILE, REPORT_FILE,
-                              RESULT_FILE, STATUS_FILE, RunLayout)
+                              RESULT_FILE, ROUND_DECISION_FILE, STATUS_FILE, RunLayout)
 from processor.pages import when
 
 
@@ -34,7 +34,7 @@ def build_mailing(result: dict, layout: RunLayout) -> dict:
             row = message_status(recipient["name"], outbox / file, journal.get(file, []))
             sent += row["state"] == "sent"
             rows.append(row)
-        elif recipient["total"] > 0 and (messages or not recipient["email"]):
+        elif recipient.get("addition", recipient["total"]) > 0 and (messages or not recipient["email"]):  # a round: gains
             rows.append({"name": recipient["name"], "to": ", ".join(recipient["email"]), "href": None, "file": "",
                          "state": "none", "status": "Inget e-postmeddelande", "when": "",
                          "detail": "ingen e-postadress" if not recipient["email"] else "inget i utskicket"})
@@ -102,6 +102,7 @@ FIXED_FILES = {RESULT_FILE: "Resultatet för andra program (JSON)",
                APPENDIX_FILE: "Bilaga 1: fördelningstabellen (Excel)",
                DECISION_FILE: "Tjänsteutlåtande (Word)",
                Path(DECISION_FILE).with_suffix(PDF_SUFFIX).as_posix(): "Tjänsteutlåtande (PDF)",
+               ROUND_DECISION_FILE: "Tilläggsbeslut (Word)",
                MANIFEST_FILE: "Förteckning över körningen med kontrollsummor (JSON)",
                f"{OUTBOX_DIR}/{JOURNAL_FILE}": "Utskicksjournal: vad som har skickats och när",
                LEDGER_FILE: "Uppföljningen: fakturor, utbetalningar och redovisningar, att fylla i (Excel)",

@@ -15,6 +15,7 @@ from processor.errors import Problem
 from processor.followup import CaseStanding, case_standing
 from processor.journal import read_journal
 from processor.manifest import update_manifest
+from processor.round_history import RoundRecord, round_history
 from processor.status_page import Mailing, status_lines, write_status_page
 
 
@@ -26,9 +27,19 @@ class CaseStatus:
     dates: list[tuple[str, dt.date]]
     mailings: list[Mailing]
     warnings: list[Problem] = field(default_factory=list)
+    rounds: list[RoundRecord] = field(default_factory=list)
+    """The case's rounds up to this folder, the first first, when it is a later round (``processor omfordela``)."""
 
     def lines(self) -> list[str]:
-        return status_lines(self.standing, self.dates)
+        history = ["Omgångar:", *(f"  {r.words()}" for r in self.rounds)] if self.rounds else []
+        return [*status_lines(self.standing, self.dates), *history]
+
+    def to_json(self) -> dict:
+        """The spec's document, with the rounds (an additive key) when the folder is a later round."""
+        document = self.standing.to_json()
+        if self.rounds:
+            document["rounds"] = [r.to_json() for r in self.rounds]
+        return document
 
 
 def case_status(run_dir: Path, today: dt.date, *, now: dt.datetime | None = None) -> CaseStatus:
@@ -38,12 +49,13 @@ def case_status(run_dir: Path, today: dt.date, *, now: dt.datetime | None = None
     """
     folder = open_case_folder(run_dir)
     entries, warnings = folder.read_ledger(today)
-    status = CaseStatus(case_standing(entries, folder.deadline, today), folder.dates(), mailings(folder), warnings)
+    status = CaseStatus(case_standing(entries, folder.deadline, today), folder.dates(), mailings(folder), warnings,
+                        round_history(run_dir))
     layout = folder.layout
     checksums = Checksums(layout.root)
     checksums.add(layout.status, write_status_page(layout.status, status.standing, title=folder.case.info.title,
                                                    reference=folder.reference, dates=status.dates,
-                                                   mailings=status.mailings))
+                                                   mailings=status.mailings, rounds=status.rounds))
     update_manifest(layout.root, checksums, "status", now or dt.datetime.now().astimezone())
     return status
 

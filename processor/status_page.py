@@ -18,6 +18,7 @@ from processor import __version__, formats, ledger
 from processor.describe import count
 from processor.followup import (DECLINED, LATE, PAID, REPORTED, REQUESTED, STATUSES, WAITING, CaseStanding,
                                 RecipientStanding)
+from processor.round_history import RoundRecord
 from processor.vocabulary import DEADLINE
 from processor.pages import block_digest, page_environment, when, write_atomically
 
@@ -105,24 +106,27 @@ def summary_sentences(standing: CaseStanding, nbsp: bool = True) -> list[str]:
 # --- the page -----------------------------------------------------------------------------------
 
 def render_status_page(standing: CaseStanding, *, title: str, reference: str | None,
-                       dates: Sequence[tuple[str, dt.date]], mailings: Sequence[Mailing]) -> str:
+                       dates: Sequence[tuple[str, dt.date]], mailings: Sequence[Mailing],
+                       rounds: Sequence[RoundRecord] = ()) -> str:
     """The whole page as text."""
     template = page_environment().get_template(TEMPLATE)
     csp = (f"default-src 'none'; style-src '{block_digest(template, 'style')}'; img-src data:; "
            "base-uri 'none'; form-action 'none'")
-    page = build_status_page(standing, title=title, reference=reference, dates=dates, mailings=mailings)
+    page = build_status_page(standing, title=title, reference=reference, dates=dates, mailings=mailings, rounds=rounds)
     return template.render(page=page, csp=csp)
 
 
 def write_status_page(path: Path, standing: CaseStanding, *, title: str, reference: str | None,
-                      dates: Sequence[tuple[str, dt.date]], mailings: Sequence[Mailing]) -> str:
+                      dates: Sequence[tuple[str, dt.date]], mailings: Sequence[Mailing],
+                      rounds: Sequence[RoundRecord] = ()) -> str:
     """Write the page beside ``path`` and rename it into place; return its SHA-256 (for the manifest)."""
-    html = render_status_page(standing, title=title, reference=reference, dates=dates, mailings=mailings)
+    html = render_status_page(standing, title=title, reference=reference, dates=dates, mailings=mailings, rounds=rounds)
     return write_atomically(Path(path), [html])[1]
 
 
 def build_status_page(standing: CaseStanding, *, title: str, reference: str | None,
-                      dates: Sequence[tuple[str, dt.date]], mailings: Sequence[Mailing]) -> dict:
+                      dates: Sequence[tuple[str, dt.date]], mailings: Sequence[Mailing],
+                      rounds: Sequence[RoundRecord] = ()) -> dict:
     """Everything the template shows, already formatted in Swedish."""
     facts = [("Diarienummer", reference)] if reference else []
     facts.append(("Läget", formats.long_date(standing.today)))
@@ -138,8 +142,19 @@ def build_status_page(standing: CaseStanding, *, title: str, reference: str | No
         "table": build_table(standing),
         "timeline": build_timeline(standing, dates),
         "mailings": build_mailings(mailings),
+        "rounds": build_rounds(rounds),
         "version": __version__,
     }
+
+
+def build_rounds(rounds: Sequence[RoundRecord]) -> list[dict]:
+    """The case's rounds, the first first (empty for a first round): folder, date, kronor freed, who gained."""
+    return [{"number": r.number, "folder": r.folder, "found": r.found,
+             "date": formats.long_date(r.made) if r.made else "", "iso": r.made.isoformat() if r.made else "",
+             "freed": formats.kronor(r.freed) if r.number > 1 else "", "declined": ", ".join(r.declined),
+             "gained": ", ".join(r.gained), "gained_count": len(r.gained),
+             "allocated": formats.kronor(r.allocated), "unallocated": formats.kronor(r.unallocated)}
+            for r in rounds]
 
 
 def build_figures(standing: CaseStanding) -> list[dict]:

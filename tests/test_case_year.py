@@ -1,4 +1,5 @@
-"""The Storsthlm 2020 case at full size, from the letters to "everyone has invoiced" (issue 12's done-when).
+"""The Storsthlm 2020 case at full size, from the letters to "everyone has invoiced" (issue 12's done-when), and two
+municipalities declining after the letters (issue 13's).
 
 26 municipalities get the amounts Storsthlm published (the key is the published amount itself, so the
 split reproduces the table to the krona; its rows sum to 67 999 998 kr). 24 invoice through the finance
@@ -13,7 +14,7 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
-from conftest import build_workbook
+from conftest import build_workbook, docx_text
 from processor.pipeline import run
 
 PEPPOL = Path(__file__).parent / "data" / "peppol"
@@ -109,3 +110,65 @@ def test_the_storsthlm_case_runs_from_the_letters_to_everyone_has_invoiced(cli, 
                  if r[0].value == TYPED_BY_HAND)
     assert typed[header.index("Anteckning")].value == "Fakturan kom på papper; inlagd för hand"
     assert typed[header.index("Fakturanummer")].value == "STHLM-88812"
+
+
+DECLINING = ("Nykvarn", "Vaxholm")
+
+
+def test_two_municipalities_decline_after_the_letters_and_one_command_shares_their_money(cli, tmp_path):
+    """Issue 13's done-when: the amended decision, a letter and an e-mail to everyone who gains (24: all who stay,
+    since each of them has a share of the 718 064 kr freed), each with its own previous amount, addition and new
+    total, and a ledger that still holds every invoice already recorded; the sums exact."""
+    recipients = [("Mottagare", "E-post", "Belopp enligt PM")] + [
+        (name, f"registrator@{i:02d}.kommun.example", amount) for i, (name, amount) in enumerate(PUBLISHED)]
+    workbook = build_workbook(tmp_path / "storsthlm_2020.xlsx", case=CASE, recipients=recipients)
+    run_dir = run(workbook, tmp_path / "ut", now=dt.datetime(2020, 6, 1, 10, 0)).run_dir
+    folder = tmp_path / "fakturor"
+    folder.mkdir()
+    invoiced = [(n, name, amount) for n, (name, amount) in enumerate(PUBLISHED, start=1) if name not in DECLINING][:20]
+    for number, name, amount in invoiced:
+        municipality_invoice(folder, number, name, amount)
+    assert cli("faktura", run_dir, folder, "--idag", "2020-08-20")[0] == 0
+    book = load_workbook(run_dir / "uppfoljning.xlsx")
+    sheet = book["Uppföljning"]
+    header = [cell.value for cell in sheet[1]]
+    for row in sheet.iter_rows(min_row=2):
+        if row[0].value in DECLINING:
+            row[header.index("Avstår")].value = "Ja"
+            row[header.index("Anteckning")].value = "Avstår enligt e-post 2020-08-25"
+    book.save(run_dir / "uppfoljning.xlsx")
+
+    status, out, err = cli("omfordela", run_dir, "--idag", "2020-09-01")
+    assert status == 0, err
+    second = Path(out.strip().splitlines()[-1])
+    result = json.loads((second / "fordelning.json").read_text(encoding="utf-8"))
+    recipients = result["recipients"]
+    freed = dict(PUBLISHED)["Nykvarn"] + dict(PUBLISHED)["Vaxholm"]
+    assert freed == 718_064
+    assert sum(r["addition"] for r in recipients) == freed and result["unallocated"] == 0
+    assert sum(r["total"] for r in recipients) == result["total"] == 67_999_998
+    assert all(r["total"] == r["previous_total"] + r["addition"] for r in recipients if r["name"] not in DECLINING)
+    assert [r["previous_total"] for r in recipients] == [amount for _, amount in PUBLISHED]
+    gainers = [r for r in recipients if r["addition"] > 0]
+    assert len(gainers) == 24 and {r["name"] for r in recipients if r["addition"] == 0} == set(DECLINING)
+    assert len(list((second / "brev").glob("*.docx"))) == 24 == len(list((second / "utskick").glob("*.eml")))
+    for r in gainers:
+        letter = docx_text(second / "brev" / f"{r['name']}.docx").replace("\u00a0", " ").replace("\u202f", " ")
+        assert (f"Tidigare tilldelat\n{grouped(r['previous_total'])} kr\nTillägg\n{grouped(r['addition'])} kr\n"
+                f"Nytt belopp\n{grouped(r['total'])} kr") in letter
+    decision = docx_text(second / "tillaggsbeslut.docx").replace("\u00a0", " ").replace("\u202f", " ")
+    assert "Nykvarn: 341 889 kr (avstår)" in decision and "Vaxholm: 376 175 kr (avstår)" in decision
+    assert "Sammanlagt frigörs 718 064 kr." in decision
+
+    ledger = {row[0].value: row for row in load_workbook(second / "uppfoljning.xlsx")["Uppföljning"].iter_rows(min_row=2)}
+    for invoice, name, amount in invoiced:
+        assert ledger[name][header.index("Rekvirerat")].value == amount
+        assert ledger[name][header.index("Fakturanummer")].value == f"SH-2020-{invoice:04d}"
+    for name in DECLINING:
+        assert ledger[name][header.index("Avstår")].value == "Ja" and ledger[name][header.index("Tilldelat")].value == 0
+        assert ledger[name][header.index("Anteckning")].value == "Avstår enligt e-post 2020-08-25"
+    assert [ledger[r["name"]][header.index("Tilldelat")].value for r in recipients] == [r["total"] for r in recipients]
+
+
+def grouped(value: int) -> str:
+    return f"{value:,}".replace(",", " ")

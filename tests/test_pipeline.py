@@ -43,7 +43,8 @@ def test_run_reproduces_seed_004_to_the_krona(cli, tmp_path):
                     "key": [{"column": "Befolkning", "weight": 100}], "per_unit": 54.56}
     avesta = result["recipients"][0]
     assert avesta == {"name": "Avesta", "email": ["registrator@avesta.kommun.example"], "group": "Kommun",
-                      "participates": True, "amounts": {"Medel": 1264598}, "total": 1264598}
+                      "participates": True, "amounts": {"Medel": 1264598}, "total": 1264598,
+                      "bases": {"Befolkning": "23178"}}
     assert any("287 795" in w and "287 966" in w for w in result["warnings"])
     assert "287 795" in out and "Varning" in out
 

@@ -1,6 +1,6 @@
 """Build the default Word templates in templates/ with python-docx, so they are reproducible and reviewable.
 
-    python tools/build_templates.py                    # templates/tjansteutlatande.docx, brev.docx, redovisning.xlsx
+    python tools/build_templates.py                    # templates/tjansteutlatande.docx, brev.docx, the round's
     python tools/build_templates.py --forhandsvisning  # also the PNG previews in docs/forhandsvisning/
     python tools/build_templates.py --blankett         # also docs/redovisningsblankett.png, the reporting form
 
@@ -655,6 +655,125 @@ def letter() -> WordDocument:
     return doc
 
 
+# --- a later round: the amended decision and the letter to each recipient who gains -----------------
+
+def round_table(doc: WordDocument) -> None:
+    """The new distribution: each recipient's previous amount, addition and new amount, declining ones marked."""
+    tbl = table(doc, [Cm(6.4), Cm(3.2), Cm(3.2), Cm(3.2)])
+    row(tbl, ["Mottagare", "Tidigare, kr", "Tillägg, kr", "Nytt belopp, kr"], header=True, shade="F2F2F2",
+        right=(1, 2, 3))
+    tag_row(tbl, "{%tr for r in omfordelning.rader %}")
+    row(tbl, ["{{ r.namn }}{% if r.avstar %} (avstår){% endif %}", "{{ r.tidigare|tal }}", "{{ r.tillagg|tal }}",
+              "{{ r.nytt_belopp|tal }}"], right=(1, 2, 3))
+    tag_row(tbl, "{%tr endfor %}")
+    row(tbl, ["Totalt", "{{ omfordelning.tidigare_summa|tal }}", "{{ omfordelning.tillagg_summa|tal }}",
+              "{{ summa|tal }}"], bold=True, top_rule=True, right=(1, 2, 3))
+    tag(doc, "{%p for rad in bilaga.fotnot %}")
+    para(doc, "{{ rad }}", "Fotnot")
+    tag(doc, "{%p endfor %}")
+
+
+def round_decision() -> WordDocument:
+    """Tilläggsbeslut: who declined, the money freed, how it is shared, the new table, the decision points."""
+    doc = new_document()
+    page_header(doc, ["Tilläggsbeslut", "{% if arende.diarienummer %}Dnr {{ arende.diarienummer }}{% endif %}", "PAGE"],
+                bold_first=True)
+    info_block(doc,
+               [("Etikett", "{% if arende.handlaggare %}Handläggare{% endif %}"),
+                ("Uppgift", "{% if arende.handlaggare %}{{ arende.handlaggare }}{% endif %}"),
+                ("Uppgift", "{% if arende.telefon %}Telefon: {{ arende.telefon }}{% endif %}")],
+               [("Etikett", "Datum"),
+                ("Uppgift", "{{ omfordelning.datum|datum }}"),
+                ("Uppgift", "Omfördelning, omgång {{ omfordelning.omgang }}")])
+    para(doc, "{{ arende.rubrik }}: omfördelning av medel som mottagare avstår", "Title")
+
+    heading(doc, "Förslag till beslut")
+    points = new_list(doc, DECIMAL)
+    tag(doc, "{%p for punkt in beslutspunkter %}")
+    list_item(doc, "{{ punkt }}", points)
+    tag(doc, "{%p endfor %}")
+
+    heading(doc, "Sammanfattning")
+    para(doc, "{% if arende.datum %}Den {{ arende.datum|datum }} beslutades{% else %}Tidigare beslutades{% endif %} "
+              "fördelningen av {{ arende.rubrik }}. Sedan dess har {{ omfordelning.avstar|length }} mottagare avstått "
+              "sina medel, "
+              "sammanlagt {{ omfordelning.frigjort|kronor }}."
+              "{% if omfordelning.tillagg_summa %} Av dem fördelas {{ omfordelning.tillagg_summa|kronor }} på "
+              "{{ omfordelning.antal_med_tillagg }} mottagare, som var och en får ett tillägg.{% endif %}"
+              "{% if omfordelning.ej_fordelat_nu %} {{ omfordelning.ej_fordelat_nu|kronor }} kan ingen mottagare ta "
+              "emot; det beloppet betalas tillbaka till den som beviljade medlen.{% endif %}")
+
+    heading(doc, "Mottagare som avstår")
+    para(doc, "Enligt uppföljningen den {{ omfordelning.datum|datum }} avstår följande mottagare sina medel:",
+         after=4, keep_next=True)
+    declined = new_list(doc, BULLET)
+    tag(doc, "{%p for a in omfordelning.avstar %}")
+    list_item(doc, "{{ a.namn }}: {{ a.belopp|kronor }} ({{ a.skal }})", declined)
+    tag(doc, "{%p endfor %}")
+    para(doc, "Sammanlagt frigörs {{ omfordelning.frigjort|kronor }}.", before=6)
+
+    heading(doc, "Så fördelas medlen")
+    para(doc, "{{ omfordelning.regel }}")
+    tag(doc, "{%p for p in omfordelning.poster %}")
+    para(doc, "{{ p.namn }}: {% if p.frigjort %}{{ p.frigjort|kronor }} frigörs och {{ p.regel }}"
+              "{% endif %}{% if p.mottog %}{% if p.frigjort %}; dessutom tar{% else %}Tar{% endif %} posten emot "
+              "{{ p.mottog|kronor }} från poster där ingen mottagare finns kvar{% endif %}.")
+    tag(doc, "{%p endfor %}")
+    tag(doc, "{%p if omfordelning.ej_fordelat %}")
+    para(doc, "Ej fördelat: {{ omfordelning.ej_fordelat|kronor }}. Beloppet ska betalas tillbaka till den som beviljade "
+              "medlen.", bold=True)
+    tag(doc, "{%p endif %}")
+
+    heading(doc, "Ny fördelning")
+    para(doc, "Tabellen visar varje mottagares tidigare belopp, tillägget och det nya beloppet.", keep_next=True)
+    round_table(doc)
+
+    signature(doc, "|versal")
+    return doc
+
+
+def round_letter() -> WordDocument:
+    """The letter to each recipient whose amount grows: previous amount, addition, new total, how to invoice."""
+    doc = new_document()
+    page_header(doc, ["{{ omfordelning.datum|datum }}",
+                      "{% if arende.diarienummer %}Dnr {{ arende.diarienummer }}{% endif %}", "PAGE"], bold_first=False)
+    para(doc, "Till", "Etikett", after=0)
+    para(doc, "{{ mottagare.namn }}", "Uppgift", bold=True, after=18)
+    para(doc, "{{ arende.rubrik }}: tillägg", "Title")
+    para(doc, "{{ omfordelning.avstar|length }} mottagare har avstått sina medel, och "
+              "{% if arende.avsandare %}{{ arende.avsandare }}{% else %}vi"
+              "{% endif %} har fördelat om dem. {{ mottagare.namn }} får därför ett tillägg.")
+    tbl = table(doc, [Cm(10), Cm(6)])
+    row(tbl, ["Tidigare tilldelat", "{{ tillagg.tidigare|kronor }}"], style="Uppgift")
+    row(tbl, ["Tillägg", "{{ tillagg.tillagg|kronor }}"], style="Uppgift", bold=True)
+    row(tbl, ["Nytt belopp", "{{ tillagg.nytt_belopp|kronor }}"], style="Uppgift", bold=True, top_rule=True)
+    para(doc, "", after=6)
+    heading(doc, "Så har tillägget räknats fram")
+    para(doc, "{{ omfordelning.regel }}")
+    para(doc, "Den nya fördelningen mellan alla mottagare framgår av bilaga 1{% if bilaga.bifogas %}, som skickas med "
+              "som en separat fil{% endif %}.")
+
+    heading(doc, "Faktura{% if arende.avsandare %} till {{ arende.avsandare }}{% endif %}")
+    para(doc, "Om ni vill ta del av tillägget skickar ni en faktura på {{ tillagg.tillagg|kronor }}, utöver det ni "
+              "redan har fakturerat eller ska fakturera av det tidigare beloppet."
+              "{% if arende.faktura_e_post %} Skicka gärna fakturan elektroniskt till {{ arende.faktura_e_post }}."
+              "{% endif %}")
+    tag(doc, "{%p if arende.fakturaadress %}")
+    para(doc, "Fakturaadress: {{ arende.fakturaadress }}")
+    tag(doc, "{%p endif %}")
+    para(doc, "Ange ”{{ arende.rubrik }}”{% if arende.diarienummer %}, diarienummer {{ arende.diarienummer }}{% endif %}"
+              "{% if arende.fakturareferens %}, och märk fakturan med referens {{ arende.fakturareferens }}{% endif %}. "
+              "Eftersom detta är ett statligt bidrag ska ni inte lägga på moms.")
+    para(doc, "Om ni inte vill ta del av tillägget, meddela det så snart som möjligt"
+              "{% if arende.e_post %} till {{ arende.e_post }}{% endif %}.")
+
+    tag(doc, "{%p if arende.handlaggare or arende.avsandare %}")
+    para(doc, "Med vänlig hälsning", before=12, keep_next=True)
+    signature(doc)
+    tag(doc, "{%p endif %}")
+    return doc
+
+
 # --- writing --------------------------------------------------------------------------------------
 
 def reproducible_bytes(doc: WordDocument) -> bytes:
@@ -756,7 +875,8 @@ def main(argv: list[str]) -> int:
     args = [a for a in argv[1:] if a not in ("--forhandsvisning", "--blankett")]
     folder = Path(args[0]) if args else OUT
     folder.mkdir(parents=True, exist_ok=True)
-    for name, build in (("tjansteutlatande.docx", decision_document), ("brev.docx", letter)):
+    for name, build in (("tjansteutlatande.docx", decision_document), ("brev.docx", letter),
+                        ("tillaggsbeslut.docx", round_decision), ("tillaggsbrev.docx", round_letter)):
         (folder / name).write_bytes(reproducible_bytes(build()))
         print(folder / name)
     (folder / "redovisning.xlsx").write_bytes(reporting_form())
