@@ -86,12 +86,13 @@ class WordTemplate:
                 sources.append(template.patch_xml(part.blob.decode("utf-8")))
         return [_PARAGRAPH_START.sub(r"\n<w:p\1", s) for s in sources]
 
-    def check(self, letter: bool) -> None:
-        """Syntax, filters and variable names in every part, without rendering."""
+    def check(self, letter: bool, allowed: set[str] | None = None) -> None:
+        """Syntax, filters and variable names in every part, without rendering; ``allowed``: the names a template
+        of a later command may use (default: the run's, a letter's with ``letter``)."""
         problems = []
         for source in self.sources:
             try:
-                check_source(self.env, source, self.label, context_names(letter))
+                check_source(self.env, source, self.label, context_names(letter) if allowed is None else allowed)
             except InputError as error:
                 problems.extend(p for p in error.problems if p not in problems)
         left = None if problems else leftover_tag(self.env, self.sources)

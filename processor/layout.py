@@ -27,6 +27,11 @@ EDITED_FILES = (LEDGER_FILE, PREVIOUS_LEDGER_FILE)
 """The files meant to be edited by the administrator: the manifest lists them without a checksum."""
 REMINDER_DIR = "paminnelser"
 """Reminder rounds: ``paminnelser/<YYYYMMDD>[_2…]/``, each with its own ``utskick/`` and journal."""
+COMPILATION_DIR = "sammanstallning"
+"""Compilations of returned reporting forms: ``sammanstallning/<YYYYMMDD>[_2…]/``, each written whole."""
+COMPILATION_WORKBOOK = "sammanstallning.xlsx"
+COMPILATION_DOCUMENT = "sammanstallning.docx"
+REPAYMENT_DIR = "aterbetalning"
 JOURNAL_FILE = "skickat.jsonl"
 SEND_LOCK = ".skickar.lock"
 LETTER_SUFFIX = ".docx"
@@ -65,6 +70,14 @@ def unique_filenames(names: Sequence[str]) -> list[str]:
 def run_folder_name(workbook_stem: str, now: dt.datetime) -> str:
     """``<arbetsbok>_<YYYYMMDD-HHMMSS>``: the name a run folder is published under."""
     return f"{safe_filename(workbook_stem)}_{now:%Y%m%d-%H%M%S}"
+
+
+def _dated_folder(parent: Path, today: dt.date) -> Path:
+    """The first of ``parent/<YYYYMMDD>``, ``parent/<YYYYMMDD>_2`` … that does not exist yet."""
+    base, n = f"{today:%Y%m%d}", 1
+    while (candidate := parent / (base if n == 1 else f"{base}_{n}")).exists():
+        n += 1
+    return candidate
 
 
 @dataclass(frozen=True)
@@ -129,10 +142,33 @@ class RunLayout:
 
     def reminder_round(self, today: dt.date) -> Path:
         """The next free round folder of ``today``: ``paminnelser/20200901``, then ``20200901_2`` …"""
-        base, n = f"{today:%Y%m%d}", 1
-        while (candidate := self.reminders / (base if n == 1 else f"{base}_{n}")).exists():
-            n += 1
-        return candidate
+        return _dated_folder(self.reminders, today)
+
+    @property
+    def compilations(self) -> Path:
+        return self.root / COMPILATION_DIR
+
+    def compilation_folder(self, today: dt.date) -> Path:
+        """The next free compilation folder of ``today``: ``sammanstallning/20210315``, then ``20210315_2`` …"""
+        return _dated_folder(self.compilations, today)
+
+    @property
+    def compilation_workbook(self) -> Path:
+        """In a compilation folder (the layout moved there): the table of what each recipient reported."""
+        return self.root / COMPILATION_WORKBOOK
+
+    @property
+    def compilation_document(self) -> Path:
+        """In a compilation folder: the compiled report to the funder."""
+        return self.root / COMPILATION_DOCUMENT
+
+    @property
+    def repayments(self) -> Path:
+        return self.root / REPAYMENT_DIR
+
+    def repayment_letter(self, index: int) -> Path:
+        """In a compilation folder: recipient ``index``'s repayment letter, ``aterbetalning/Avesta.docx``."""
+        return self.repayments / f"{self.stems[index]}{LETTER_SUFFIX}"
 
     def ledger_locks(self) -> tuple[Path, ...]:
         """The files an office suite keeps beside the ledger while it is open (Excel, LibreOffice)."""

@@ -21,7 +21,7 @@ from processor.pipeline import run
 
 TOOL = ROOT / "tools" / "build_templates.py"
 SHIPPED = ROOT / "templates"
-TEMPLATES = ["tjansteutlatande.docx", "brev.docx"]
+TEMPLATES = ["tjansteutlatande.docx", "brev.docx", "sammanstallning.docx", "aterbetalning.docx"]
 CORE_DATES = re.compile(r"<dcterms:(created|modified)\b[^>]*>[^<]*</dcterms:\1>")
 
 

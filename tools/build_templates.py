@@ -654,6 +654,117 @@ def letter() -> WordDocument:
     return doc
 
 
+def compilation_report() -> WordDocument:
+    """The compiled report to the funder (sammanstallning.docx): totals, the table, the answers, who has not reported."""
+    doc = new_document()
+    page_header(doc, ["Sammanställning av redovisningar", "{% if arende.diarienummer %}Dnr {{ arende.diarienummer }}"
+                      "{% endif %}", "PAGE"], bold_first=True)
+    info_block(doc,
+               [("Etikett", "{% if arende.handlaggare %}Handläggare{% endif %}"),
+                ("Uppgift", "{% if arende.handlaggare %}{{ arende.handlaggare }}{% endif %}"),
+                ("Uppgift", "{% if arende.e_post %}{{ arende.e_post }}{% endif %}")],
+               [("Etikett", "Datum"),
+                ("Uppgift", "{{ dagens_datum|datum }}")])
+    para(doc, "Redovisning av {{ arende.rubrik }}", "Title")
+    para(doc, "{% if arende.avsandare %}{{ arende.avsandare }}{% else %}Vi{% endif %} har fördelat "
+              "{{ summa.tilldelat|kronor }} i stimulansmedel{% if arende.ar %} för {{ arende.ar }}{% endif %}"
+              "{% if arende.diarienummer %} (diarienummer {{ arende.diarienummer }}){% endif %}. "
+              "{{ antal_redovisade }} av {{ rader|length }} mottagare har redovisat hur medlen har använts.")
+
+    heading(doc, "Medlen i sammandrag")
+    tbl = table(doc, [Cm(11.0), Cm(5.0)])
+    row(tbl, ["Tilldelat", "{{ summa.tilldelat|kronor }}"])
+    row(tbl, ["Utbetalt", "{{ summa.utbetalt|kronor }}"])
+    row(tbl, ["Använt enligt redovisningarna", "{{ summa.anvant|kronor }}"])
+    row(tbl, ["Att återbetala", "{{ summa.att_aterbetala|kronor }}"], bold=True)
+    tag_row(tbl, "{%tr if summa.utbetalt_ej_redovisat %}")
+    row(tbl, ["Utbetalt till mottagare som inte har redovisat", "{{ summa.utbetalt_ej_redovisat|kronor }}"])
+    tag_row(tbl, "{%tr endif %}")
+    tag(doc, "{%p if summa.att_aterbetala %}")
+    para(doc, "Medel som inte har använts ska betalas tillbaka senast den {{ aterbetalning_senast|datum }}; "
+              "mottagarna har fått var sitt brev om beloppet.", before=8)
+    tag(doc, "{%p endif %}")
+
+    heading(doc, "Per mottagare")
+    tbl = table(doc, [Cm(5.2), Cm(2.7), Cm(2.7), Cm(2.7), Cm(2.7)])
+    row(tbl, ["Mottagare", "Tilldelat, kr", "Utbetalt, kr", "Använt, kr", "Att återbetala, kr"], header=True,
+        shade="F2F2F2", right=(1, 2, 3, 4))
+    tag_row(tbl, "{%tr for r in rader %}")
+    row(tbl, ["{{ r.namn }}", "{{ r.tilldelat|tal }}", "{{ r.utbetalt|tal }}",
+              "{% if r.redovisat %}{{ r.anvant|tal }}{% else %}–{% endif %}",
+              "{% if r.redovisat %}{{ r.att_aterbetala|tal }}{% else %}–{% endif %}"], right=(1, 2, 3, 4))
+    tag_row(tbl, "{%tr endfor %}")
+    row(tbl, ["Totalt", "{{ summa.tilldelat|tal }}", "{{ summa.utbetalt|tal }}", "{{ summa.anvant|tal }}",
+              "{{ summa.att_aterbetala|tal }}"], bold=True, top_rule=True, right=(1, 2, 3, 4))
+    para(doc, "– betyder att redovisningen inte har kommit in.", "Fotnot", before=4)
+
+    tag(doc, "{%p for f in fragor %}")
+    heading(doc, "{{ f.fraga }}")
+    tag(doc, "{%p for s in f.svar %}")
+    para(doc, "{{ s.mottagare }}", "Heading 2")
+    para(doc, "{% if s.svar %}{{ s.svar }}{% else %}(Inget svar.){% endif %}")
+    tag(doc, "{%p endfor %}")
+    tag(doc, "{%p endfor %}")
+
+    heading(doc, "Mottagare som inte har redovisat")
+    tag(doc, "{%p if ej_redovisat %}")
+    bullets = new_list(doc, BULLET)
+    tag(doc, "{%p for r in ej_redovisat %}")
+    list_item(doc, "{{ r.namn }} (utbetalt {{ r.utbetalt|kronor }})", bullets)
+    tag(doc, "{%p endfor %}")
+    tag(doc, "{%p else %}")
+    para(doc, "Alla mottagare som har fått medel utbetalda har redovisat.")
+    tag(doc, "{%p endif %}")
+    tag(doc, "{%p if arende.handlaggare or arende.avsandare %}")
+    signature(doc)
+    tag(doc, "{%p endif %}")
+    return doc
+
+
+def repayment_letter() -> WordDocument:
+    """The letter asking a recipient to repay what it did not use (aterbetalning.docx)."""
+    doc = new_document()
+    page_header(doc, ["{{ dagens_datum|datum }}", "{% if arende.diarienummer %}Dnr {{ arende.diarienummer }}{% endif %}",
+                      "PAGE"], bold_first=False)
+    para(doc, "Till", "Etikett", after=0)
+    para(doc, "{{ mottagare.namn }}", "Uppgift", bold=True, after=18)
+    para(doc, "Återbetalning av {{ arende.rubrik }}", "Title")
+    para(doc, "Tack för er redovisning{% if mottagare.redovisat %}, som kom in den {{ mottagare.redovisat|datum }}"
+              "{% endif %}. {{ mottagare.namn }} har fått {{ mottagare.utbetalt|kronor }} utbetalt och har enligt "
+              "redovisningen använt {{ mottagare.anvant|kronor }}. Medel som inte har använts ska betalas tillbaka.")
+    para(doc, "Att återbetala: {{ mottagare.att_aterbetala|kronor }}", "Belopp")
+    heading(doc, "Så betalar ni tillbaka")
+    para(doc, "Betala tillbaka {{ mottagare.att_aterbetala|kronor }}"
+              "{% if arende.avsandare %} till {{ arende.avsandare }}{% endif %} senast den "
+              "{{ aterbetalning_senast|datum }}.", after=4, keep_next=True)
+    steps = new_list(doc, BULLET)
+    list_item(doc, "Ange ”{{ arende.rubrik }}”{% if arende.diarienummer %} och diarienummer "
+                   "{{ arende.diarienummer }}{% endif %} vid betalningen.", steps)
+    tag(doc, "{%p if arende.fakturareferens %}")
+    list_item(doc, "Ange också referens {{ arende.fakturareferens }}.", steps)
+    tag(doc, "{%p endif %}")
+    tag(doc, "{%p if arende.fakturaadress %}")
+    list_item(doc, "Postadress{% if arende.avsandare %} till {{ arende.avsandare }}{% endif %}: "
+                   "{{ arende.fakturaadress }}.", steps)
+    tag(doc, "{%p endif %}")
+    list_item(doc, "Vill ni hellre få en faktura på beloppet, eller behöver ni betalningsuppgifter, kontakta "
+                   "{% if arende.handlaggare %}{{ arende.handlaggare }}{% if arende.telefon %}, telefon "
+                   "{{ arende.telefon }}{% endif %}{% if arende.e_post %}, e-post {{ arende.e_post }}{% endif %}"
+                   "{% else %}oss{% if arende.e_post %} på {{ arende.e_post }}{% endif %}{% endif %}.", steps)
+    heading(doc, "Beloppen")
+    tbl = table(doc, [Cm(11.0), Cm(5.0)])
+    row(tbl, ["Tilldelat", "{{ mottagare.tilldelat|kronor }}"])
+    row(tbl, ["Utbetalt", "{{ mottagare.utbetalt|kronor }}"])
+    row(tbl, ["Använt enligt redovisningen", "{{ mottagare.anvant|kronor }}"])
+    row(tbl, ["Att återbetala", "{{ mottagare.att_aterbetala|kronor }}"], bold=True, top_rule=True)
+    para(doc, "Stämmer inte beloppen, hör av er innan ni betalar.", before=8)
+    tag(doc, "{%p if arende.undertecknare or arende.handlaggare or arende.avsandare %}")
+    para(doc, "Med vänlig hälsning", before=12, keep_next=True)
+    signature(doc)
+    tag(doc, "{%p endif %}")
+    return doc
+
+
 # --- writing --------------------------------------------------------------------------------------
 
 def reproducible_bytes(doc: WordDocument) -> bytes:
@@ -702,7 +813,8 @@ def main(argv: list[str]) -> int:
     args = [a for a in argv[1:] if a != "--forhandsvisning"]
     folder = Path(args[0]) if args else OUT
     folder.mkdir(parents=True, exist_ok=True)
-    for name, build in (("tjansteutlatande.docx", decision_document), ("brev.docx", letter)):
+    for name, build in (("tjansteutlatande.docx", decision_document), ("brev.docx", letter),
+                        ("sammanstallning.docx", compilation_report), ("aterbetalning.docx", repayment_letter)):
         (folder / name).write_bytes(reproducible_bytes(build()))
         print(folder / name)
     if "--forhandsvisning" in argv:

@@ -1,0 +1,222 @@
+"""Returned reporting forms read back: each file checked as untrusted input, every problem located and told at once.
+
+A form is a workbook a recipient filled in and sent back under any name, saved by Excel or
+LibreOffice. It is read through the workbook reader's defences (``processor.workbook``: zip bombs,
+XML entities, absurd sizes); a workbook with macros is refused outright. The very hidden sheet
+says which case, recipient and round the form belongs to; the visible sheet is read by its labels
+in column A, never by fixed rows, so a body may restyle its template. Problems are located
+``Botkyrka.xlsx Redovisning!B6`` and end with the fix.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from processor import formats
+from processor.errors import InputError, Problem
+from processor.followup import LedgerEntry
+from processor.ledger import PAID
+from processor.swedish import did_you_mean, norm
+from processor.validate.cells import as_kronor, as_text, quoted, unusable, value_at
+from processor.validate.checker import Checker
+from processor.workbook import read_workbook
+
+SHEET = "Redovisning"
+IDENTITY_SHEET = "processor"
+FORMAT_TAG = "processor-redovisning 1"
+USED_LABEL = "Använt belopp"
+QUESTIONS_FROM_ROW = 5
+"""The form's contract (its layout is owned by the form's writer): the visible sheet, label in A and value in B;
+the very hidden sheet with the format tag (A1), the case_id (A2), the recipient (A3), the round (A4), the questions
+from A5 down."""
+MACRO_SUFFIXES = (".xlsm", ".xltm", ".xlam")
+MACRO_PART = "vbaproject.bin"
+ASK_FOR_THE_FORM = "Be mottagaren fylla i blanketten som skickades ut och skicka den igen, eller ta bort filen ur mappen."
+
+
+class FormsError(InputError):
+    """The returned forms cannot be compiled (exit status 2): every problem in every form, each with its place."""
+
+    def report_lines(self) -> list[str]:
+        return [f"Blanketterna kan inte sammanställas: {len(self.problems)} fel att rätta. Inget har ändrats.",
+                *(f"  {p}" for p in self.problems)]
+
+
+@dataclass(frozen=True)
+class ReturnedForm:
+    """What one returned form says: whose it is, the amount used, each question's answer (None: unanswered)."""
+
+    source: str
+    recipient: str
+    used: int
+    answers: tuple[tuple[str, str | None], ...]
+    round_name: str | None = None
+
+
+def form_files(folder: Path) -> list[Path]:
+    """The files of ``folder`` that may be forms, by name; hidden files (an office suite's lock files) are skipped.
+
+    InputError when the folder is missing or holds no file at all.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FormsError([Problem(str(folder), "mappen finns inte. Ange mappen där du har sparat de inkomna "
+                                               "redovisningsblanketterna.")])
+    files = sorted((p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")), key=lambda p: p.name)
+    if not files:
+        raise FormsError([Problem(str(folder), "mappen är tom. Spara de inkomna redovisningsblanketterna (.xlsx) där och "
+                                               "kör igen.")])
+    return files
+
+
+def read_returned_forms(files: Sequence[Path], case_id: str, entries: Sequence[LedgerEntry]
+                        ) -> tuple[list[ReturnedForm], list[Problem]]:
+    """Every form read and checked against the case and the ledger's ``entries``; → the forms and the warnings.
+
+    FormsError with every problem in every file (nothing is usable until all are mended).
+    """
+    check = Checker()
+    by_name = {norm(e.name): e for e in entries}
+    forms: list[ReturnedForm] = []
+    identified: list[tuple[str, str]] = []
+    for path in files:
+        form = _read_form(Path(path), case_id, by_name, check, identified)
+        if form is not None:
+            forms.append(form)
+    _check_one_form_each(identified, check)
+    if check.errors:
+        raise FormsError(check.errors)
+    return forms, check.warnings
+
+
+def _read_form(path: Path, case_id: str, by_name: dict[str, LedgerEntry], check: Checker,
+               identified: list[tuple[str, str]]) -> ReturnedForm | None:
+    """One form, or None when it has a problem (in ``check``); a form of the case adds (file, recipient) to
+    ``identified`` even when its values are wrong, so two forms for one recipient are told at once."""
+    name = path.name
+    if path.suffix.lower() in MACRO_SUFFIXES:
+        check.error(name, _macros())
+        return None
+    try:
+        book = read_workbook(path, wanted={norm(SHEET), norm(IDENTITY_SHEET)})
+    except InputError as error:
+        for problem in error.problems:
+            check.error(problem.where, f"{problem.message} {ASK_FOR_THE_FORM}")
+        return None
+    if _has_macros(path):
+        check.error(name, _macros())
+        return None
+    sheets = {norm(s.title): s for s in book.sheets}
+    identity = sheets.get(norm(IDENTITY_SHEET))
+    tag = as_text(value_at(identity.rows[0], 0)) if identity is not None and identity.rows else None
+    if tag != FORMAT_TAG:
+        check.error(name, "filen är ingen redovisningsblankett från processor (den saknar blankettens dolda "
+                          f"identitet). {ASK_FOR_THE_FORM}")
+        return None
+    hidden = [as_text(value_at(row, 0)) for row in identity.rows]
+    form_case, recipient, round_name = (hidden + [None] * 4)[1:4]
+    if form_case != case_id:
+        check.error(name, f"blanketten hör till ett annat ärende{f' (utskicket {round_name})' if round_name else ''}, "
+                          "inte till den här körmappen. Lägg den i mappen för rätt ärende och ta bort den härifrån.")
+        return None
+    entry = by_name.get(norm(recipient or ""))
+    if entry is None:
+        check.error(name, f"blanketten är till {quoted(recipient)}, som inte är mottagare i ärendet."
+                          f"{did_you_mean(recipient or '', [e.name for e in by_name.values()])} Ta bort filen ur mappen.")
+        return None
+    if entry.paid <= 0:
+        check.error(name, f"{entry.name} har inte fått något utbetalt ({PAID} är 0 kr i uppfoljning.xlsx), så det finns "
+                          f"inget att redovisa. Fyll i {PAID} i uppfoljning.xlsx om medlen är utbetalda, eller ta bort "
+                          "filen ur mappen.")
+        return None
+    identified.append((name, entry.name))
+    sheet = sheets.get(norm(SHEET))
+    if sheet is None:
+        check.error(name, f'bladet "{SHEET}" saknas.{did_you_mean(SHEET, list(book.titles))} Döp tillbaka bladet till '
+                          f'"{SHEET}", eller {ASK_FOR_THE_FORM[0].lower()}{ASK_FOR_THE_FORM[1:]}')
+        return None
+    rows = _label_rows(sheet.rows)
+    used = _used(name, sheet, rows, entry, check)
+    answers = []
+    for question in (q for q in hidden[QUESTIONS_FROM_ROW - 1:] if q):
+        row = rows.get(_label_key(question))
+        if row is None:
+            check.error(f"{name} {sheet.title}", f"frågan {quoted(question)} saknas i kolumn A. Skriv tillbaka frågan "
+                                                 f"precis som den stod, med svaret i kolumn B. {ASK_FOR_THE_FORM}")
+            continue
+        answer = as_text(value_at(sheet.rows[row - 1], 1))
+        if answer is None:
+            check.warn(f"{name} {sheet.title}!B{row}", f"{entry.name} har inte svarat på frågan {quoted(question)}.")
+        answers.append((question, answer))
+    if used is None:
+        return None
+    return ReturnedForm(name, entry.name, used, tuple(answers), round_name)
+
+
+def _used(name: str, sheet, rows: dict[str, int], entry: LedgerEntry, check: Checker) -> int | None:
+    """``Använt belopp``: whole kronor, not blank, at most what was paid (a number typed as text is read, with a warning)."""
+    row = rows.get(_label_key(USED_LABEL))
+    if row is None:
+        check.error(f"{name} {sheet.title}", f'raden "{USED_LABEL}" saknas i kolumn A. Skriv tillbaka den, med beloppet i '
+                                       f"kolumn B. {ASK_FOR_THE_FORM}")
+        return None
+    where = f"{name} {sheet.title}!B{row}"
+    cells = sheet.rows[row - 1]
+    value = cells[1] if len(cells) > 1 else None
+    if value is None:
+        check.error(where, f"{USED_LABEL} är tomt. Fråga {entry.name} hur mycket av de {_kr(entry.paid)} som betalades "
+                           "ut som har använts, skriv beloppet i hela kronor i cellen och spara blanketten.")
+        return None
+    if unusable(value):
+        check.error(where, f"{USED_LABEL} har en formel utan värde eller ett fel i stället för ett belopp. Skriv "
+                           "beloppet i hela kronor i cellen och spara blanketten.")
+        return None
+    used = as_kronor(value, where, check, USED_LABEL)
+    if used is not None and used > entry.paid:
+        check.error(where, f"{USED_LABEL} ({_kr(used)}) är mer än {entry.name} har fått utbetalt ({_kr(entry.paid)} "
+                           f"enligt uppfoljning.xlsx). Rätta beloppet i blanketten (högst {_kr(entry.paid)}), eller "
+                           f"{PAID} i uppfoljning.xlsx om det är fel där.")
+        return None
+    return used
+
+
+def _label_rows(sheet_rows: Sequence[tuple]) -> dict[str, int]:
+    """Label (compared as ``_label_key``) → 1-based row number of the first row with that label in column A."""
+    rows: dict[str, int] = {}
+    for number, row in enumerate(sheet_rows, start=1):
+        label = as_text(value_at(row, 0))
+        if label is not None:
+            rows.setdefault(_label_key(label), number)
+    return rows
+
+
+def _label_key(label: str) -> str:
+    """Labels compare without case, spacing or a final colon (``Använt belopp:``)."""
+    return " ".join(norm(label).rstrip(":").split())
+
+
+def _has_macros(path: Path) -> bool:
+    """A VBA project anywhere in the package (a macro workbook renamed to .xlsx)."""
+    with zipfile.ZipFile(path) as package:
+        return any(Path(name).name.lower() == MACRO_PART for name in package.namelist())
+
+
+def _macros() -> str:
+    return ("arbetsboken innehåller makron, och en blankett med makron läses inte (makron kan vara skadlig kod). "
+            "Be mottagaren spara blanketten som Excel-arbetsbok (.xlsx) utan makron och skicka den igen.")
+
+
+def _check_one_form_each(identified: list[tuple[str, str]], check: Checker) -> None:
+    first: dict[str, str] = {}
+    for source, recipient in identified:
+        earlier = first.setdefault(recipient, source)
+        if earlier != source:
+            check.error(source, f"{recipient} har redan en blankett i mappen ({earlier}). Behåll den som gäller och ta "
+                                "bort den andra ur mappen.")
+
+
+def _kr(value: int) -> str:
+    return formats.kronor(value, nbsp=False)
