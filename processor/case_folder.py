@@ -21,6 +21,7 @@ from processor.vocabulary import DATE, DEADLINE, INVOICE_REFERENCE, REFERENCE, Y
 
 MAILING_KIND = "Beslut och brev"
 REMINDER_KIND = "Påminnelse"
+FORMS_KIND = "Redovisningsblankett"
 REPORTING_DATES = (("Delredovisning", 9, 30), ("Slutredovisning", 3, 31))
 """The reporting dates of the followup spec (30 September, 31 March the year after), for a case with ``År``."""
 

@@ -110,7 +110,19 @@ def build_parser() -> argparse.ArgumentParser:
                                              "e-postadress. Skicka omgången med processor send KÖRMAPP/paminnelser/"
                                              "ÅÅÅÅMMDD; den som rekvirerat eller avstått under tiden hoppas över.")
     _rundir(paminn)
+    paminn.add_argument("--redovisning", action="store_true",
+                        help="påminn i stället dem som fått medel utbetalda men inte redovisat (mallen "
+                             "paminnelse-redovisning.txt); den som redovisat under tiden hoppas över vid send")
     _today(paminn, "räkna som om det vore detta datum; omgången får det datumets namn (standard: i dag)")
+
+    redovisning = commands.add_parser("redovisning", help="skriv redovisningsblanketter till dem som fått medel utbetalda",
+                                      description="Skriver en redovisningsomgång, redovisning/ÅÅÅÅMMDD/, med en blankett "
+                                                  "(blanketter/*.xlsx, mallen redovisning.xlsx) och ett e-postmeddelande "
+                                                  "med blanketten (utskick/*.eml, mallen redovisning.txt) till varje "
+                                                  "mottagare med Utbetalt över 0 i uppfoljning.xlsx. Skicka omgången med "
+                                                  "processor send KÖRMAPP/redovisning/ÅÅÅÅMMDD.")
+    _rundir(redovisning)
+    _today(redovisning, "räkna som om det vore detta datum; omgången får det datumets namn (standard: i dag)")
 
     sammanstall = commands.add_parser("sammanstall", help="sammanställ inkomna redovisningsblanketter och skriv "
                                                           "återbetalningsbrev",
@@ -364,9 +376,19 @@ def cmd_send(args) -> int:
 def cmd_paminn(args: argparse.Namespace) -> int:
     from processor.reminders import round_lines, write_reminders
 
-    round_ = write_reminders(args.rundir, args.idag or dt.date.today())
+    round_ = write_reminders(args.rundir, args.idag or dt.date.today(), reporting=args.redovisning)
     print_warnings(round_.warnings)
     for line in round_lines(round_):
+        print(line)
+    return EXIT_OK
+
+
+def cmd_redovisning(args: argparse.Namespace) -> int:
+    from processor.reporting import forms_lines, write_forms
+
+    round_ = write_forms(args.rundir, args.idag or dt.date.today())
+    print_warnings(round_.warnings)
+    for line in forms_lines(round_):
         print(line)
     return EXIT_OK
 
@@ -389,5 +411,5 @@ def refresh_send_status(run_dir: Path) -> None:
 
 
 COMMANDS = {"run": cmd_run, "validate": cmd_validate, "init": cmd_init, "watch": cmd_watch, "send": cmd_send,
-            "status": cmd_status, "faktura": cmd_faktura, "paminn": cmd_paminn,
+            "status": cmd_status, "faktura": cmd_faktura, "paminn": cmd_paminn, "redovisning": cmd_redovisning,
             "sammanstall": cmd_sammanstall}

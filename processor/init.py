@@ -14,7 +14,7 @@ TEMPLATES_FOLDER = "mallar"
 def default_templates() -> list[Path]:
     """The templates shipped with the package."""
     folder = resources.files("processor.templates")
-    return sorted(Path(str(p)) for p in folder.iterdir() if p.is_file() and p.suffix in (".docx", ".txt"))
+    return sorted(Path(str(p)) for p in folder.iterdir() if p.is_file() and p.suffix in (".docx", ".xlsx", ".txt"))
 
 
 def init(folder: Path) -> list[tuple[Path, bool]]:

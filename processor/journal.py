@@ -24,6 +24,9 @@ from processor.layout import JOURNAL_FILE, OUTBOX_DIR, SEND_LOCK
 HEAD_LIMIT = 1 << 18
 RECIPIENT_HEADER = "X-Processor-Recipient"
 """The program's own header naming the recipient a message is for (reminders), so ``send`` can check the ledger."""
+AWAITS_HEADER = "X-Processor-Awaits"
+"""The program's own header saying what answer a round's message waits for (``redovisning``: the report); without it,
+the invoice (a reminder to invoice), so ``send`` knows whom the ledger says has answered since."""
 JOURNAL_PLACE = f"{OUTBOX_DIR}/{JOURNAL_FILE}"
 _FOLDED_LINE = re.compile(r"\r?\n(?![ \t])")
 _FOLD = re.compile(r"\r?\n[ \t]")
@@ -80,6 +83,11 @@ class MessageHeaders:
             return str(make_header(decode_header(value)))
         except (ValueError, LookupError):
             return value
+
+    @property
+    def awaits(self) -> str:
+        """What the message waits for (``X-Processor-Awaits``), or ""."""
+        return self._first(AWAITS_HEADER.lower())
 
     def _first(self, name: str) -> str:
         values = self.fields.get(name)

@@ -27,6 +27,12 @@ EDITED_FILES = (LEDGER_FILE, PREVIOUS_LEDGER_FILE)
 """The files meant to be edited by the administrator: the manifest lists them without a checksum."""
 REMINDER_DIR = "paminnelser"
 """Reminder rounds: ``paminnelser/<YYYYMMDD>[_2…]/``, each with its own ``utskick/`` and journal."""
+REPORTING_DIR = "redovisning"
+"""Reporting-form rounds: ``redovisning/<YYYYMMDD>[_2…]/`` with ``blanketter/`` and ``utskick/`` and its own journal."""
+FORM_DIR = "blanketter"
+FORM_SUFFIX = ".xlsx"
+ROUND_DIRS = (REMINDER_DIR, REPORTING_DIR)
+"""The folders of a run folder whose subfolders are rounds of mail, each sent by ``processor send``."""
 COMPILATION_DIR = "sammanstallning"
 """Compilations of returned reporting forms: ``sammanstallning/<YYYYMMDD>[_2…]/``, each written whole."""
 COMPILATION_WORKBOOK = "sammanstallning.xlsx"
@@ -70,14 +76,6 @@ def unique_filenames(names: Sequence[str]) -> list[str]:
 def run_folder_name(workbook_stem: str, now: dt.datetime) -> str:
     """``<arbetsbok>_<YYYYMMDD-HHMMSS>``: the name a run folder is published under."""
     return f"{safe_filename(workbook_stem)}_{now:%Y%m%d-%H%M%S}"
-
-
-def _dated_folder(parent: Path, today: dt.date) -> Path:
-    """The first of ``parent/<YYYYMMDD>``, ``parent/<YYYYMMDD>_2`` … that does not exist yet."""
-    base, n = f"{today:%Y%m%d}", 1
-    while (candidate := parent / (base if n == 1 else f"{base}_{n}")).exists():
-        n += 1
-    return candidate
 
 
 @dataclass(frozen=True)
@@ -140,9 +138,22 @@ class RunLayout:
     def reminders(self) -> Path:
         return self.root / REMINDER_DIR
 
+    @property
+    def reporting(self) -> Path:
+        return self.root / REPORTING_DIR
+
+    @property
+    def forms(self) -> Path:
+        """A reporting round's ``blanketter/``: one form per paid recipient."""
+        return self.root / FORM_DIR
+
     def reminder_round(self, today: dt.date) -> Path:
         """The next free round folder of ``today``: ``paminnelser/20200901``, then ``20200901_2`` …"""
-        return _dated_folder(self.reminders, today)
+        return _free_round(self.reminders, today)
+
+    def reporting_round(self, today: dt.date) -> Path:
+        """The next free reporting round of ``today``: ``redovisning/20210115``, then ``20210115_2`` …"""
+        return _free_round(self.reporting, today)
 
     @property
     def compilations(self) -> Path:
@@ -150,7 +161,7 @@ class RunLayout:
 
     def compilation_folder(self, today: dt.date) -> Path:
         """The next free compilation folder of ``today``: ``sammanstallning/20210315``, then ``20210315_2`` …"""
-        return _dated_folder(self.compilations, today)
+        return _free_round(self.compilations, today)
 
     @property
     def compilation_workbook(self) -> Path:
@@ -182,6 +193,10 @@ class RunLayout:
         """Recipient ``index``'s e-mail in the outbox."""
         return self.outbox / self.message_name(index)
 
+    def form(self, index: int) -> Path:
+        """Recipient ``index``'s reporting form in a reporting round: ``blanketter/Avesta.xlsx``."""
+        return self.forms / f"{self.stems[index]}{FORM_SUFFIX}"
+
     def message_name(self, index: int) -> str:
         """The file name of recipient ``index``'s e-mail: ``Avesta.eml``."""
         return f"{self.stems[index]}{MESSAGE_SUFFIX}"
@@ -191,10 +206,18 @@ class RunLayout:
         return PurePosixPath(*Path(path).relative_to(self.root).parts).as_posix()
 
     def run_of_round(self) -> Path | None:
-        """The run folder of a reminder round (``RUNDIR/paminnelser/<round>``); None for a run folder itself."""
-        return self.root.parent.parent if self.root.parent.name == REMINDER_DIR else None
+        """The run folder of a round (``RUNDIR/paminnelser/<round>``, ``RUNDIR/redovisning/<round>``); None for a run
+        folder itself."""
+        return self.root.parent.parent if self.root.parent.name in ROUND_DIRS else None
 
     def moved(self, root: Path) -> RunLayout:
         """The same layout once the folder is renamed into place."""
         return RunLayout(Path(root), self.stems)
 
+
+
+def _free_round(folder: Path, today: dt.date) -> Path:
+    base, n = f"{today:%Y%m%d}", 1
+    while (candidate := folder / (base if n == 1 else f"{base}_{n}")).exists():
+        n += 1
+    return candidate

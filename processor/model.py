@@ -91,6 +91,8 @@ class Case:
     texts: tuple[tuple[str, str], ...] = ()
     warnings: tuple[str, ...] = ()
     source: str = ""
+    questions: tuple[str, ...] = ()
+    """The body's own questions for the reporting form (sheet ``Frågor``); empty: the default ones."""
 
 
 @dataclass(frozen=True)

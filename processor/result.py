@@ -61,6 +61,7 @@ def result_document(case: Case, allocation: Allocation, case_id: str | None = No
         ],
         "warnings": list(case.warnings),
         "case": case_fields(case),
+        **({"questions": list(case.questions)} if case.questions else {}),
     }
 
 
@@ -116,5 +117,6 @@ def read_back(document: dict, basis_columns: list[str], bases: list[list[str | N
     info = CaseInfo(title=document["title"], grant=total - document["carried_over"],
                     carried_over=document["carried_over"], rounding=document["rounding"],
                     fields={k: _field_value(k, v) for k, v in document.get("case", {}).items()})
-    case = Case(info, recipients, tuple(r.post for r in results), warnings=tuple(document.get("warnings", ())))
+    case = Case(info, recipients, tuple(r.post for r in results), warnings=tuple(document.get("warnings", ())),
+                questions=tuple(str(q) for q in document.get("questions", ())))
     return case, Allocation(total, tuple(results), tuple(r["total"] for r in document["recipients"]))

@@ -15,23 +15,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from openpyxl.utils import get_column_letter
+
 from processor import formats
 from processor.errors import InputError, Problem
 from processor.followup import LedgerEntry
 from processor.ledger import PAID
+from processor.reporting_form import FORM_SHEET, IDENTITY_SHEET, USED_LABEL, VALUE_COLUMN, FormIdentity, label_key, label_rows
 from processor.swedish import did_you_mean, norm
 from processor.validate.cells import as_kronor, as_text, quoted, unusable, value_at
 from processor.validate.checker import Checker
 from processor.workbook import read_workbook
 
-SHEET = "Redovisning"
-IDENTITY_SHEET = "processor"
-FORMAT_TAG = "processor-redovisning 1"
-USED_LABEL = "Använt belopp"
-QUESTIONS_FROM_ROW = 5
-"""The form's contract (its layout is owned by the form's writer): the visible sheet, label in A and value in B;
-the very hidden sheet with the format tag (A1), the case_id (A2), the recipient (A3), the round (A4), the questions
-from A5 down."""
 MACRO_SUFFIXES = (".xlsm", ".xltm", ".xlam")
 MACRO_PART = "vbaproject.bin"
 ASK_FOR_THE_FORM = "Be mottagaren fylla i blanketten som skickades ut och skicka den igen, eller ta bort filen ur mappen."
@@ -101,7 +96,7 @@ def _read_form(path: Path, case_id: str, by_name: dict[str, LedgerEntry], check:
         check.error(name, _macros())
         return None
     try:
-        book = read_workbook(path, wanted={norm(SHEET), norm(IDENTITY_SHEET)})
+        book = read_workbook(path, wanted={norm(FORM_SHEET), norm(IDENTITY_SHEET)})
     except InputError as error:
         for problem in error.problems:
             check.error(problem.where, f"{problem.message} {ASK_FOR_THE_FORM}")
@@ -110,14 +105,13 @@ def _read_form(path: Path, case_id: str, by_name: dict[str, LedgerEntry], check:
         check.error(name, _macros())
         return None
     sheets = {norm(s.title): s for s in book.sheets}
-    identity = sheets.get(norm(IDENTITY_SHEET))
-    tag = as_text(value_at(identity.rows[0], 0)) if identity is not None and identity.rows else None
-    if tag != FORMAT_TAG:
+    hidden = sheets.get(norm(IDENTITY_SHEET))
+    identity = FormIdentity.from_column([row[0] if row else None for row in hidden.rows]) if hidden else None
+    if identity is None:
         check.error(name, "filen är ingen redovisningsblankett från processor (den saknar blankettens dolda "
                           f"identitet). {ASK_FOR_THE_FORM}")
         return None
-    hidden = [as_text(value_at(row, 0)) for row in identity.rows]
-    form_case, recipient, round_name = (hidden + [None] * 4)[1:4]
+    form_case, recipient, round_name = identity.case_id, identity.recipient, identity.round_name
     if form_case != case_id:
         check.error(name, f"blanketten hör till ett annat ärende{f' (utskicket {round_name})' if round_name else ''}, "
                           "inte till den här körmappen. Lägg den i mappen för rätt ärende och ta bort den härifrån.")
@@ -133,23 +127,24 @@ def _read_form(path: Path, case_id: str, by_name: dict[str, LedgerEntry], check:
                           "filen ur mappen.")
         return None
     identified.append((name, entry.name))
-    sheet = sheets.get(norm(SHEET))
+    sheet = sheets.get(norm(FORM_SHEET))
     if sheet is None:
-        check.error(name, f'bladet "{SHEET}" saknas.{did_you_mean(SHEET, list(book.titles))} Döp tillbaka bladet till '
-                          f'"{SHEET}", eller {ASK_FOR_THE_FORM[0].lower()}{ASK_FOR_THE_FORM[1:]}')
+        check.error(name, f'bladet "{FORM_SHEET}" saknas.{did_you_mean(FORM_SHEET, list(book.titles))} Döp tillbaka '
+                          f'bladet till "{FORM_SHEET}", eller {ASK_FOR_THE_FORM[0].lower()}{ASK_FOR_THE_FORM[1:]}')
         return None
-    rows = _label_rows(sheet.rows)
+    rows = label_rows((number, value_at(row, 0)) for number, row in enumerate(sheet.rows, start=1))
     used = _used(name, sheet, rows, entry, check)
     answers = []
-    for question in (q for q in hidden[QUESTIONS_FROM_ROW - 1:] if q):
-        row = rows.get(_label_key(question))
+    for question in identity.questions:
+        row = rows.get(label_key(question))
         if row is None:
             check.error(f"{name} {sheet.title}", f"frågan {quoted(question)} saknas i kolumn A. Skriv tillbaka frågan "
                                                  f"precis som den stod, med svaret i kolumn B. {ASK_FOR_THE_FORM}")
             continue
-        answer = as_text(value_at(sheet.rows[row - 1], 1))
+        answer = as_text(value_at(sheet.rows[row - 1], VALUE_COLUMN - 1))
         if answer is None:
-            check.warn(f"{name} {sheet.title}!B{row}", f"{entry.name} har inte svarat på frågan {quoted(question)}.")
+            check.warn(f"{name} {sheet.title}!{get_column_letter(VALUE_COLUMN)}{row}",
+                       f"{entry.name} har inte svarat på frågan {quoted(question)}.")
         answers.append((question, answer))
     if used is None:
         return None
@@ -158,14 +153,14 @@ def _read_form(path: Path, case_id: str, by_name: dict[str, LedgerEntry], check:
 
 def _used(name: str, sheet, rows: dict[str, int], entry: LedgerEntry, check: Checker) -> int | None:
     """``Använt belopp``: whole kronor, not blank, at most what was paid (a number typed as text is read, with a warning)."""
-    row = rows.get(_label_key(USED_LABEL))
+    row = rows.get(label_key(USED_LABEL))
     if row is None:
         check.error(f"{name} {sheet.title}", f'raden "{USED_LABEL}" saknas i kolumn A. Skriv tillbaka den, med beloppet i '
                                        f"kolumn B. {ASK_FOR_THE_FORM}")
         return None
-    where = f"{name} {sheet.title}!B{row}"
+    where = f"{name} {sheet.title}!{get_column_letter(VALUE_COLUMN)}{row}"
     cells = sheet.rows[row - 1]
-    value = cells[1] if len(cells) > 1 else None
+    value = cells[VALUE_COLUMN - 1] if len(cells) >= VALUE_COLUMN else None
     if value is None:
         check.error(where, f"{USED_LABEL} är tomt. Fråga {entry.name} hur mycket av de {_kr(entry.paid)} som betalades "
                            "ut som har använts, skriv beloppet i hela kronor i cellen och spara blanketten.")
@@ -181,21 +176,6 @@ def _used(name: str, sheet, rows: dict[str, int], entry: LedgerEntry, check: Che
                            f"{PAID} i uppfoljning.xlsx om det är fel där.")
         return None
     return used
-
-
-def _label_rows(sheet_rows: Sequence[tuple]) -> dict[str, int]:
-    """Label (compared as ``_label_key``) → 1-based row number of the first row with that label in column A."""
-    rows: dict[str, int] = {}
-    for number, row in enumerate(sheet_rows, start=1):
-        label = as_text(value_at(row, 0))
-        if label is not None:
-            rows.setdefault(_label_key(label), number)
-    return rows
-
-
-def _label_key(label: str) -> str:
-    """Labels compare without case, spacing or a final colon (``Använt belopp:``)."""
-    return " ".join(norm(label).rstrip(":").split())
 
 
 def _has_macros(path: Path) -> bool:

@@ -9,7 +9,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from processor.case_folder import MAILING_KIND, REMINDER_KIND, CaseFolder, open_case_folder
+from processor.case_folder import FORMS_KIND, MAILING_KIND, REMINDER_KIND, CaseFolder, open_case_folder
 from processor.checksums import Checksums
 from processor.errors import Problem
 from processor.followup import CaseStanding, case_standing
@@ -49,17 +49,17 @@ def case_status(run_dir: Path, today: dt.date, *, now: dt.datetime | None = None
 
 
 def mailings(folder: CaseFolder) -> list[Mailing]:
-    """Each message of the outbox and of every reminder round that a server accepted, at its first delivery,
+    """Each message of the outbox and of every reminder and reporting round that a server accepted, at its first delivery,
     in time order.
 
     A time without a zone (a journal edited by hand) is taken as local time, so times compare.
     """
     layout = folder.layout
     names = {layout.message_name(i): r.name for i, r in enumerate(folder.case.recipients)}
-    rounds = sorted(p for p in layout.reminders.iterdir() if p.is_dir() and not p.name.startswith(".")) \
-        if layout.reminders.is_dir() else []
+    rounds = [(kind, layout.moved(p)) for kind, parent in ((REMINDER_KIND, layout.reminders), (FORMS_KIND, layout.reporting))
+              if parent.is_dir() for p in sorted(parent.iterdir()) if p.is_dir() and not p.name.startswith(".")]
     sent = []
-    for kind, outbox in [(MAILING_KIND, layout), *((REMINDER_KIND, layout.moved(p)) for p in rounds)]:
+    for kind, outbox in [(MAILING_KIND, layout), *rounds]:
         for file, deliveries in read_journal(outbox.journal).items():
             times = [d.time if d.time.tzinfo else d.time.astimezone() for d in deliveries if d.time is not None]
             if file in names and times:

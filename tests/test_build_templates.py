@@ -21,7 +21,7 @@ from processor.pipeline import run
 
 TOOL = ROOT / "tools" / "build_templates.py"
 SHIPPED = ROOT / "templates"
-TEMPLATES = ["tjansteutlatande.docx", "brev.docx", "sammanstallning.docx", "aterbetalning.docx"]
+TEMPLATES = ["tjansteutlatande.docx", "brev.docx", "redovisning.xlsx", "sammanstallning.docx", "aterbetalning.docx"]
 CORE_DATES = re.compile(r"<dcterms:(created|modified)\b[^>]*>[^<]*</dcterms:\1>")
 
 
@@ -34,7 +34,7 @@ def generated(tmp_path_factory) -> Path:
 
 
 def parts(path: Path) -> dict[str, str | bytes]:
-    """Each part of a .docx: XML canonicalised (the core properties without their dates), anything else as bytes."""
+    """Each part of a .docx or .xlsx: XML canonicalised (the core properties without their dates), anything else as bytes."""
     found: dict[str, str | bytes] = {}
     with zipfile.ZipFile(path) as package:
         for name in package.namelist():

@@ -9,19 +9,22 @@ import re
 import shutil
 import subprocess
 import zipfile
+from importlib import resources
+from io import BytesIO
 from pathlib import Path
 
 import pytest
-from openpyxl import Workbook, load_workbook
+from openpyxl import load_workbook
 
 from conftest import ROOT, docx_text, require_program, sha256
 from processor.case_folder import open_case_folder
 from processor.context import CASE_SHAPE
+from processor.reporting_form import (DEFAULT_QUESTIONS, FORM_SHEET, FORM_TEMPLATE, USED_LABEL, FormIdentity, FormValues,
+                                      fill_form, label_key, sheet_label_rows)
 from processor.sammanstall import (ANSWER_SHAPE, COMPILATION_SHAPE, QUESTION_SHAPE, REPAYMENT_SHAPE, ROW_SHAPE,
                                    TOTALS_SHAPE, repayment_deadline)
 
-QUESTIONS = ("Genomförda insatser", "Planerade insatser", "Identifierade utmaningar",
-             "Hur har jämställdhetsperspektivet belysts?")
+QUESTIONS = DEFAULT_QUESTIONS
 PAID = 900_000
 NOTE = "Betalt via Raindance, ver. 4471"
 
@@ -51,23 +54,27 @@ def ledger(run_dir: Path) -> dict[str, dict[str, object]]:
 
 def reporting_form(path: Path, run_dir: Path, recipient: str, used: object, answers: dict[str, str] | None = None,
                    *, case_id: str | None = None, questions: tuple[str, ...] = QUESTIONS) -> Path:
-    """A returned form as the form's contract lays it out, filled in as a recipient would (openpyxl)."""
+    """A recipient's form as processor redovisning fills it in (the shipped template), then filled in and saved by
+    the recipient (openpyxl): ``Använt belopp`` and an answer to each question, found by their labels."""
     folder = open_case_folder(run_dir)
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "Redovisning"
-    rows = [("Ärende", folder.case.info.title), ("Diarienummer", folder.reference), ("Mottagare", recipient),
-            ("Tilldelat", folder.allocated.get(recipient, 0)), ("Utbetalt", PAID), ("Använt belopp", used),
-            *((q, (answers or {}).get(q, f"{recipient} svarar på: {q}")) for q in questions)]
-    for row in rows:
-        sheet.append(list(row))
-    identity = book.create_sheet("processor")
-    for value in ("processor-redovisning 1", case_id or folder.case_id, recipient, "20210110", *questions):
-        identity.append([value])
-    identity.sheet_state = "veryHidden"
+    template = resources.files("processor.templates").joinpath(FORM_TEMPLATE).read_bytes()
+    form = fill_form(template, FORM_TEMPLATE, FormIdentity(case_id or folder.case_id, recipient, "20210110", questions),
+                     FormValues(folder.case.info.title, folder.reference, recipient, folder.allocated.get(recipient, 0),
+                                PAID))
+    book = load_workbook(BytesIO(form))
+    sheet = book[FORM_SHEET]
+    rows = sheet_label_rows(sheet)
+    sheet.cell(rows[label_key(USED_LABEL)], 2).value = used
+    for question in questions:
+        sheet.cell(rows[label_key(question)], 2).value = (answers or {}).get(question, f"{recipient} svarar på: {question}")
     path.parent.mkdir(parents=True, exist_ok=True)
     book.save(path)
     return path
+
+
+def used_cell(path: Path) -> str:
+    """Where ``Använt belopp`` is filled in on a form: ``Redovisning!B9``."""
+    return f"{FORM_SHEET}!B{sheet_label_rows(load_workbook(path)[FORM_SHEET])[label_key(USED_LABEL)]}"
 
 
 def words(path: Path) -> str:
@@ -120,7 +127,7 @@ def test_returned_forms_become_the_ledger_the_compiled_report_and_repayment_lett
     for text in ("Redovisning av Stimulansmedel Goda förutsättningar för vårdens medarbetare 2020",
                  "2 av 3 mottagare har redovisat", "Dnr Storsthlm 2020/45", "Använt enligt redovisningarna\n1 712 345 kr",
                  "Att återbetala\n87 655 kr", "senast den 31 mars 2021", "Botkyrka\nVi har följt upp utbildningen per kön.\n"
-                 "Andelen män ökade.", "Vaxholm svarar på: Planerade insatser", "Norrtälje (utbetalt 900 000 kr)",
+                 "Andelen män ökade.", f"Vaxholm svarar på: {QUESTIONS[1]}", "Norrtälje (utbetalt 900 000 kr)",
                  "Norrtälje\n900 000\n900 000\n–\n–", "Totalt\n2 700 000\n2 700 000\n1 712 345\n87 655"):
         assert text in report, text
     assert report.index(QUESTIONS[0]) < report.index(QUESTIONS[3])
@@ -162,6 +169,7 @@ def test_every_bad_form_is_told_at_once_located_and_nothing_changes(cli, paid_ru
     hostile = reporting_form(tmp_path / "h.xlsx", paid_run, "Vaxholm", 5)
     entity_form(hostile, forms / "elak.xlsx")
     before = folder_state(paid_run)
+    B = used_cell(forms / "Botkyrka.xlsx")  # noqa: N806  (the cell, as messages name it)
 
     status, out, err = cli("sammanstall", paid_run, forms, "--idag", "2021-02-15")
     assert status == 2, out
@@ -170,12 +178,12 @@ def test_every_bad_form_is_told_at_once_located_and_nothing_changes(cli, paid_ru
     for text in ("annat ärende.xlsx: blanketten hör till ett annat ärende",
                  "Ekerö.xlsx: Ekerö har inte fått något utbetalt (Utbetalt är 0 kr i uppfoljning.xlsx)",
                  'Solna.xlsx: blanketten är till "Solna", som inte är mottagare i ärendet.',
-                 "Botkyrka.xlsx Redovisning!B6: Använt belopp (900 001 kr) är mer än Botkyrka har fått utbetalt "
+                 f"Botkyrka.xlsx {B}: Använt belopp (900 001 kr) är mer än Botkyrka har fått utbetalt "
                  "(900 000 kr enligt uppfoljning.xlsx). Rätta beloppet i blanketten (högst 900 000 kr)",
                  "Botkyrka.xlsx: Botkyrka har redan en blankett i mappen (Botkyrka igen.xlsx).",
-                 "Norrtälje.xlsx Redovisning!B6: Använt belopp är tomt.",
-                 'Vaxholm text.xlsx Redovisning!B6: "ungefär hälften" är inte ett tal (Använt belopp).',
-                 "Vaxholm negativ.xlsx Redovisning!B6: Använt belopp får inte vara negativt",
+                 f"Norrtälje.xlsx {B}: Använt belopp är tomt.",
+                 f'Vaxholm text.xlsx {B}: "ungefär hälften" är inte ett tal (Använt belopp).',
+                 f"Vaxholm negativ.xlsx {B}: Använt belopp får inte vara negativt",
                  "anteckningar.xlsx: är en textfil (kanske CSV), inte en Excel-arbetsbok.",
                  "med makron.xlsm: arbetsboken innehåller makron",
                  "omdöpt makrobok.xlsx: arbetsboken innehåller makron",
@@ -203,7 +211,8 @@ def test_an_amount_typed_as_text_is_read_with_a_warning(cli, paid_run, tmp_path)
     reporting_form(forms / "Vaxholm.xlsx", paid_run, "Vaxholm", "850 000 kr")
     status, out, err = cli("sammanstall", paid_run, forms, "--idag", "2021-02-15")
     assert status == 0, err
-    assert 'Varning: Vaxholm.xlsx Redovisning!B6: talet är skrivet som text ("850 000 kr") och läses som 850 000.' in out
+    where = f'Vaxholm.xlsx {used_cell(forms / "Vaxholm.xlsx")}'
+    assert f'Varning: {where}: talet är skrivet som text ("850 000 kr") och läses som 850 000.' in out
     assert ledger(paid_run)["Vaxholm"]["Använt"] == 850_000
 
 

@@ -1,6 +1,6 @@
 """Build the default Word templates in templates/ with python-docx, so they are reproducible and reviewable.
 
-    python tools/build_templates.py                    # templates/tjansteutlatande.docx and templates/brev.docx
+    python tools/build_templates.py                    # templates/tjansteutlatande.docx, brev.docx, redovisning.xlsx
     python tools/build_templates.py --forhandsvisning  # also the PNG previews in docs/forhandsvisning/
 
 The templates hold docxtpl tags (Jinja2 in Word): ``{{ … }}`` prints a value, ``{% … %}`` is
@@ -780,6 +780,33 @@ def reproducible_bytes(doc: WordDocument) -> bytes:
     return out.getvalue()
 
 
+def reproducible_workbook(book) -> bytes:
+    """The .xlsx with fixed zip timestamps and fixed core dates (openpyxl stamps the time of saving)."""
+    import re
+
+    raw = BytesIO()
+    book.save(raw)
+    stamp = FIXED_TIME.strftime("%Y-%m-%dT%H:%M:%SZ")
+    out = BytesIO()
+    with zipfile.ZipFile(BytesIO(raw.getvalue())) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "docProps/core.xml":
+                data = re.sub(rb"(<dcterms:(created|modified)\b[^>]*>)[^<]*", lambda m: m.group(1) + stamp.encode(), data)
+            info = zipfile.ZipInfo(item.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            target.writestr(info, data)
+    return out.getvalue()
+
+
+def reporting_form() -> bytes:
+    """``redovisning.xlsx``, the reporting form, laid out by processor.reporting_form (the contract with its reader)."""
+    sys.path.insert(0, str(ROOT))
+    from processor.reporting_form import build_template
+
+    return reproducible_workbook(build_template())
+
+
 def previews(folder: Path, letter_to: str = "Rinkeby-Kista stadsdelsförvaltning") -> list[Path]:
     """PNG pages of the Stockholm example's decision document and one letter (LibreOffice, then pdftoppm)."""
     import subprocess
@@ -817,6 +844,8 @@ def main(argv: list[str]) -> int:
                         ("sammanstallning.docx", compilation_report), ("aterbetalning.docx", repayment_letter)):
         (folder / name).write_bytes(reproducible_bytes(build()))
         print(folder / name)
+    (folder / "redovisning.xlsx").write_bytes(reporting_form())
+    print(folder / "redovisning.xlsx")
     if "--forhandsvisning" in argv:
         for path in previews(ROOT / "docs" / "forhandsvisning"):
             print(path)
