@@ -332,3 +332,24 @@ def test_forms_saved_by_libreoffice_are_read_and_the_report_renders_to_pdf_and_p
                    check=True, timeout=120)
     page = next((tmp_path / "pdf").glob("sida*.png"))
     assert page.read_bytes().startswith(b"\x89PNG") and page.stat().st_size > 5_000
+
+
+def test_aterbetalning_senast_from_the_workbook_is_kept_and_quoted_in_the_letters(cli, tmp_path):
+    from conftest import FOLLOWUP_CASE, FOLLOWUP_RECIPIENTS, build_workbook
+    from processor.pipeline import run
+
+    source = build_workbook(tmp_path / "sthlm.xlsx", case=[*FOLLOWUP_CASE, ("Återbetalning senast", "2021-04-30")],
+                            recipients=FOLLOWUP_RECIPIENTS)
+    run_dir = run(source, tmp_path / "ut", now=dt.datetime(2020, 6, 1, 10, 0)).run_dir
+    assert json.loads((run_dir / "fordelning.json").read_text(encoding="utf-8"))["case"]["Återbetalning senast"] == \
+        "2021-04-30"
+    pay(run_dir, {"Vaxholm": PAID})
+    reporting_form(tmp_path / "inkomna" / "Vaxholm.xlsx", run_dir, "Vaxholm", 899_000)
+    assert cli("sammanstall", run_dir, tmp_path / "inkomna", "--idag", "2021-02-15")[0] == 0
+    letter = words(run_dir / "sammanstallning" / "20210215" / "aterbetalning" / "Vaxholm.docx")
+    assert "Betala tillbaka 1 000 kr senast den 30 april 2021." in letter
+
+    broken = build_workbook(tmp_path / "fel.xlsx", case=[*FOLLOWUP_CASE, ("Återbetalning senast", "sista mars")],
+                            recipients=FOLLOWUP_RECIPIENTS)
+    status, _, err = cli("validate", broken)
+    assert status == 2 and '"sista mars" är inget datum (Återbetalning senast).' in err
