@@ -52,7 +52,8 @@ DEFAULT_QUESTIONS = (
     "Hur har jämställdhetsperspektivet belysts i de insatser som genomförts, och hur har de bidragit till "
     "det jämställdhetspolitiska delmålet jämställd hälsa?",
 )
-"""Seed 004's requirements: genomförda och planerade insatser, identifierade utmaningar, jämställdhetsperspektivet."""
+"""The reporting duties of Region Dalarna's 2020 memo (seed 004): genomförda och planerade insatser, identifierade
+utmaningar, jämställdhetsperspektivet."""
 MAX_QUESTIONS = 20
 MAX_QUESTION_LENGTH = 500
 
@@ -120,7 +121,7 @@ class FormValues:
 def build_template():
     """The shipped ``redovisning.xlsx`` as an openpyxl workbook (tools/build_templates.py saves it)."""
     from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font, PatternFill, Protection
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
     from openpyxl.worksheet.datavalidation import DataValidation
 
     book = Workbook()
@@ -133,11 +134,14 @@ def build_template():
     sheet["A2"].font = Font(italic=True)
     fill = PatternFill("solid", fgColor="FFF2CC")
     top = Alignment(vertical="top", wrap_text=True)
+    line = Side(style="thin", color="A6A6A6")
     rows = [*FILLED_LABELS, USED_LABEL, QUESTION_LABEL, CONTACT_LABEL, DATE_LABEL]
     for row, label in enumerate(rows, start=4):
         label_cell, value_cell = sheet.cell(row, LABEL_COLUMN, label), sheet.cell(row, VALUE_COLUMN)
         label_cell.font = Font(bold=label != QUESTION_LABEL)
         label_cell.alignment = value_cell.alignment = top
+        value_cell.border = Border(left=line, right=line, top=line, bottom=line)
+        sheet.row_dimensions[row].height = 18
         if label in (ALLOCATED_LABEL, PAID_LABEL, USED_LABEL):
             value_cell.number_format = AMOUNT_FORMAT
         if label in FILLED_LABELS:

@@ -13,7 +13,8 @@ CASE_SHEET = "Ärende"
 RECIPIENT_SHEET = "Mottagare"
 MODEL_SHEET = "Fördelning"
 TEXT_SHEET = "Texter"
-SHEETS = (CASE_SHEET, RECIPIENT_SHEET, MODEL_SHEET, TEXT_SHEET)
+QUESTION_SHEET = "Frågor"
+SHEETS = (CASE_SHEET, RECIPIENT_SHEET, MODEL_SHEET, TEXT_SHEET, QUESTION_SHEET)
 
 # --- Ärende: field/value pairs --------------------------------------------------------------------
 
@@ -75,6 +76,10 @@ REQUIRED_POST_COLS = (POST_COL, AMOUNT_COL, METHOD_COL)
 # --- Texter: heading and text ---------------------------------------------------------------------
 
 SECTION_COL, TEXT_COL = "Avsnitt", "Text"
+
+# --- Frågor: the reporting form's questions, one per row --------------------------------------------
+
+QUESTION_COL = "Fråga"
 
 # --- words typed in cells ---------------------------------------------------------------------------
 

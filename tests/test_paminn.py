@@ -196,3 +196,57 @@ def test_paminn_runs_through_the_installed_program(run_processor, case_run):
     assert "Påminnelser till 4 mottagare (2 700 000 kr ej rekvirerat)" in done.stdout
     done = run_processor("paminn", case_run / "finns-inte", "--idag", "2020-09-01")
     assert done.returncode == 2 and "Traceback" not in done.stderr
+
+
+PAID = {"D2": 675_000, "G2": 675_000, "D3": 675_000, "G3": 500_000, "D5": 675_000, "G5": 675_000,
+        "I5": 675_000, "J5": dt.date(2021, 1, 10)}
+"""Vaxholm and Botkyrka paid, Norrtälje paid and reported, Södertälje not paid."""
+
+
+def test_redovisning_reminds_everyone_paid_who_has_not_reported(cli, case_run):
+    edit(case_run, PAID)
+    status, out, err = cli("paminn", case_run, "--redovisning", "--idag", "2021-02-15")
+    assert status == 0, err
+    round_dir = case_run / "paminnelser" / "20210215"
+    assert sorted(p.name for p in (round_dir / "utskick").iterdir()) == ["Botkyrka.eml", "Vaxholm.eml"]
+    assert "  Botkyrka: 500 000 kr utbetalt, ej redovisat" in out.splitlines()
+    assert f"Påminnelser om redovisning till 2 mottagare (1 175 000 kr utbetalt) i {round_dir}." in out
+    mail = message(round_dir / "utskick" / "Botkyrka.eml")
+    assert mail["Subject"] == ("Påminnelse om redovisning: Stimulansmedel Goda förutsättningar för vårdens medarbetare "
+                               "2020 – Botkyrka")
+    assert mail["X-Processor-Awaits"] == "redovisning" and mail["X-Processor-Recipient"] == "Botkyrka"
+    body = body_of(round_dir / "utskick" / "Botkyrka.eml")
+    assert "Botkyrka har fått 500 000 kr utbetalt, men vi har ännu inte fått er redovisning" in body
+    assert "slutredovisningen senast 31 mars 2021" in body
+    assert "till kansli@storsthlm.example" in body and "Anna Andersson" in body
+
+
+def test_send_of_a_reminder_to_report_skips_who_has_reported_since(cli, case_run, server):  # noqa: F811
+    edit(case_run, PAID)
+    assert cli("paminn", case_run, "--redovisning", "--idag", "2021-02-15")[0] == 0
+    round_dir = case_run / "paminnelser" / "20210215"
+    edit(case_run, {"I3": 480_000, "J3": dt.date(2021, 2, 16)})  # Botkyrka reports after the round was written
+    status, out, err = cli(*send_args(round_dir, server, "--yes"))
+    assert status == 0, err
+    assert [rcpts for _, rcpts, _ in server.received] == [["registrator@vaxholm.example"]]
+    assert "  Botkyrka.eml: Botkyrka (Redovisat)" in out.splitlines()
+
+
+def test_no_one_to_remind_to_report_is_exit_0_with_a_message(cli, case_run):
+    edit(case_run, {"D2": 675_000})
+    status, out, err = cli("paminn", case_run, "--redovisning", "--idag", "2021-02-15")
+    assert status == 0, err
+    assert "Ingen att påminna om redovisning" in out and "Inget skrevs." in out
+    assert not (case_run / "paminnelser").exists()
+
+
+def test_the_template_guide_documents_every_name_the_reminder_to_report_sees():
+    from processor.reminders import REPORT_REMINDER_SHAPE
+    from processor.reporting import REPORTING_RECIPIENT_SHAPE
+
+    text = (ROOT / "docs" / "mallar.md").read_text(encoding="utf-8")
+    section = text[text.index("## Påminnelsen om redovisning"):]
+    section = section[:section.index("\n## ", 1)] if "\n## " in section[1:] else section
+    names = re.findall(r"^\| `([^`]+)` \|", section, re.MULTILINE)
+    assert {n.split(".")[0] for n in names} == set(REPORT_REMINDER_SHAPE.names)
+    assert {n.split(".")[1] for n in names if n.startswith("mottagare.")} == set(REPORTING_RECIPIENT_SHAPE.names)

@@ -2,6 +2,7 @@
 
     python tools/build_templates.py                    # templates/tjansteutlatande.docx, brev.docx, redovisning.xlsx
     python tools/build_templates.py --forhandsvisning  # also the PNG previews in docs/forhandsvisning/
+    python tools/build_templates.py --blankett         # also docs/redovisningsblankett.png, the reporting form
 
 The templates hold docxtpl tags (Jinja2 in Word): ``{{ … }}`` prints a value, ``{% … %}`` is
 an if or a for inside a paragraph, ``{%p … %}`` / ``{%tr … %}`` on a paragraph or table row of
@@ -835,9 +836,35 @@ def previews(folder: Path, letter_to: str = "Rinkeby-Kista stadsdelsförvaltning
     return sorted(folder.glob("*.png"))
 
 
+def form_preview(path: Path, recipient: str = "Rinkeby-Kista stadsdelsförvaltning") -> Path:
+    """A PNG of the reporting form as the Stockholm example's recipient gets it (LibreOffice, then pdftoppm)."""
+    import subprocess
+    import tempfile
+
+    sys.path.insert(0, str(ROOT))
+    from processor.pipeline import check
+    from processor.reporting_form import DEFAULT_QUESTIONS, FormIdentity, FormValues, fill_form
+
+    case, allocation = check(ROOT / "input" / "stockholm_2024.xlsx")
+    index = next(i for i, r in enumerate(case.recipients) if r.name == recipient)
+    total = allocation.totals[index]
+    form = fill_form(reporting_form(), "redovisning.xlsx", FormIdentity("exempel", recipient, "20250115", DEFAULT_QUESTIONS),
+                     FormValues(case.info.title, case.info.fields.get("Diarienummer"), recipient, total, total))
+    with tempfile.TemporaryDirectory() as scratch:
+        work = Path(scratch)
+        (work / "blankett.xlsx").write_bytes(form)
+        subprocess.run(["soffice", f"-env:UserInstallation={(work / 'profil').as_uri()}", "--headless",
+                        "--convert-to", "pdf", "--outdir", str(work), str(work / "blankett.xlsx")],
+                       check=True, capture_output=True)
+        subprocess.run(["pdftoppm", "-r", "80", "-png", "-singlefile", str(work / "blankett.pdf"),
+                        str(path.with_suffix(""))], check=True)
+    return path
+
+
 def main(argv: list[str]) -> int:
-    """``build_templates.py [MAPP]`` writes the templates; ``--forhandsvisning`` also renders docs/forhandsvisning/."""
-    args = [a for a in argv[1:] if a != "--forhandsvisning"]
+    """``build_templates.py [MAPP]`` writes the templates; ``--forhandsvisning`` also renders docs/forhandsvisning/,
+    ``--blankett`` the picture of the reporting form, docs/redovisningsblankett.png."""
+    args = [a for a in argv[1:] if a not in ("--forhandsvisning", "--blankett")]
     folder = Path(args[0]) if args else OUT
     folder.mkdir(parents=True, exist_ok=True)
     for name, build in (("tjansteutlatande.docx", decision_document), ("brev.docx", letter),
@@ -849,6 +876,8 @@ def main(argv: list[str]) -> int:
     if "--forhandsvisning" in argv:
         for path in previews(ROOT / "docs" / "forhandsvisning"):
             print(path)
+    if "--blankett" in argv:
+        print(form_preview(ROOT / "docs" / "redovisningsblankett.png"))
     return 0
 
 

@@ -5,7 +5,7 @@ that ends with how to mend it; ``InputError`` carries them all. Warnings travel 
 case. The allocation engine can trust what comes out of here.
 
 One module per sheet (``case_sheet``, ``recipients``, ``posts`` with ``keys`` and
-``selection``, ``texts``), the cross-sheet checks in ``bases`` and ``totals``, and the
+``selection``, ``texts``, ``questions``), the cross-sheet checks in ``bases`` and ``totals``, and the
 shared reading of cells (``cells``) and collecting of problems (``checker``).
 """
 
@@ -21,6 +21,7 @@ from processor.validate.case_sheet import CaseSheet, read_case_sheet
 from processor.validate.checker import Checker
 from processor.validate.hidden_totals import warn_hidden_totals
 from processor.validate.posts import PostSheet, default_posts, read_model_sheet
+from processor.validate.questions import read_question_sheet
 from processor.validate.recipients import RecipientTable, read_recipient_sheet
 from processor.validate.sheets import check_direction_marks, check_layout, check_sheet_names, distinct_sheets
 from processor.validate.texts import read_text_sheet
@@ -48,7 +49,7 @@ def build_case(sheets: list[Sheet], base_dir: Path, source: str = "", all_titles
         check_layout(sheet, check)
         check_direction_marks(sheet, check)
     check_sheet_names(found, titles, check)
-    case_sheet, recipient_sheet, model_sheet, text_sheet = (found.get(norm(s)) for s in SHEETS)
+    case_sheet, recipient_sheet, model_sheet, text_sheet, question_sheet = (found.get(norm(s)) for s in SHEETS)
     case = read_case_sheet(case_sheet, base_dir, check) if case_sheet else None
     table = read_recipient_sheet(recipient_sheet, check) if recipient_sheet else RecipientTable.unknown(RECIPIENT_SHEET)
     if model_sheet is not None and case is not None and case.key_text is not None:
@@ -56,6 +57,7 @@ def build_case(sheets: list[Sheet], base_dir: Path, source: str = "", all_titles
                                    "har sin egen nyckel. Töm fältet för att slippa varningen.")
     posts = _posts(case, table, model_sheet, check)
     texts = read_text_sheet(text_sheet, check) if text_sheet else ()
+    questions = read_question_sheet(question_sheet, check) if question_sheet else ()
     bases = build_recipients(table, posts.key_uses, check)
     if table.blocked_by is None:
         warn_hidden_totals(table, posts.key_uses, check)
@@ -63,7 +65,7 @@ def build_case(sheets: list[Sheet], base_dir: Path, source: str = "", all_titles
     if check.errors:
         raise InputError(check.errors)
     return Case(case.info, tuple(bases.recipients), tuple(p.post for p in posts.posts), tuple(texts),
-                tuple(str(w) for w in check.warnings), source)
+                tuple(str(w) for w in check.warnings), source, questions)
 
 
 def _posts(case: CaseSheet | None, table: RecipientTable, model_sheet: Sheet | None, check: Checker) -> PostSheet:

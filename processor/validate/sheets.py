@@ -8,7 +8,7 @@ from processor.swedish import closest, norm
 from processor.validate.cells import as_text, blank_row, quoted
 from processor.validate.checker import Checker, canonical_sheet, cell
 from processor.vocabulary import (
-    CASE_SHEET, KEY_FIELD, MODEL_SHEET, POST_COLS, RECIPIENT_SHEET, RESERVED_COLUMNS, SHEETS,
+    CASE_SHEET, KEY_FIELD, MODEL_SHEET, POST_COLS, QUESTION_SHEET, RECIPIENT_SHEET, RESERVED_COLUMNS, SHEETS,
 )
 from processor.workbook import BIDI_CONTROL, Sheet
 
@@ -44,6 +44,9 @@ def check_sheet_names(found: dict[str, Sheet], titles: list[str], check: Checker
         elif match and name == MODEL_SHEET:
             check.error(match, f'bladet "{match}" läses inte, eftersom fördelningsbladet ska heta "{name}". Byt namn på bladet '
                                f'till "{name}"; annars fördelas allt efter fältet "{KEY_FIELD}" i {CASE_SHEET}.')
+        elif match and name == QUESTION_SHEET:
+            check.warn(match, f'bladet "{match}" läses inte, eftersom frågebladet ska heta "{name}". Byt namn på bladet '
+                              "om frågorna ska med på redovisningsblanketten.")
         elif match:
             check.warn(match, f'bladet "{match}" läses inte, eftersom textbladet ska heta "{name}". Byt namn på bladet '
                               "om texterna ska med i dokumenten.")
