@@ -27,6 +27,8 @@ from processor.validate.cells import as_kronor, as_text, quoted, unusable, value
 from processor.validate.checker import Checker
 from processor.workbook import read_workbook
 
+LOCK_PREFIXES = ("~$", ".~lock.")
+"""An office suite's lock file beside a form it has open (Excel, LibreOffice): the form may not be saved yet."""
 MACRO_SUFFIXES = (".xlsm", ".xltm", ".xlam")
 MACRO_PART = "vbaproject.bin"
 ASK_FOR_THE_FORM = "Be mottagaren fylla i blanketten som skickades ut och skicka den igen, eller ta bort filen ur mappen."
@@ -52,7 +54,7 @@ class ReturnedForm:
 
 
 def form_files(folder: Path) -> list[Path]:
-    """The files of ``folder`` that may be forms, by name; hidden files (an office suite's lock files) are skipped.
+    """The files of ``folder`` that may be forms, by name; hidden files are skipped, but not an office suite's lock files.
 
     InputError when the folder is missing or holds no file at all.
     """
@@ -60,7 +62,8 @@ def form_files(folder: Path) -> list[Path]:
     if not folder.is_dir():
         raise FormsError([Problem(str(folder), "mappen finns inte. Ange mappen där du har sparat de inkomna "
                                                "redovisningsblanketterna.")])
-    files = sorted((p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")), key=lambda p: p.name)
+    files = sorted((p for p in folder.iterdir() if p.is_file() and (p.name.startswith(LOCK_PREFIXES)
+                                                                    or not p.name.startswith("."))), key=lambda p: p.name)
     if not files:
         raise FormsError([Problem(str(folder), "mappen är tom. Spara de inkomna redovisningsblanketterna (.xlsx) där och "
                                                "kör igen.")])
@@ -92,6 +95,10 @@ def _read_form(path: Path, case_id: str, by_name: dict[str, LedgerEntry], check:
     """One form, or None when it has a problem (in ``check``); a form of the case adds (file, recipient) to
     ``identified`` even when its values are wrong, so two forms for one recipient are told at once."""
     name = path.name
+    if name.startswith(LOCK_PREFIXES):
+        check.error(name, "är en låsfil: en blankett i mappen är öppen i Excel eller LibreOffice. Spara och stäng den "
+                          "och kör igen.")
+        return None
     if path.suffix.lower() in MACRO_SUFFIXES:
         check.error(name, _macros())
         return None
@@ -99,7 +106,7 @@ def _read_form(path: Path, case_id: str, by_name: dict[str, LedgerEntry], check:
         book = read_workbook(path, wanted={norm(FORM_SHEET), norm(IDENTITY_SHEET)})
     except InputError as error:
         for problem in error.problems:
-            check.error(problem.where, f"{problem.message} {ASK_FOR_THE_FORM}")
+            check.error(problem.where, f"{problem.message} Hör filen inte till redovisningen, ta bort den ur mappen.")
         return None
     if _has_macros(path):
         check.error(name, _macros())

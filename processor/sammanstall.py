@@ -2,9 +2,10 @@
 letters and an updated ledger, callable from Python.
 
 Everything is read and checked first: the ledger, every form (all problems at once), both Word templates.
-Then the compilation folder ``RUNDIR/sammanstallning/<YYYYMMDD>[_2…]/`` is written hidden, the ledger's
-``Använt`` and ``Redovisat`` cells are written (only where they change), and the folder is renamed into
-place whole. Any problem: exit 2, the folder is removed, the ledger untouched.
+Then the compilation folder is written hidden in the run folder, the ledger's ``Använt`` and ``Redovisat``
+cells are written (only where they change), and the folder is renamed into place whole as
+``RUNDIR/sammanstallning/<YYYYMMDD>[_2…]/``. Any problem: exit 2, the hidden folder is removed, the ledger
+untouched.
 """
 
 from __future__ import annotations
@@ -86,11 +87,11 @@ def compile_returned_forms(run_dir: Path, forms_folder: Path, today: dt.date, *,
     templates = _templates(folder.case, cwd)
     deadline = repayment_deadline(folder.case, today)
     now = now or dt.datetime.now().astimezone()
-    folder.layout.compilations.mkdir(exist_ok=True)
-    hidden = Path(tempfile.mkdtemp(prefix=".sammanstallning-", dir=folder.layout.compilations))
+    hidden = Path(tempfile.mkdtemp(prefix=".sammanstallning-", dir=folder.layout.root))
     try:
         _write(folder, compilation, templates, deadline, hidden)
         written = update_ledger(folder.layout, entries, updated, (USED, REPORTED))
+        folder.layout.compilations.mkdir(exist_ok=True)
         target = folder.layout.compilation_folder(today)
         os.rename(hidden, target)
     except BaseException:
@@ -164,10 +165,12 @@ def _row(row: CompiledRow):
     if row.reported:
         return ROW_SHAPE.make(namn=entry.name, tilldelat=entry.allocated, utbetalt=entry.paid, anvant=entry.used,
                               att_aterbetala=row.to_repay, redovisat=entry.reported)
-    missing = f"redovisningen från {entry.name}, som inte har kommit in"
+    def missing(what: str, word: str):
+        return empty(f"{what} för {entry.name}, som inte har redovisat,", word)
+
     return ROW_SHAPE.make(namn=entry.name, tilldelat=entry.allocated, utbetalt=entry.paid,
-                          anvant=empty(missing, "anvant"), att_aterbetala=empty(missing, "att_aterbetala"),
-                          redovisat=empty(missing, "redovisat"))
+                          anvant=missing("Använt", "anvant"), att_aterbetala=missing("Att återbetala", "att_aterbetala"),
+                          redovisat=missing("Redovisat", "redovisat"))
 
 
 def _answer(row: CompiledRow, question: str):

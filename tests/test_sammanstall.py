@@ -264,6 +264,41 @@ def test_a_template_with_an_unknown_name_stops_before_anything_is_written(cli, p
     assert folder_state(paid_run) == before
 
 
+def test_a_template_that_prints_what_is_not_there_stops_and_leaves_no_folder(cli, paid_run, tmp_path, monkeypatch):
+    from docx import Document
+
+    (tmp_path / "templates").mkdir()
+    document = Document()
+    document.add_paragraph("{% for r in rader %}{{ r.namn }}: {{ r.anvant|tal }} kr. {% endfor %}")
+    document.save(tmp_path / "templates" / "sammanstallning.docx")
+    monkeypatch.chdir(tmp_path)
+    reporting_form(tmp_path / "inkomna" / "Botkyrka.xlsx", paid_run, "Botkyrka", 800_000)
+    before = folder_state(paid_run)
+    status, out, err = cli("sammanstall", paid_run, tmp_path / "inkomna", "--idag", "2021-02-15")
+    assert status == 2, out
+    assert ("templates/sammanstallning.docx: Använt för Vaxholm, som inte har redovisat, är tomt i arbetsboken men "
+            "skrivs ut av taggen {{ r.anvant|tal }}.") in err
+    assert folder_state(paid_run) == before
+    assert not (paid_run / "sammanstallning").exists()
+    assert not [p for p in paid_run.iterdir() if p.name.startswith(".sammanstallning")]
+
+
+def test_an_open_ledger_or_an_open_form_stops_everything(cli, paid_run, tmp_path):
+    forms = tmp_path / "inkomna"
+    reporting_form(forms / "Botkyrka.xlsx", paid_run, "Botkyrka", 800_000)
+    (forms / "~$Botkyrka.xlsx").write_bytes(b"\x00" * 165)
+    before = folder_state(paid_run)
+    status, _, err = cli("sammanstall", paid_run, forms, "--idag", "2021-02-15")
+    assert status == 2
+    assert "~$Botkyrka.xlsx: är en låsfil: en blankett i mappen är öppen i Excel eller LibreOffice." in err
+    (forms / "~$Botkyrka.xlsx").unlink()
+    (paid_run / ".~lock.uppfoljning.xlsx#").write_text("lås", encoding="utf-8")
+    status, _, err = cli("sammanstall", paid_run, forms, "--idag", "2021-02-15")
+    assert status == 2 and "uppfoljning.xlsx: filen är öppen i Excel eller LibreOffice" in err
+    (paid_run / ".~lock.uppfoljning.xlsx#").unlink()
+    assert folder_state(paid_run) == before
+
+
 def test_forms_no_folder_and_an_empty_folder_are_told(cli, paid_run, tmp_path):
     status, _, err = cli("sammanstall", paid_run, tmp_path / "finns-inte")
     assert status == 2 and "mappen finns inte" in err
