@@ -5,7 +5,7 @@ LibreOffice. It is read through the workbook reader's defences (``processor.work
 XML entities, absurd sizes); a workbook with macros is refused outright. The very hidden sheet
 says which case, recipient and round the form belongs to; the visible sheet is read by its labels
 in column A, never by fixed rows, so a body may restyle its template. Problems are located
-``Botkyrka.xlsx Redovisning!B6`` and end with the fix.
+``Botkyrka.xlsx Redovisning!B9`` and end with the fix.
 """
 
 from __future__ import annotations
@@ -62,12 +62,16 @@ def form_files(folder: Path) -> list[Path]:
     if not folder.is_dir():
         raise FormsError([Problem(str(folder), "mappen finns inte. Ange mappen där du har sparat de inkomna "
                                                "redovisningsblanketterna.")])
-    files = sorted((p for p in folder.iterdir() if p.is_file() and (p.name.startswith(LOCK_PREFIXES)
-                                                                    or not p.name.startswith("."))), key=lambda p: p.name)
+    files = sorted((p for p in folder.iterdir() if p.is_file() and _may_be_a_form(p.name)), key=lambda p: p.name)
     if not files:
         raise FormsError([Problem(str(folder), "mappen är tom. Spara de inkomna redovisningsblanketterna (.xlsx) där och "
                                                "kör igen.")])
     return files
+
+
+def _may_be_a_form(name: str) -> bool:
+    """Not a hidden file (``.DS_Store``), but a lock file is kept: it is told, since its form may be unsaved."""
+    return name.startswith(LOCK_PREFIXES) or not name.startswith(".")
 
 
 def read_returned_forms(files: Sequence[Path], case_id: str, entries: Sequence[LedgerEntry]

@@ -168,6 +168,10 @@ def test_every_bad_form_is_told_at_once_located_and_nothing_changes(cli, paid_ru
     shutil.copy(with_vba, forms / "omdöpt makrobok.xlsx")
     hostile = reporting_form(tmp_path / "h.xlsx", paid_run, "Vaxholm", 5)
     entity_form(hostile, forms / "elak.xlsx")
+    bomb = reporting_form(tmp_path / "b.xlsx", paid_run, "Vaxholm", 5)
+    with zipfile.ZipFile(bomb, "a", zipfile.ZIP_DEFLATED) as package:
+        package.writestr("xl/media/image1.png", bytes(20 * 1024 * 1024))
+    shutil.copy(bomb, forms / "zip-bomb.xlsx")
     before = folder_state(paid_run)
     B = used_cell(forms / "Botkyrka.xlsx")  # noqa: N806  (the cell, as messages name it)
 
@@ -188,9 +192,10 @@ def test_every_bad_form_is_told_at_once_located_and_nothing_changes(cli, paid_ru
                  "med makron.xlsm: arbetsboken innehåller makron",
                  "omdöpt makrobok.xlsx: arbetsboken innehåller makron",
                  "elak.xlsx: innehåller otillåten XML",
+                 "zip-bomb.xlsx: arbetsboken är orimligt stor uppackad och läses inte",
                  "Vaxholm text.xlsx: Vaxholm har redan en blankett i mappen (Vaxholm negativ.xlsx)."):
         assert text in err, text
-    assert len(re.findall(r"^  \S", err, re.MULTILINE)) == 13
+    assert len(re.findall(r"^  \S", err, re.MULTILINE)) == 14
     assert out == ""
     assert folder_state(paid_run) == before
     assert not (paid_run / "sammanstallning").exists() or not any((paid_run / "sammanstallning").iterdir())
