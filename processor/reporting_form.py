@@ -107,6 +107,14 @@ class FormIdentity:
         return cls(cells[1] or "", cells[2] or "", cells[3] or "", questions)
 
 
+def identity_of(book) -> FormIdentity | None:
+    """The identity of an openpyxl workbook: None when it has no identity sheet or not this format's tag."""
+    if IDENTITY_SHEET not in book.sheetnames:
+        return None
+    sheet = book[IDENTITY_SHEET]
+    return FormIdentity.from_column([cell.value for (cell,) in sheet.iter_rows(min_col=LABEL_COLUMN, max_col=LABEL_COLUMN)])
+
+
 @dataclass(frozen=True)
 class FormValues:
     """The program's items of one recipient's form."""

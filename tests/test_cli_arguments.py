@@ -47,7 +47,7 @@ def test_help_is_all_swedish(run_processor, args):
 def test_the_main_help_names_the_commands_under_argument(run_processor):
     help_text = run_processor("--help").stdout
     assert "\nargument:\n  KOMMANDO\n" in help_text
-    assert re.search(r"--version +visa programmets version och avsluta", help_text)  # as wide as the longest command
+    assert re.search(r"--version +visa programmets version och avsluta\n", help_text)  # aligned to the longest command
 
 
 @pytest.mark.parametrize("case", WRONG)

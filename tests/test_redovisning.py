@@ -19,7 +19,7 @@ from processor.pipeline import run
 from processor.reporting import FORMS_SHAPE, REPORTING_RECIPIENT_SHAPE
 from processor.reporting_form import (
     CASE_ID_CELL, DEFAULT_QUESTIONS, FILLED_LABELS, FIRST_QUESTION_ROW, FORM_SHEET, FORMAT_TAG, IDENTITY_SHEET,
-    RECIPIENT_CELL, ROUND_CELL, TAG_CELL, USED_LABEL, FormIdentity, label_key, sheet_label_rows,
+    RECIPIENT_CELL, ROUND_CELL, TAG_CELL, USED_LABEL, FormIdentity, identity_of, label_key, sheet_label_rows,
 )
 from test_paminn import CASE, RECIPIENTS, body_of, edit, message
 from test_send import send_args, server  # noqa: F401  (the real SMTP server fixture)
@@ -47,17 +47,8 @@ def case_id(run_dir: Path) -> str:
     return json.loads((run_dir / "fordelning.json").read_text(encoding="utf-8"))["case_id"]
 
 
-def form_rows(sheet) -> dict[str, int]:
-    return sheet_label_rows(sheet)
-
-
 def value(sheet, label: str):
-    return sheet.cell(form_rows(sheet)[label_key(label)], 2).value
-
-
-def identity(book) -> FormIdentity | None:
-    sheet = book[IDENTITY_SHEET]
-    return FormIdentity.from_column([c.value for (c,) in sheet.iter_rows(min_col=1, max_col=1)])
+    return sheet.cell(sheet_label_rows(sheet)[label_key(label)], 2).value
 
 
 def test_a_form_and_an_email_go_to_everyone_paid(cli, paid_run):
@@ -87,7 +78,7 @@ def test_the_form_is_laid_out_as_the_contract_with_its_reader_says(cli, paid_run
     assert [value(sheet, label) for label in FILLED_LABELS] == [
         "Stimulansmedel Goda förutsättningar för vårdens medarbetare 2020", "Storsthlm 2020/45", "Botkyrka",
         675_000, 500_000]
-    rows = form_rows(sheet)
+    rows = sheet_label_rows(sheet)
     for label in FILLED_LABELS:
         assert sheet.cell(rows[label_key(label)], 2).protection.locked, label
     used = sheet.cell(rows[label_key(USED_LABEL)], 2)
@@ -99,7 +90,7 @@ def test_the_form_is_laid_out_as_the_contract_with_its_reader_says(cli, paid_run
     assert hidden[CASE_ID_CELL].value == case_id(paid_run)
     assert hidden[RECIPIENT_CELL].value == "Botkyrka" and hidden[ROUND_CELL].value == "20210115"
     assert [hidden.cell(FIRST_QUESTION_ROW + i, 1).value for i in range(5)] == [*DEFAULT_QUESTIONS, None]
-    assert identity(book) == FormIdentity(case_id(paid_run), "Botkyrka", "20210115", DEFAULT_QUESTIONS)
+    assert identity_of(book) == FormIdentity(case_id(paid_run), "Botkyrka", "20210115", DEFAULT_QUESTIONS)
     question_rows = [rows[label_key(q)] for q in DEFAULT_QUESTIONS]
     assert question_rows == sorted(question_rows) and question_rows[0] > rows[label_key(USED_LABEL)]
     for row in question_rows:
@@ -117,9 +108,9 @@ def fill_in(path: Path, target: Path, used: object, answers: list[str]) -> Path:
     """The form filled in as a recipient would, saved under another name."""
     book = load_workbook(path)
     sheet = book[FORM_SHEET]
-    rows = form_rows(sheet)
+    rows = sheet_label_rows(sheet)
     sheet.cell(rows[label_key(USED_LABEL)], 2).value = used
-    for question, answer in zip(identity(book).questions, answers):
+    for question, answer in zip(identity_of(book).questions, answers):
         sheet.cell(rows[label_key(question)], 2).value = answer
     sheet.cell(rows[label_key("Kontaktperson")], 2).value = "Berit Botkyrka"
     book.save(target)
@@ -135,10 +126,10 @@ def test_a_form_filled_in_and_renamed_still_says_whose_it_is_and_keeps_its_answe
     filled = fill_in(paid_run / "redovisning" / "20210115" / "blanketter" / "Botkyrka.xlsx",
                      tmp_path / "redovisning botkyrka slutlig.xlsx", 480_000, ANSWERS)
     book = load_workbook(filled)
-    assert identity(book).recipient == "Botkyrka" and identity(book).case_id == case_id(paid_run)
+    assert identity_of(book).recipient == "Botkyrka" and identity_of(book).case_id == case_id(paid_run)
     sheet = book[FORM_SHEET]
     assert value(sheet, USED_LABEL) == 480_000
-    assert [value(sheet, q) for q in identity(book).questions] == ANSWERS
+    assert [value(sheet, q) for q in identity_of(book).questions] == ANSWERS
 
 
 def test_a_form_saved_by_libreoffice_still_identifies_itself_and_keeps_its_answers(cli, paid_run, tmp_path):
@@ -151,7 +142,7 @@ def test_a_form_saved_by_libreoffice_still_identifies_itself_and_keeps_its_answe
                     "xlsx", "--outdir", str(saved), str(filled)], check=True, capture_output=True, timeout=300)
     book = load_workbook(saved / "Vaxholm.xlsx")
     assert book.sheetnames[0] == FORM_SHEET and book[IDENTITY_SHEET].sheet_state in ("hidden", "veryHidden")
-    assert identity(book) == FormIdentity(case_id(paid_run), "Vaxholm", "20210115", DEFAULT_QUESTIONS)
+    assert identity_of(book) == FormIdentity(case_id(paid_run), "Vaxholm", "20210115", DEFAULT_QUESTIONS)
     sheet = book[FORM_SHEET]
     assert sheet.protection.sheet
     assert value(sheet, USED_LABEL) == 675_000 and value(sheet, "Utbetalt") == 675_000
@@ -255,8 +246,8 @@ def test_a_restyled_form_template_is_filled_in_by_its_labels(cli, paid_run, tmp_
     round_dir = paid_run / "redovisning" / "20210115"
     form = load_workbook(round_dir / "blanketter" / "Vaxholm.xlsx")[FORM_SHEET]
     assert form["A2"].value == "Storsthlm – redovisning av statsbidrag"
-    assert value(form, "Mottagare") == "Vaxholm" and form_rows(form)[label_key("Mottagare")] == 9
-    assert value(form, "Kontaktperson") is None and form_rows(form)[label_key("Datum")] > form_rows(form)[
+    assert value(form, "Mottagare") == "Vaxholm" and sheet_label_rows(form)[label_key("Mottagare")] == 9
+    assert value(form, "Kontaktperson") is None and sheet_label_rows(form)[label_key("Datum")] > sheet_label_rows(form)[
         label_key(DEFAULT_QUESTIONS[-1])]
     assert body_of(round_dir / "utskick" / "Vaxholm.eml").strip() == "Hej Vaxholm: 675 000 kr, 4 frågor i Vaxholm.xlsx."
 
@@ -288,9 +279,9 @@ def test_a_body_asks_its_own_questions_from_the_sheet_fragor(cli, tmp_path):
     assert cli("redovisning", run_dir, "--idag", TODAY)[0] == 0
     round_dir = run_dir / "redovisning" / "20210115"
     book = load_workbook(round_dir / "blanketter" / "Vaxholm.xlsx")
-    assert identity(book).questions == tuple(asked)
+    assert identity_of(book).questions == tuple(asked)
     sheet = book[FORM_SHEET]
-    rows = form_rows(sheet)
+    rows = sheet_label_rows(sheet)
     assert [rows[label_key(q)] for q in asked] == [rows[label_key(USED_LABEL)] + 1, rows[label_key(USED_LABEL)] + 2]
     assert not any(label_key(q) in rows for q in DEFAULT_QUESTIONS)
     assert rows[label_key("Kontaktperson")] == rows[label_key(USED_LABEL)] + 3
