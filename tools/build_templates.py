@@ -3,6 +3,7 @@
     python tools/build_templates.py                    # templates/tjansteutlatande.docx, brev.docx, redovisning.xlsx
     python tools/build_templates.py --forhandsvisning  # also the PNG previews in docs/forhandsvisning/
     python tools/build_templates.py --blankett         # also docs/redovisningsblankett.png, the reporting form
+    python tools/build_templates.py --sammanstallning  # also docs/sammanstallning.png and docs/aterbetalning.png
 
 The templates hold docxtpl tags (Jinja2 in Word): ``{{ … }}`` prints a value, ``{% … %}`` is
 an if or a for inside a paragraph, ``{%p … %}`` / ``{%tr … %}`` on a paragraph or table row of
@@ -861,10 +862,73 @@ def form_preview(path: Path, recipient: str = "Rinkeby-Kista stadsdelsförvaltni
     return path
 
 
+DALARNA_ANSWERS = (
+    "{namn} har utbildat {n} undersköterskor i palliativ vård och infört handledning i hemtjänsten.",
+    "Fortsatt handledning och en utbildning i demensvård under {ar}.",
+    "Det har varit svårt att frigöra tid för utbildning, och {n} platser blev inte fyllda.",
+    "Deltagarna har följts upp per kön; andelen män var {m} procent, och utbildningen har getts på tider som passar "
+    "deltidsanställda.",
+)
+
+
+def compilation_previews(folder: Path, not_reported: tuple[str, ...] = ("Orsa", "Vansbro")) -> list[Path]:
+    """PNGs of page 1 of the compiled report and of one repayment letter, from the Dalarna example after payment:
+    every municipality paid in full, all but two reporting, every third using less (LibreOffice, then pdftoppm)."""
+    import subprocess
+    import tempfile
+
+    sys.path.insert(0, str(ROOT))
+    from openpyxl import load_workbook
+
+    from processor.case_folder import open_case_folder
+    from processor.pipeline import run
+    from processor.reporting_form import (DEFAULT_QUESTIONS, FORM_SHEET, FORM_TEMPLATE, USED_LABEL, VALUE_COLUMN,
+                                          FormIdentity, FormValues, fill_form, label_key, sheet_label_rows)
+    from processor.sammanstall import compile_returned_forms
+
+    with tempfile.TemporaryDirectory() as scratch:
+        work = Path(scratch)
+        run_dir = run(ROOT / "input" / "dalarna_2020.xlsx", work / "ut", now=dt.datetime(2020, 6, 15, 10, 0)).run_dir
+        case = open_case_folder(run_dir)
+        book = load_workbook(run_dir / "uppfoljning.xlsx")
+        sheet = book.active
+        header = [cell.value for cell in sheet[1]]
+        for row in sheet.iter_rows(min_row=2):
+            for column in ("Rekvirerat", "Utbetalt"):
+                row[header.index(column)].value = case.allocated[row[0].value]
+        book.save(run_dir / "uppfoljning.xlsx")
+        forms = work / "inkomna"
+        forms.mkdir()
+        for n, (name, paid) in enumerate(case.allocated.items()):
+            if name in not_reported:
+                continue
+            identity = FormIdentity(case.case_id, name, "20210111", DEFAULT_QUESTIONS)
+            values = FormValues(case.case.info.title, case.reference, name, paid, paid)
+            form = load_workbook(BytesIO(fill_form((OUT / FORM_TEMPLATE).read_bytes(), FORM_TEMPLATE, identity, values)))
+            rows = sheet_label_rows(form[FORM_SHEET])
+            form[FORM_SHEET].cell(rows[label_key(USED_LABEL)], VALUE_COLUMN).value = paid - (n % 3 == 0) * 1_000 * (n + 17)
+            for question, answer in zip(DEFAULT_QUESTIONS, DALARNA_ANSWERS):
+                form[FORM_SHEET].cell(rows[label_key(question)], VALUE_COLUMN).value = answer.format(
+                    namn=name, n=n + 4, m=8 + n, ar=2021)
+            form.save(forms / f"{name}.xlsx")
+        compiled = compile_returned_forms(run_dir, forms, dt.date(2021, 3, 1), cwd=work).folder
+        letter = sorted((compiled / "aterbetalning").glob("*.docx"))[0]
+        subprocess.run(["soffice", f"-env:UserInstallation={(work / 'profil').as_uri()}", "--headless",
+                        "--convert-to", "pdf", "--outdir", str(work), str(compiled / "sammanstallning.docx"), str(letter)],
+                       check=True, capture_output=True)
+        made = []
+        for pdf, stem in ((work / "sammanstallning.pdf", "sammanstallning"), (work / f"{letter.stem}.pdf", "aterbetalning")):
+            subprocess.run(["pdftoppm", "-r", "70", "-png", "-f", "1", "-l", "1", "-singlefile", str(pdf),
+                            str(folder / stem)], check=True)
+            made.append(folder / f"{stem}.png")
+    return made
+
+
 def main(argv: list[str]) -> int:
     """``build_templates.py [MAPP]`` writes the templates; ``--forhandsvisning`` also renders docs/forhandsvisning/,
-    ``--blankett`` the picture of the reporting form, docs/redovisningsblankett.png."""
-    args = [a for a in argv[1:] if a not in ("--forhandsvisning", "--blankett")]
+    ``--blankett`` the picture of the reporting form, docs/redovisningsblankett.png, ``--sammanstallning`` the
+    pictures of the compiled report and a repayment letter, docs/sammanstallning.png and docs/aterbetalning.png."""
+    args = [a for a in argv[1:] if a not in ("--forhandsvisning", "--blankett", "--sammanstallning")]
     folder = Path(args[0]) if args else OUT
     folder.mkdir(parents=True, exist_ok=True)
     for name, build in (("tjansteutlatande.docx", decision_document), ("brev.docx", letter),
@@ -878,6 +942,9 @@ def main(argv: list[str]) -> int:
             print(path)
     if "--blankett" in argv:
         print(form_preview(ROOT / "docs" / "redovisningsblankett.png"))
+    if "--sammanstallning" in argv:
+        for path in compilation_previews(ROOT / "docs"):
+            print(path)
     return 0
 
 
