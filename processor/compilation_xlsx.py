@@ -19,6 +19,9 @@ AMOUNTS = (ALLOCATED, PAID, USED, TO_REPAY)
 TOTAL = "Totalt"
 HEADER_ROW = 3
 ANSWER_WIDTH = 50
+LINE_HEIGHT = 15
+"""Points per line of text: rows are made tall enough for their wrapped answers (no office suite grows them)."""
+MAX_LINES = 27  # 409 points, the tallest row Excel allows
 
 
 def compilation_xlsx(compilation: Compilation, title: str) -> bytes:
@@ -41,6 +44,8 @@ def compilation_xlsx(compilation: Compilation, title: str) -> bytes:
         cell.fill = PatternFill("solid", fgColor="DCE6F1")
         cell.border = Border(bottom=thin)
         cell.alignment = Alignment(wrap_text=True, vertical="bottom", horizontal="right" if heading in AMOUNTS else "left")
+    ws.row_dimensions[HEADER_ROW].height = LINE_HEIGHT * max([1, *(wrapped_lines(q, ANSWER_WIDTH)
+                                                                   for q in compilation.questions)])
     row = HEADER_ROW
     wrapped = Alignment(wrap_text=True, vertical="top")
     for compiled in compilation.rows:
@@ -51,8 +56,10 @@ def compilation_xlsx(compilation: Compilation, title: str) -> bytes:
             put(ws, row, c, value, AMOUNT_FORMAT).alignment = Alignment(vertical="top")
         date = ws.cell(row=row, column=len(values) + 1, value=entry.reported if compiled.reported else None)
         date.number_format, date.alignment = DATE_FORMAT, Alignment(vertical="top")
-        for c, question in enumerate(compilation.questions, start=len(values) + 2):
-            put(ws, row, c, compiled.answer(question)).alignment = wrapped
+        answers = [compiled.answer(question) for question in compilation.questions]
+        for c, answer in enumerate(answers, start=len(values) + 2):
+            put(ws, row, c, answer).alignment = wrapped
+        ws.row_dimensions[row].height = LINE_HEIGHT * max([1, *(wrapped_lines(a, ANSWER_WIDTH) for a in answers)])
     row += 1
     totals = compilation.totals
     for c, value in enumerate([TOTAL, totals.allocated, totals.paid, totals.used, totals.to_repay], start=1):
@@ -73,3 +80,11 @@ def compilation_xlsx(compilation: Compilation, title: str) -> bytes:
     buffer = BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def wrapped_lines(text: str | None, width: int) -> int:
+    """About how many lines ``text`` takes in a column ``width`` characters wide (each paragraph wrapped)."""
+    if not text:
+        return 1
+    lines = sum(max(1, -(-len(paragraph) * 11 // (10 * (width - 2)))) for paragraph in text.split("\n"))
+    return min(lines, MAX_LINES)
