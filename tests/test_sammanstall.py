@@ -27,6 +27,7 @@ from processor.sammanstall import (ANSWER_SHAPE, COMPILATION_SHAPE, QUESTION_SHA
 QUESTIONS = DEFAULT_QUESTIONS
 PAID = 900_000
 NOTE = "Betalt via Raindance, ver. 4471"
+OWN_COLUMN = "Kontakt hos mottagaren"
 
 
 def pay(run_dir: Path, paid: dict[str, int], *, used: dict[str, int] | None = None) -> None:
@@ -34,8 +35,10 @@ def pay(run_dir: Path, paid: dict[str, int], *, used: dict[str, int] | None = No
     book = load_workbook(run_dir / "uppfoljning.xlsx")
     sheet = book["Uppföljning"]
     header = [c.value for c in sheet[1]]
+    sheet.cell(1, len(header) + 1, OWN_COLUMN)
     for row in sheet.iter_rows(min_row=2):
         name = row[0].value
+        sheet.cell(row[0].row, len(header) + 1, f"kontakt@{name.lower()}.example")
         if name in paid:
             row[header.index("Rekvirerat")].value = paid[name]
             row[header.index("Utbetalt")].value = paid[name]
@@ -114,6 +117,7 @@ def test_returned_forms_become_the_ledger_the_compiled_report_and_repayment_lett
     assert (rows["Botkyrka"]["Använt"], rows["Botkyrka"]["Redovisat"]) == (812_345, dt.datetime(2021, 2, 15))
     assert rows["Norrtälje"]["Använt"] is None and rows["Norrtälje"]["Redovisat"] is None
     assert rows["Botkyrka"]["Anteckning"] == NOTE and rows["Botkyrka"]["Utbetalningsdag"] == dt.datetime(2020, 9, 15)
+    assert rows["Botkyrka"][OWN_COLUMN] == "kontakt@botkyrka.example"
     assert (paid_run / "uppfoljning.föregående.xlsx").is_file()
 
     assert sorted(p.relative_to(compiled).as_posix() for p in compiled.rglob("*") if p.is_file()) == [
