@@ -14,6 +14,7 @@ import datetime as dt
 import os
 import shutil
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,11 +26,12 @@ from processor.compilation_xlsx import compilation_xlsx
 from processor.context import Shape, case_namespace
 from processor.documents import WordTemplate
 from processor.errors import InputError, Problem, TemplateInputError
+from processor.followup import LedgerEntry
 from processor.ledger import REPORTED, USED, refuse_if_open, update_ledger
 from processor.manifest import update_manifest
 from processor.model import Case
 from processor.reminders import reminder_templates
-from processor.returned_forms import form_files, read_returned_forms
+from processor.returned_forms import FormsError, ReturnedForm, form_files, read_returned_forms
 from processor.sandbox import empty, word_environment
 from processor.vocabulary import DATE, REPAYMENT_DEADLINE, YEAR
 
@@ -81,10 +83,9 @@ def compile_returned_forms(run_dir: Path, forms_folder: Path, today: dt.date, *,
     folder = open_case_folder(run_dir)
     refuse_if_open(folder.layout)
     entries, warnings = folder.read_ledger(today)
-    forms, form_warnings = read_returned_forms(form_files(forms_folder), folder.case_id, entries)
+    forms, form_warnings, templates = _forms_and_templates(folder, forms_folder, entries, cwd)
     updated, outcomes = record_forms(entries, forms, today)
     compilation = compile_forms(updated, forms, outcomes, today)
-    templates = _templates(folder.case, cwd)
     deadline = repayment_deadline(folder.case, today)
     now = now or dt.datetime.now().astimezone()
     hidden = Path(tempfile.mkdtemp(prefix=".sammanstallning-", dir=folder.layout.root))
@@ -99,6 +100,26 @@ def compile_returned_forms(run_dir: Path, forms_folder: Path, today: dt.date, *,
         raise
     update_manifest(folder.layout.root, Checksums(folder.layout.root), "sammanstall", now)
     return CompilationResult(target, compilation, written, [*warnings, *form_warnings])
+
+
+def _forms_and_templates(folder: CaseFolder, forms_folder: Path, entries: Sequence[LedgerEntry], cwd: Path | None
+                         ) -> tuple[list[ReturnedForm], list[Problem], dict[str, WordTemplate]]:
+    """The forms read and the templates checked, the problems of both told at once (FormsError)."""
+    problems: list[Problem] = []
+    forms, warnings, templates = [], [], {}
+    try:
+        forms, warnings = read_returned_forms(form_files(forms_folder), folder.case_id, entries)
+    except FormsError as error:
+        problems += error.problems
+    try:
+        templates = _templates(folder.case, cwd)
+    except TemplateInputError as error:
+        if not problems:
+            raise
+        problems += error.problems
+    if problems:
+        raise FormsError(problems)
+    return forms, warnings, templates
 
 
 def _templates(case: Case, cwd: Path | None) -> dict[str, WordTemplate]:

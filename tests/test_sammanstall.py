@@ -269,7 +269,12 @@ def test_a_template_with_an_unknown_name_stops_before_anything_is_written(cli, p
     before = folder_state(paid_run)
     status, out, err = cli("sammanstall", paid_run, forms, "--idag", "2021-02-15")
     assert status == 2
+    assert err.startswith("Mallen templates/aterbetalning.docx kan inte användas: 1 fel att rätta.")
     assert 'templates/aterbetalning.docx: variabeln "belopp" finns inte' in err
+    reporting_form(forms / "Vaxholm.xlsx", paid_run, "Vaxholm", None)
+    status, out, err = cli("sammanstall", paid_run, forms, "--idag", "2021-02-15")
+    assert status == 2 and err.startswith("Blanketterna kan inte sammanställas: 2 fel att rätta.")
+    assert "Vaxholm.xlsx Redovisning!" in err and 'templates/aterbetalning.docx: variabeln "belopp"' in err
     assert folder_state(paid_run) == before
 
 
