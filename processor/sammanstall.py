@@ -63,12 +63,10 @@ def repayment_deadline(case: Case, today: dt.date) -> dt.date:
     given = case.info.date(REPAYMENT_DEADLINE)
     if given is not None:
         return given
-    try:
-        year = int(str(case.info.fields.get(YEAR)))
-    except ValueError:
-        decided = case.info.date(DATE)
-        year = decided.year if decided is not None else None
-    if year is not None and 1900 < year < 3000:
+    text = str(case.info.fields.get(YEAR, "")).strip()
+    decided = case.info.date(DATE)
+    year = int(text) if text.isdigit() and 1900 < int(text) < 3000 else decided.year if decided is not None else None
+    if year is not None:
         return dt.date(year + 1, REPAYMENT_MONTH, REPAYMENT_DAY)
     this_year = dt.date(today.year, REPAYMENT_MONTH, REPAYMENT_DAY)
     return this_year if today <= this_year else dt.date(today.year + 1, REPAYMENT_MONTH, REPAYMENT_DAY)
