@@ -212,7 +212,8 @@ def compilation_lines(result: CompilationResult, run_dir: Path) -> list[str]:
         said += f"; {outcome.result} i uppfoljning.xlsx."
         lines.append(said)
     totals = compilation.totals
-    lines.append(f"Sammanställning av {len(compilation.outcomes)} blanketter i {result.folder}.")
+    count = len(compilation.outcomes)
+    lines.append(f"Sammanställning av {count} {'blankett' if count == 1 else 'blanketter'} i {result.folder}.")
     lines.append(f"Redovisat: {len(compilation.reported)} mottagare. Utbetalt {_kr(totals.paid)}, använt {_kr(totals.used)}, "
                  f"att återbetala {_kr(totals.to_repay)} ({len(compilation.repayments)} återbetalningsbrev).")
     if compilation.unreported:
