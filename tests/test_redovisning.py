@@ -121,6 +121,22 @@ ANSWERS = ["Introduktionsprogram för nyanställda undersköterskor.", "Handledn
            "Svårt att rekrytera sjuksköterskor till nattpasset.", "Kursen gavs på dagtid för alla, i båda könens schema."]
 
 
+def test_a_workbook_that_is_no_form_of_this_format_has_no_identity(tmp_path):
+    from openpyxl import Workbook
+
+    assert identity_of(Workbook()) is None
+    assert FormIdentity.from_column(["processor-redovisning 2", "abc", "Botkyrka", "20210115", "Fråga?"]) is None
+    assert FormIdentity.from_column([FORMAT_TAG, "abc", "Botkyrka", "20210115", None, "Fråga?"]) == FormIdentity(
+        "abc", "Botkyrka", "20210115", ("Fråga?",))
+
+
+def test_processor_init_gives_the_form_template_to_customise(cli, tmp_path):
+    assert cli("init", tmp_path / "mitt")[0] == 0
+    template = tmp_path / "mitt" / "mallar" / "redovisning.xlsx"
+    assert template.read_bytes() == (ROOT / "templates" / "redovisning.xlsx").read_bytes()
+    assert (tmp_path / "mitt" / "mallar" / "redovisning.txt").is_file()
+
+
 def test_a_form_filled_in_and_renamed_still_says_whose_it_is_and_keeps_its_answers(cli, paid_run, tmp_path):
     assert cli("redovisning", paid_run, "--idag", TODAY)[0] == 0
     filled = fill_in(paid_run / "redovisning" / "20210115" / "blanketter" / "Botkyrka.xlsx",
