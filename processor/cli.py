@@ -138,6 +138,18 @@ def build_parser() -> argparse.ArgumentParser:
     omfordela.add_argument("--out", metavar="MAPP", type=Path, default=None,
                            help="var den nya körmappen skapas (standard: bredvid KÖRMAPP)")
     _today(omfordela)
+
+    sammanstall = commands.add_parser("sammanstall", help="sammanställ inkomna redovisningsblanketter och skriv "
+                                                          "återbetalningsbrev",
+                                      description="Läser de ifyllda redovisningsblanketterna i MAPP, för in Använt och "
+                                                  "Redovisat i uppfoljning.xlsx och skriver sammanstallning/ÅÅÅÅMMDD/: "
+                                                  "sammanstallning.xlsx, sammanstallning.docx (redovisningen till "
+                                                  "bidragsgivaren) och ett återbetalningsbrev till varje mottagare som "
+                                                  "använt mindre än den fått utbetalt. Ett fel i någon blankett: inget "
+                                                  "ändras.")
+    _rundir(sammanstall)
+    sammanstall.add_argument("forms", metavar="MAPP", type=Path, help="mappen med de inkomna blanketterna (.xlsx)")
+    _today(sammanstall, "räkna som om det vore detta datum: Redovisat och mappens namn (standard: i dag)")
     return parser
 
 
@@ -407,6 +419,16 @@ def cmd_omfordela(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_sammanstall(args: argparse.Namespace) -> int:
+    from processor.sammanstall import compilation_lines, compile_returned_forms
+
+    result = compile_returned_forms(args.rundir, args.forms, args.idag or dt.date.today())
+    print_warnings(result.warnings)
+    for line in compilation_lines(result, args.rundir):
+        print(line)
+    return EXIT_OK
+
+
 def refresh_send_status(run_dir: Path) -> None:
     """Show the deliveries in rapport.html and keep manifest.json true; a report that cannot be refreshed is a warning."""
     from processor.pipeline import refresh_run_folder
@@ -416,4 +438,5 @@ def refresh_send_status(run_dir: Path) -> None:
 
 COMMANDS = {"run": cmd_run, "validate": cmd_validate, "init": cmd_init, "watch": cmd_watch, "send": cmd_send,
             "status": cmd_status, "faktura": cmd_faktura, "paminn": cmd_paminn, "redovisning": cmd_redovisning,
-            "omfordela": cmd_omfordela}
+            "omfordela": cmd_omfordela,
+            "sammanstall": cmd_sammanstall}

@@ -87,8 +87,8 @@ class WordTemplate:
         return [_PARAGRAPH_START.sub(r"\n<w:p\1", s) for s in sources]
 
     def check(self, letter: bool, allowed: set[str] | None = None) -> None:
-        """Syntax, filters and variable names (``allowed``, default a letter's or the decision's) in every part,
-        without rendering."""
+        """Syntax, filters and variable names in every part, without rendering; ``allowed``: the names a template
+        of a later command may use (default: the run's, a letter's with ``letter``)."""
         problems = []
         for source in self.sources:
             try:

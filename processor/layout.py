@@ -37,6 +37,11 @@ FORM_DIR = "blanketter"
 FORM_SUFFIX = ".xlsx"
 ROUND_DIRS = (REMINDER_DIR, REPORTING_DIR)
 """The folders of a run folder whose subfolders are rounds of mail, each sent by ``processor send``."""
+COMPILATION_DIR = "sammanstallning"
+"""Compilations of returned reporting forms: ``sammanstallning/<YYYYMMDD>[_2…]/``, each written whole."""
+COMPILATION_WORKBOOK = "sammanstallning.xlsx"
+COMPILATION_DOCUMENT = "sammanstallning.docx"
+REPAYMENT_DIR = "aterbetalning"
 JOURNAL_FILE = "skickat.jsonl"
 SEND_LOCK = ".skickar.lock"
 LETTER_SUFFIX = ".docx"
@@ -164,6 +169,32 @@ class RunLayout:
     def reporting_round(self, today: dt.date) -> Path:
         """The next free reporting round of ``today``: ``redovisning/20210115``, then ``20210115_2`` …"""
         return _free_round(self.reporting, today)
+
+    @property
+    def compilations(self) -> Path:
+        return self.root / COMPILATION_DIR
+
+    def compilation_folder(self, today: dt.date) -> Path:
+        """The next free compilation folder of ``today``: ``sammanstallning/20210315``, then ``20210315_2`` …"""
+        return _free_round(self.compilations, today)
+
+    @property
+    def compilation_workbook(self) -> Path:
+        """In a compilation folder (the layout moved there): the table of what each recipient reported."""
+        return self.root / COMPILATION_WORKBOOK
+
+    @property
+    def compilation_document(self) -> Path:
+        """In a compilation folder: the compiled report to the funder."""
+        return self.root / COMPILATION_DOCUMENT
+
+    @property
+    def repayments(self) -> Path:
+        return self.root / REPAYMENT_DIR
+
+    def repayment_letter(self, index: int) -> Path:
+        """In a compilation folder: recipient ``index``'s repayment letter, ``aterbetalning/Avesta.docx``."""
+        return self.repayments / f"{self.stems[index]}{LETTER_SUFFIX}"
 
     def ledger_locks(self) -> tuple[Path, ...]:
         """The files an office suite keeps beside the ledger while it is open (Excel, LibreOffice)."""

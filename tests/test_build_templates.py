@@ -21,7 +21,8 @@ from processor.pipeline import run
 
 TOOL = ROOT / "tools" / "build_templates.py"
 SHIPPED = ROOT / "templates"
-TEMPLATES = ["tjansteutlatande.docx", "brev.docx", "tillaggsbeslut.docx", "tillaggsbrev.docx", "redovisning.xlsx"]
+TEMPLATES = ["tjansteutlatande.docx", "brev.docx", "tillaggsbeslut.docx", "tillaggsbrev.docx", "redovisning.xlsx",
+             "sammanstallning.docx", "aterbetalning.docx"]
 CORE_DATES = re.compile(r"<dcterms:(created|modified)\b[^>]*>[^<]*</dcterms:\1>")
 
 

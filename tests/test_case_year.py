@@ -1,5 +1,6 @@
-"""The Storsthlm 2020 case at full size, from the letters to "everyone has invoiced" (issue 12's done-when), and two
-municipalities declining after the letters (issue 13's).
+"""The Storsthlm 2020 case at full size, from the letters to "everyone has invoiced" (issue 12's done-when), two
+municipalities declining after the letters (issue 13's), and after payment from the reporting forms to the compiled
+report and the repayment letters (issue 14's).
 
 26 municipalities get the amounts Storsthlm published (the key is the published amount itself, so the
 split reproduces the table to the krona; its rows sum to 67 999 998 kr). 24 invoice through the finance
@@ -10,12 +11,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from email import policy
+from email.parser import BytesParser
 from pathlib import Path
 
 from openpyxl import load_workbook
 
 from conftest import build_workbook, docx_text
 from processor.pipeline import run
+from processor.reporting_form import FORM_SHEET, USED_LABEL, label_key, sheet_label_rows
+from test_send import send_args, server  # noqa: F401  (the real SMTP server fixture)
 
 PEPPOL = Path(__file__).parent / "data" / "peppol"
 PUBLISHED = [
@@ -172,3 +177,77 @@ def test_two_municipalities_decline_after_the_letters_and_one_command_shares_the
 
 def grouped(value: int) -> str:
     return f"{value:,}".replace(",", " ")
+
+
+NOT_REPORTED = ("Salem", "Nykvarn")
+
+
+def used_by(name: str, paid: int) -> int:
+    """What each municipality reports as used: most all of it, some a part (an amount that is no round figure)."""
+    index = [n for n, _ in PUBLISHED].index(name)
+    return paid if index % 3 else paid - 1_000 * index - 7
+
+
+def test_after_payment_one_command_sends_the_forms_and_one_compiles_the_returned_ones(cli, tmp_path, server):  # noqa: F811
+    recipients = [("Mottagare", "E-post", "Belopp enligt PM")] + [
+        (name, f"registrator@{i:02d}.kommun.example", amount) for i, (name, amount) in enumerate(PUBLISHED)]
+    workbook = build_workbook(tmp_path / "storsthlm_2020.xlsx", case=CASE, recipients=recipients)
+    run_dir = run(workbook, tmp_path / "ut", now=dt.datetime(2020, 6, 1, 10, 0)).run_dir
+    book = load_workbook(run_dir / "uppfoljning.xlsx")
+    sheet = book["Uppföljning"]
+    header = [cell.value for cell in sheet[1]]
+    for row in sheet.iter_rows(min_row=2):
+        amount = dict(PUBLISHED)[row[0].value]
+        for column, value in (("Rekvirerat", amount), ("Utbetalt", amount), ("Utbetalningsdag", dt.date(2020, 9, 30))):
+            row[header.index(column)].value = value
+    book.save(run_dir / "uppfoljning.xlsx")
+
+    status, out, err = cli("redovisning", run_dir, "--idag", "2021-01-11")
+    assert status == 0, err
+    round_dir = run_dir / "redovisning" / "20210111"
+    assert cli(*send_args(round_dir, server, "--yes"))[0] == 0
+    assert len(server.received) == 26
+
+    returned = tmp_path / "inkomna blanketter"
+    returned.mkdir()
+    for content in (content for _, _, content in server.received):
+        message = BytesParser(policy=policy.default).parsebytes(content)
+        attachment = next(part for part in message.iter_attachments() if part.get_filename().endswith(".xlsx"))
+        name = attachment.get_filename().removesuffix(".xlsx")
+        if name in NOT_REPORTED:
+            continue
+        saved = returned / f"Redovisning {name} 2020.xlsx"
+        saved.write_bytes(attachment.get_content())
+        form = load_workbook(saved)
+        rows = sheet_label_rows(form[FORM_SHEET])
+        form[FORM_SHEET].cell(rows[label_key(USED_LABEL)], 2).value = used_by(name, dict(PUBLISHED)[name])
+        form.save(saved)
+
+    status, out, err = cli("sammanstall", run_dir, returned, "--idag", "2021-03-01")
+    assert status == 0, err
+    paid = {name: amount for name, amount in PUBLISHED}
+    reported = {name: used_by(name, amount) for name, amount in PUBLISHED if name not in NOT_REPORTED}
+    used, to_repay = sum(reported.values()), sum(paid[n] - u for n, u in reported.items())
+    unreported = sum(paid[n] for n in NOT_REPORTED)
+    assert used + to_repay + unreported == sum(paid.values()) == 67_999_998
+    kr = lambda amount: f"{amount:,} kr".replace(",", " ")  # noqa: E731
+    assert (f"Redovisat: 24 mottagare. Utbetalt {kr(67_999_998)}, använt {kr(used)}, att återbetala {kr(to_repay)} "
+            f"(8 återbetalningsbrev).") in out
+    assert f"Har inte redovisat ({kr(unreported)} utbetalt): Nykvarn, Salem." in out
+
+    compiled = run_dir / "sammanstallning" / "20210301"
+    letters = sorted(p.stem for p in (compiled / "aterbetalning").glob("*.docx"))
+    assert letters == sorted(n for n, u in reported.items() if u < paid[n])
+    for name in letters:
+        text = docx_text(compiled / "aterbetalning" / f"{name}.docx").replace("\u00a0", " ")
+        assert f"Att återbetala: {kr(paid[name] - reported[name])}" in text and "senast den 31 mars 2021" in text
+    table = {row[0].value: [c.value for c in row[1:5]]
+             for row in load_workbook(compiled / "sammanstallning.xlsx")["Sammanställning"].iter_rows(min_row=4)}
+    assert table["Totalt"] == [67_999_998, 67_999_998, used, to_repay]
+    assert table["Salem"] == [578_851, 578_851, None, None]
+    ledger = {row[0].value: (row[header.index("Använt")].value, row[header.index("Redovisat")].value)
+              for row in load_workbook(run_dir / "uppfoljning.xlsx")["Uppföljning"].iter_rows(min_row=2)}
+    assert {n: u for n, (u, _) in ledger.items() if u is not None} == reported
+    assert {d for n, (_, d) in ledger.items() if n in reported} == {dt.datetime(2021, 3, 1)}
+    status, out, err = cli("status", run_dir, "--json", "--idag", "2021-03-01")
+    assert json.loads(out)["counts"]["Redovisat"] == 24 and json.loads(out)["totals"]["used"] == used

@@ -18,7 +18,8 @@ def test_distribution_is_installed():
 def test_default_templates_are_package_data():
     names = {p.name for p in resources.files("processor.templates").iterdir()}
     assert {"tjansteutlatande.docx", "brev.docx", "epost.txt", "paminnelse.txt", "rapport.html.j2", "status.html.j2",
-            "page.css.j2", "redovisning.xlsx", "redovisning.txt", "paminnelse-redovisning.txt"} <= names
+            "page.css.j2", "redovisning.xlsx", "redovisning.txt", "paminnelse-redovisning.txt", "sammanstallning.docx",
+            "aterbetalning.docx"} <= names
 
 
 def test_ci_uses_the_installed_copy_not_the_source_tree():

@@ -1,8 +1,9 @@
 """Build the default Word templates in templates/ with python-docx, so they are reproducible and reviewable.
 
-    python tools/build_templates.py                    # templates/tjansteutlatande.docx, brev.docx, the round's
+    python tools/build_templates.py                    # every template in templates/ (Word and the reporting form)
     python tools/build_templates.py --forhandsvisning  # also the PNG previews in docs/forhandsvisning/
     python tools/build_templates.py --blankett         # also docs/redovisningsblankett.png, the reporting form
+    python tools/build_templates.py --sammanstallning  # also docs/sammanstallning.png and docs/aterbetalning.png
 
 The templates hold docxtpl tags (Jinja2 in Word): ``{{ … }}`` prints a value, ``{% … %}`` is
 an if or a for inside a paragraph, ``{%p … %}`` / ``{%tr … %}`` on a paragraph or table row of
@@ -774,6 +775,117 @@ def round_letter() -> WordDocument:
     return doc
 
 
+def compilation_report() -> WordDocument:
+    """The compiled report to the funder (sammanstallning.docx): totals, the table, the answers, who has not reported."""
+    doc = new_document()
+    page_header(doc, ["Sammanställning av redovisningar", "{% if arende.diarienummer %}Dnr {{ arende.diarienummer }}"
+                      "{% endif %}", "PAGE"], bold_first=True)
+    info_block(doc,
+               [("Etikett", "{% if arende.handlaggare %}Handläggare{% endif %}"),
+                ("Uppgift", "{% if arende.handlaggare %}{{ arende.handlaggare }}{% endif %}"),
+                ("Uppgift", "{% if arende.e_post %}{{ arende.e_post }}{% endif %}")],
+               [("Etikett", "Datum"),
+                ("Uppgift", "{{ dagens_datum|datum }}")])
+    para(doc, "Redovisning av {{ arende.rubrik }}", "Title")
+    para(doc, "{% if arende.avsandare %}{{ arende.avsandare }}{% else %}Vi{% endif %} har fördelat "
+              "{{ summa.tilldelat|kronor }} i stimulansmedel{% if arende.ar %} för {{ arende.ar }}{% endif %}"
+              "{% if arende.diarienummer %} (diarienummer {{ arende.diarienummer }}){% endif %}. "
+              "{{ antal_redovisade }} av {{ rader|length }} mottagare har redovisat hur medlen har använts.")
+
+    heading(doc, "Medlen i sammandrag")
+    tbl = table(doc, [Cm(11.0), Cm(5.0)])
+    row(tbl, ["Tilldelat", "{{ summa.tilldelat|kronor }}"])
+    row(tbl, ["Utbetalt", "{{ summa.utbetalt|kronor }}"])
+    row(tbl, ["Använt enligt redovisningarna", "{{ summa.anvant|kronor }}"])
+    row(tbl, ["Att återbetala", "{{ summa.att_aterbetala|kronor }}"], bold=True)
+    tag_row(tbl, "{%tr if summa.utbetalt_ej_redovisat %}")
+    row(tbl, ["Utbetalt till mottagare som inte har redovisat", "{{ summa.utbetalt_ej_redovisat|kronor }}"])
+    tag_row(tbl, "{%tr endif %}")
+    tag(doc, "{%p if summa.att_aterbetala %}")
+    para(doc, "Medel som inte har använts ska betalas tillbaka senast den {{ aterbetalning_senast|datum }}; "
+              "mottagarna har fått var sitt brev om beloppet.", before=8)
+    tag(doc, "{%p endif %}")
+
+    heading(doc, "Per mottagare")
+    tbl = table(doc, [Cm(5.2), Cm(2.7), Cm(2.7), Cm(2.7), Cm(2.7)])
+    row(tbl, ["Mottagare", "Tilldelat, kr", "Utbetalt, kr", "Använt, kr", "Att återbetala, kr"], header=True,
+        shade="F2F2F2", right=(1, 2, 3, 4))
+    tag_row(tbl, "{%tr for r in rader %}")
+    row(tbl, ["{{ r.namn }}", "{{ r.tilldelat|tal }}", "{{ r.utbetalt|tal }}",
+              "{% if r.redovisat %}{{ r.anvant|tal }}{% else %}–{% endif %}",
+              "{% if r.redovisat %}{{ r.att_aterbetala|tal }}{% else %}–{% endif %}"], right=(1, 2, 3, 4))
+    tag_row(tbl, "{%tr endfor %}")
+    row(tbl, ["Totalt", "{{ summa.tilldelat|tal }}", "{{ summa.utbetalt|tal }}", "{{ summa.anvant|tal }}",
+              "{{ summa.att_aterbetala|tal }}"], bold=True, top_rule=True, right=(1, 2, 3, 4))
+    para(doc, "– betyder att redovisningen inte har kommit in.", "Fotnot", before=4)
+
+    tag(doc, "{%p for f in fragor %}")
+    heading(doc, "{{ f.fraga }}")
+    tag(doc, "{%p for s in f.svar %}")
+    para(doc, "{{ s.mottagare }}", "Heading 2")
+    para(doc, "{% if s.svar %}{{ s.svar }}{% else %}(Inget svar.){% endif %}")
+    tag(doc, "{%p endfor %}")
+    tag(doc, "{%p endfor %}")
+
+    heading(doc, "Mottagare som inte har redovisat")
+    tag(doc, "{%p if ej_redovisat %}")
+    bullets = new_list(doc, BULLET)
+    tag(doc, "{%p for r in ej_redovisat %}")
+    list_item(doc, "{{ r.namn }} (utbetalt {{ r.utbetalt|kronor }})", bullets)
+    tag(doc, "{%p endfor %}")
+    tag(doc, "{%p else %}")
+    para(doc, "Alla mottagare som har fått medel utbetalda har redovisat.")
+    tag(doc, "{%p endif %}")
+    tag(doc, "{%p if arende.handlaggare or arende.avsandare %}")
+    signature(doc)
+    tag(doc, "{%p endif %}")
+    return doc
+
+
+def repayment_letter() -> WordDocument:
+    """The letter asking a recipient to repay what it did not use (aterbetalning.docx)."""
+    doc = new_document()
+    page_header(doc, ["{{ dagens_datum|datum }}", "{% if arende.diarienummer %}Dnr {{ arende.diarienummer }}{% endif %}",
+                      "PAGE"], bold_first=False)
+    para(doc, "Till", "Etikett", after=0)
+    para(doc, "{{ mottagare.namn }}", "Uppgift", bold=True, after=18)
+    para(doc, "Återbetalning av {{ arende.rubrik }}", "Title")
+    para(doc, "Tack för er redovisning{% if mottagare.redovisat %}, som kom in den {{ mottagare.redovisat|datum }}"
+              "{% endif %}. {{ mottagare.namn }} har fått {{ mottagare.utbetalt|kronor }} utbetalt och har enligt "
+              "redovisningen använt {{ mottagare.anvant|kronor }}. Medel som inte har använts ska betalas tillbaka.")
+    para(doc, "Att återbetala: {{ mottagare.att_aterbetala|kronor }}", "Belopp")
+    heading(doc, "Så betalar ni tillbaka")
+    para(doc, "Betala tillbaka {{ mottagare.att_aterbetala|kronor }}"
+              "{% if arende.avsandare %} till {{ arende.avsandare }}{% endif %} senast den "
+              "{{ aterbetalning_senast|datum }}.", after=4, keep_next=True)
+    steps = new_list(doc, BULLET)
+    list_item(doc, "Ange ”{{ arende.rubrik }}”{% if arende.diarienummer %} och diarienummer "
+                   "{{ arende.diarienummer }}{% endif %} vid betalningen.", steps)
+    tag(doc, "{%p if arende.fakturareferens %}")
+    list_item(doc, "Ange också referens {{ arende.fakturareferens }}.", steps)
+    tag(doc, "{%p endif %}")
+    tag(doc, "{%p if arende.fakturaadress %}")
+    list_item(doc, "Postadress{% if arende.avsandare %} till {{ arende.avsandare }}{% endif %}: "
+                   "{{ arende.fakturaadress }}.", steps)
+    tag(doc, "{%p endif %}")
+    list_item(doc, "Vill ni hellre få en faktura på beloppet, eller behöver ni betalningsuppgifter, kontakta "
+                   "{% if arende.handlaggare %}{{ arende.handlaggare }}{% if arende.telefon %}, telefon "
+                   "{{ arende.telefon }}{% endif %}{% if arende.e_post %}, e-post {{ arende.e_post }}{% endif %}"
+                   "{% else %}oss{% if arende.e_post %} på {{ arende.e_post }}{% endif %}{% endif %}.", steps)
+    heading(doc, "Beloppen")
+    tbl = table(doc, [Cm(11.0), Cm(5.0)])
+    row(tbl, ["Tilldelat", "{{ mottagare.tilldelat|kronor }}"])
+    row(tbl, ["Utbetalt", "{{ mottagare.utbetalt|kronor }}"])
+    row(tbl, ["Använt enligt redovisningen", "{{ mottagare.anvant|kronor }}"])
+    row(tbl, ["Att återbetala", "{{ mottagare.att_aterbetala|kronor }}"], bold=True, top_rule=True)
+    para(doc, "Stämmer inte beloppen, hör av er innan ni betalar.", before=8)
+    tag(doc, "{%p if arende.undertecknare or arende.handlaggare or arende.avsandare %}")
+    para(doc, "Med vänlig hälsning", before=12, keep_next=True)
+    signature(doc)
+    tag(doc, "{%p endif %}")
+    return doc
+
+
 # --- writing --------------------------------------------------------------------------------------
 
 def reproducible_bytes(doc: WordDocument) -> bytes:
@@ -869,14 +981,78 @@ def form_preview(path: Path, recipient: str = "Rinkeby-Kista stadsdelsförvaltni
     return path
 
 
+DALARNA_ANSWERS = (
+    "{namn} har utbildat {n} undersköterskor i palliativ vård och infört handledning i hemtjänsten.",
+    "Fortsatt handledning och en utbildning i demensvård under {ar}.",
+    "Det har varit svårt att frigöra tid för utbildning, och {n} platser blev inte fyllda.",
+    "Deltagarna har följts upp per kön; andelen män var {m} procent, och utbildningen har getts på tider som passar "
+    "deltidsanställda.",
+)
+
+
+def compilation_previews(folder: Path, not_reported: tuple[str, ...] = ("Orsa", "Vansbro")) -> list[Path]:
+    """PNGs of page 1 of the compiled report and of one repayment letter, from the Dalarna example after payment:
+    every municipality paid in full, all but two reporting, every third using less (LibreOffice, then pdftoppm)."""
+    import subprocess
+    import tempfile
+
+    sys.path.insert(0, str(ROOT))
+    from openpyxl import load_workbook
+
+    from processor.case_folder import open_case_folder
+    from processor.pipeline import run
+    from processor.reporting_form import (DEFAULT_QUESTIONS, FORM_SHEET, FORM_TEMPLATE, USED_LABEL, VALUE_COLUMN,
+                                          FormIdentity, FormValues, fill_form, label_key, sheet_label_rows)
+    from processor.sammanstall import compile_returned_forms
+
+    with tempfile.TemporaryDirectory() as scratch:
+        work = Path(scratch)
+        run_dir = run(ROOT / "input" / "dalarna_2020.xlsx", work / "ut", now=dt.datetime(2020, 6, 15, 10, 0)).run_dir
+        case = open_case_folder(run_dir)
+        book = load_workbook(run_dir / "uppfoljning.xlsx")
+        sheet = book.active
+        header = [cell.value for cell in sheet[1]]
+        for row in sheet.iter_rows(min_row=2):
+            for column in ("Rekvirerat", "Utbetalt"):
+                row[header.index(column)].value = case.allocated[row[0].value]
+        book.save(run_dir / "uppfoljning.xlsx")
+        forms = work / "inkomna"
+        forms.mkdir()
+        for n, (name, paid) in enumerate(case.allocated.items()):
+            if name in not_reported:
+                continue
+            identity = FormIdentity(case.case_id, name, "20210111", DEFAULT_QUESTIONS)
+            values = FormValues(case.case.info.title, case.reference, name, paid, paid)
+            form = load_workbook(BytesIO(fill_form((OUT / FORM_TEMPLATE).read_bytes(), FORM_TEMPLATE, identity, values)))
+            rows = sheet_label_rows(form[FORM_SHEET])
+            form[FORM_SHEET].cell(rows[label_key(USED_LABEL)], VALUE_COLUMN).value = paid - (n % 3 == 0) * 1_000 * (n + 17)
+            for question, answer in zip(DEFAULT_QUESTIONS, DALARNA_ANSWERS):
+                form[FORM_SHEET].cell(rows[label_key(question)], VALUE_COLUMN).value = answer.format(
+                    namn=name, n=n + 4, m=8 + n, ar=2021)
+            form.save(forms / f"{name}.xlsx")
+        compiled = compile_returned_forms(run_dir, forms, dt.date(2021, 3, 1), cwd=work).folder
+        letter = sorted((compiled / "aterbetalning").glob("*.docx"))[0]
+        subprocess.run(["soffice", f"-env:UserInstallation={(work / 'profil').as_uri()}", "--headless",
+                        "--convert-to", "pdf", "--outdir", str(work), str(compiled / "sammanstallning.docx"), str(letter)],
+                       check=True, capture_output=True)
+        made = []
+        for pdf, stem in ((work / "sammanstallning.pdf", "sammanstallning"), (work / f"{letter.stem}.pdf", "aterbetalning")):
+            subprocess.run(["pdftoppm", "-r", "70", "-png", "-f", "1", "-l", "1", "-singlefile", str(pdf),
+                            str(folder / stem)], check=True)
+            made.append(folder / f"{stem}.png")
+    return made
+
+
 def main(argv: list[str]) -> int:
     """``build_templates.py [MAPP]`` writes the templates; ``--forhandsvisning`` also renders docs/forhandsvisning/,
-    ``--blankett`` the picture of the reporting form, docs/redovisningsblankett.png."""
-    args = [a for a in argv[1:] if a not in ("--forhandsvisning", "--blankett")]
+    ``--blankett`` the picture of the reporting form, docs/redovisningsblankett.png, ``--sammanstallning`` the
+    pictures of the compiled report and a repayment letter, docs/sammanstallning.png and docs/aterbetalning.png."""
+    args = [a for a in argv[1:] if a not in ("--forhandsvisning", "--blankett", "--sammanstallning")]
     folder = Path(args[0]) if args else OUT
     folder.mkdir(parents=True, exist_ok=True)
     for name, build in (("tjansteutlatande.docx", decision_document), ("brev.docx", letter),
-                        ("tillaggsbeslut.docx", round_decision), ("tillaggsbrev.docx", round_letter)):
+                        ("tillaggsbeslut.docx", round_decision), ("tillaggsbrev.docx", round_letter),
+                        ("sammanstallning.docx", compilation_report), ("aterbetalning.docx", repayment_letter)):
         (folder / name).write_bytes(reproducible_bytes(build()))
         print(folder / name)
     (folder / "redovisning.xlsx").write_bytes(reporting_form())
@@ -886,6 +1062,9 @@ def main(argv: list[str]) -> int:
             print(path)
     if "--blankett" in argv:
         print(form_preview(ROOT / "docs" / "redovisningsblankett.png"))
+    if "--sammanstallning" in argv:
+        for path in compilation_previews(ROOT / "docs"):
+            print(path)
     return 0
 
 
