@@ -105,7 +105,7 @@ def run(workbook: Path, out_dir: Path = Path("output"), *, now: dt.datetime | No
             raise InputError([Problem(workbook.name, "arbetsboken ändrades medan körningen pågick. Spara klart och kör igen.")])
         checksums.add(*write_report(case, allocation, layout.root, checksums, created=now))
         progress("Skrev rapporten rapport.html.")
-        manifest = manifest_json(workbook, input_sha256, layout.root, list(case.warnings), now, checksums)
+        manifest = manifest_json(workbook, input_sha256, list(case.warnings), now, checksums)
         checksums.add(layout.manifest, write_hashed(layout.manifest, [manifest]))
         files = sorted(entry.path for entry in check_complete(layout.root, checksums))
     return RunResult(run_dir.final, case, allocation, files)
@@ -175,7 +175,8 @@ def write_recipients(letters: LetterWriter, outbox: Outbox, office: str | None, 
     for_chunks(letters_and_mail, indices, letters_done)
     progress(f"Skrev {len(indices)} brev.")
     if office is not None:
-        convert_to_pdf([decision, *map(letters.path, indices)], office, progress=progress)
+        for pdf in convert_to_pdf([decision, *map(letters.path, indices)], office, progress=progress).values():
+            checksums.add(pdf, file_sha256(pdf))
         for_chunks(mail_with_pdf, [i for i in indices if i in outbox], remember)
     progress(f"Skrev {count(len(outbox.indices), 'e-postmeddelande', 'e-postmeddelanden')} i utskick/.")
 
