@@ -18,9 +18,9 @@ import quopri
 import re
 import secrets
 from collections.abc import Callable, Mapping, Sequence
-from email.headerregistry import Address
 from email.utils import encode_rfc2231, formataddr, format_datetime, make_msgid
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from processor.appendix import APPENDIX_ATTACHED_MAX, appendix_attached
 from processor.checksums import write_hashed
@@ -29,6 +29,9 @@ from processor.formats import kronor, number
 from processor.layout import RunLayout
 from processor.model import Allocation, Case, Recipient
 from processor.vocabulary import APPENDIX_LINK_FIELD, CASE_SHEET, EMAIL_COL, RECIPIENT_SHEET, SENDER_EMAIL, SENDER_NAME, SUBJECT
+
+if TYPE_CHECKING:
+    from email.headerregistry import Address
 
 BODY_TEMPLATE = "epost.txt"
 APPENDIX_NAME = "Bilaga 1 fördelning.xlsx"
@@ -267,6 +270,8 @@ def base64_lines(data: bytes) -> bytes:
 
 def address(addr_spec: str, display_name: str = "") -> Address:
     """An address with its domain in IDNA form (``älvdalen.se`` → ``xn--lvdalen-5xa.se``)."""
+    from email.headerregistry import Address  # here, so that ``processor validate`` starts without it
+
     username, _, domain = addr_spec.strip().rpartition("@")
     if not username or not domain:
         raise ValueError(f"not an e-mail address: {addr_spec!r}")
