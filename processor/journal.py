@@ -62,11 +62,7 @@ class MessageHeaders:
     @property
     def subject(self) -> str:
         """The subject as text (RFC 2047 encoded words decoded)."""
-        value = self._first("subject")
-        try:
-            return str(make_header(decode_header(value)))
-        except (ValueError, LookupError):
-            return value
+        return self._decoded("subject")
 
     @property
     def message_id(self) -> str:
@@ -75,15 +71,19 @@ class MessageHeaders:
     @property
     def recipient(self) -> str:
         """The recipient's name in ``X-Processor-Recipient`` (decoded), or ""."""
-        value = self._first(RECIPIENT_HEADER.lower())
-        try:
-            return str(make_header(decode_header(value)))
-        except (ValueError, LookupError):
-            return value
+        return self._decoded(RECIPIENT_HEADER.lower())
 
     def _first(self, name: str) -> str:
         values = self.fields.get(name)
         return _FOLD.sub(" ", values[0]).strip() if values else ""
+
+    def _decoded(self, name: str) -> str:
+        """A field's first value with its RFC 2047 encoded words decoded (as it stands if they cannot be)."""
+        value = self._first(name)
+        try:
+            return str(make_header(decode_header(value)))
+        except (ValueError, LookupError):
+            return value
 
     def _addresses(self, *names: str) -> tuple[str, ...]:
         values = [_FOLD.sub(" ", value) for name in names for value in self.fields.get(name, [])]
