@@ -61,6 +61,19 @@ def write_hashed(path: Path, chunks: Iterable[bytes]) -> str:
     return digest.hexdigest()
 
 
+def replace_hashed(path: Path, chunks: Iterable[bytes]) -> str:
+    """Replace the file with ``chunks`` in one step, so a reader or a crash never sees half of it; → their SHA-256."""
+    path = Path(path)
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        digest = write_hashed(temp, chunks)
+        os.replace(temp, path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    return digest
+
+
 def file_sha256(path: Path | str) -> str:
     """A file's SHA-256, read in pieces."""
     digest = hashlib.sha256()

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 from collections.abc import Iterable
 from pathlib import Path
 
 from processor import __version__
-from processor.checksums import Checksums, FileEntry, folder_files
+from processor.checksums import Checksums, FileEntry, folder_files, replace_hashed
 from processor.layout import EDITED_FILES, MANIFEST_FILE
 
 
@@ -65,16 +64,5 @@ def update_manifest(run_dir: Path, checksums: Checksums, command: str, now: dt.d
         document["files"] = files
         document.setdefault("changes", []).append(
             {"time": now.isoformat(timespec="seconds"), "command": command, "files": changed})
-        _replace(path, _encoded(document))
+        replace_hashed(path, [_encoded(document)])  # in one step: a crash never leaves half a manifest
     return changed
-
-
-def _replace(path: Path, data: bytes) -> None:
-    """Replace the file in one step, so a crash never leaves half a manifest."""
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        temp.write_bytes(data)
-        os.replace(temp, path)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
