@@ -141,27 +141,6 @@ class Outbox:
         return path, write_hashed(path, parts)
 
 
-def write_outbox(case: Case, allocation: Allocation, run_dir: Path, letters: Mapping[int, Path],
-                 body_renderer: BodyRenderer, *, now: dt.datetime | None = None) -> list[Path]:
-    """Write ``utskick/<recipient>.eml`` for every mailed recipient, one after the other; return the files written.
-
-    ``letters`` maps a recipient's index to its letter (the PDF where one was made, else the .docx).
-    """
-    layout = RunLayout.for_recipients(Path(run_dir), [r.name for r in case.recipients])
-    outbox = Outbox(case, allocation, layout, body_renderer, now=now)
-    written = []
-    for i in outbox.indices:
-        letter = letters.get(i)
-        path, _ = outbox.write(i, (letter.name, letter.read_bytes()) if letter else None)
-        written.append(path)
-    return written
-
-
-def build_message(**fields) -> bytes:
-    """One whole message in SMTP wire format (see ``message_parts`` for the fields)."""
-    return b"".join(message_parts(**fields))
-
-
 def message_parts(*, sender: str, sender_name: str | None, to: Sequence[str], subject: str, body: str,
                   attachments: Sequence[bytes] = (), date: dt.datetime | None = None,
                   headers: Mapping[str, str] | None = None) -> list[bytes]:
