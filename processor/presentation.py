@@ -85,11 +85,34 @@ class Table:
 
     def cell(self, column: Column, index: int):
         """Recipient ``index``'s value in ``column``: text, Decimal or int, a tuple of notes, or None for blank."""
-        return self.view.cell(column, index, self.mail_notes)
+        recipient = self.view.case.recipients[index]
+        kind = column.kind
+        if kind == NAME:
+            return recipient.name
+        if kind == GROUP:
+            return recipient.group
+        if kind == BASIS:
+            return recipient.bases.get(column.basis)
+        if kind in (POST, SUBTOTAL):
+            shares = [p.shares[index] for p in column.posts if index in p.shares]
+            return sum(shares) if shares else None
+        if kind == TOTAL:
+            return self.view.allocation.totals[index]
+        return self.view.notes(index, self.mail_notes) or None
 
     def total(self, column: Column):
         """The totals row: bases over participating recipients, amounts over everyone."""
-        return self.view.total(column)
+        kind = column.kind
+        if kind == NAME:
+            return "Totalt"
+        if kind == BASIS:
+            return sum((r.bases.get(column.basis, Decimal(0)) for r in self.view.case.recipients if r.participates),
+                       Decimal(0))
+        if kind in (POST, SUBTOTAL):
+            return sum(p.amount for p in column.posts)
+        if kind == TOTAL:
+            return self.view.allocation.total
+        return None
 
     def area_spans(self) -> list[tuple[str | None, int]]:
         """The row above the headings: each area with how many columns it spans; None for one column without."""
@@ -174,35 +197,6 @@ class Presentation:
         if mail and self.allocation.totals[index] > 0 and not recipient.emails:
             notes += (NO_ADDRESS_NOTE,)
         return notes
-
-    def cell(self, column: Column, index: int, mail_notes: bool = False):
-        recipient = self.case.recipients[index]
-        kind = column.kind
-        if kind == NAME:
-            return recipient.name
-        if kind == GROUP:
-            return recipient.group
-        if kind == BASIS:
-            return recipient.bases.get(column.basis)
-        if kind in (POST, SUBTOTAL):
-            shares = [p.shares[index] for p in column.posts if index in p.shares]
-            return sum(shares) if shares else None
-        if kind == TOTAL:
-            return self.allocation.totals[index]
-        return self.notes(index, mail_notes) or None
-
-    def total(self, column: Column):
-        kind = column.kind
-        if kind == NAME:
-            return "Totalt"
-        if kind == BASIS:
-            return sum((r.bases.get(column.basis, Decimal(0)) for r in self.case.recipients if r.participates),
-                       Decimal(0))
-        if kind in (POST, SUBTOTAL):
-            return sum(p.amount for p in column.posts)
-        if kind == TOTAL:
-            return self.allocation.total
-        return None
 
     def recipient_posts(self, index: int) -> list[RecipientPost]:
         """The posts recipient ``index`` takes part in, with its part of each in words."""
