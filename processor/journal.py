@@ -205,7 +205,7 @@ class Journal:
         self.line_open = bool(self.handle.seek(0, os.SEEK_END)) and self._last_byte() != b"\n"
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.handle.close()
         self.lock.close()
 

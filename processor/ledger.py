@@ -12,11 +12,16 @@ import io
 import os
 import shutil
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from processor.errors import InputError, Problem
 from processor.followup import LedgerEntry
 from processor.layout import LEDGER_FILE, RunLayout
 from processor.model import Allocation, Case
+
+if TYPE_CHECKING:
+    from openpyxl.cell import Cell, WriteOnlyCell
+    from openpyxl.worksheet.worksheet import Worksheet
 
 SHEET = "Uppföljning"
 NAME, ALLOCATED, DECLINED, REQUESTED = "Mottagare", "Tilldelat", "Avstår", "Rekvirerat"
@@ -85,13 +90,13 @@ def ledger_xlsx(entries: Sequence[LedgerEntry]) -> bytes:
     return buffer.getvalue()
 
 
-def _styled(cell, **style):
+def _styled(cell: WriteOnlyCell, **style: object) -> WriteOnlyCell:
     for name, value in style.items():
         setattr(cell, name, value)
     return cell
 
 
-def protect(sheet) -> None:
+def protect(sheet: Worksheet) -> None:
     """Sheet protection without a password: locked cells cannot be typed in, formatting and sorting stay allowed."""
     protection = sheet.protection
     protection.sheet = True
@@ -109,7 +114,7 @@ def entry_values(entry: LedgerEntry) -> dict[str, object]:
     }
 
 
-def set_cell(cell, column: str, value: object):
+def set_cell(cell: Cell | WriteOnlyCell, column: str, value: object) -> Cell | WriteOnlyCell:
     """A value with the column's format: amounts with thousands separators, dates as date cells; → the cell."""
     cell.value = value
     if column in AMOUNT_COLUMNS:

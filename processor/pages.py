@@ -14,12 +14,16 @@ from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from processor import formats
 from processor.checksums import replace_hashed
 
+if TYPE_CHECKING:
+    from jinja2 import Environment, Template
 
-def page_environment():
+
+def page_environment() -> Environment:
     """Jinja for the HTML pages: autoescaped, strict, templates (and the shared ``page.css.j2``) from the package."""
     from jinja2 import Environment, FunctionLoader, StrictUndefined
 
@@ -28,7 +32,7 @@ def page_environment():
                        autoescape=True, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
 
 
-def block_digest(template, name: str) -> str:
+def block_digest(template: Template, name: str) -> str:
     """The CSP hash of a template block (the page's own CSS or script), so only that text may run."""
     text = "".join(template.blocks[name](template.new_context()))
     return "sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii")

@@ -75,6 +75,10 @@ class Column:
         return self.kind in (BASIS, POST, SUBTOTAL, TOTAL)
 
 
+CellValue = str | Decimal | int | tuple[str, ...] | None
+"""What a cell of the distribution table holds: text, a basis or an amount, a recipient's notes, or nothing."""
+
+
 @dataclass(frozen=True)
 class Table:
     """The distribution table: columns, a row per recipient in workbook order, and the totals row."""
@@ -83,7 +87,7 @@ class Table:
     view: Presentation = field(repr=False, compare=False)
     mail_notes: bool = False
 
-    def cell(self, column: Column, index: int):
+    def cell(self, column: Column, index: int) -> CellValue:
         """Recipient ``index``'s value in ``column``: text, Decimal or int, a tuple of notes, or None for blank."""
         recipient = self.view.case.recipients[index]
         kind = column.kind
@@ -100,7 +104,7 @@ class Table:
             return self.view.allocation.totals[index]
         return self.view.notes(index, self.mail_notes) or None
 
-    def total(self, column: Column):
+    def total(self, column: Column) -> CellValue:
         """The totals row: bases over participating recipients, amounts over everyone."""
         kind = column.kind
         if kind == NAME:

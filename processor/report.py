@@ -29,7 +29,7 @@ from processor.layout import MANIFEST_FILE, REPORT_FILE, RESULT_FILE, RunLayout
 from processor.mail import outbox_warnings
 from processor.model import Allocation, Case
 from processor.pages import block_digest, page_environment, share_text, when, write_atomically
-from processor.presentation import Column, Presentation, basis_columns, present
+from processor.presentation import CellValue, Column, Presentation, basis_columns, present
 from processor.run_listing import build_files, build_mailing
 from processor.vocabulary import COMMITTEE, DATE, DEPARTMENT, OFFICER, REFERENCE, SENDER_NAME
 
@@ -296,7 +296,7 @@ def build_table(view: Presentation) -> dict:
             "wide": len(columns) > 8, "has_bases": bool(view.basis_columns)}
 
 
-def table_cell(column: Column, value) -> dict:
+def table_cell(column: Column, value: CellValue) -> dict:
     """A cell's shown text and sort value (notes as badges)."""
     if column.kind == "note":
         notes = list(value or ())
@@ -306,7 +306,7 @@ def table_cell(column: Column, value) -> dict:
     return {"text": value or "", "sort": value or "", "notes": []}
 
 
-def total_cell(column: Column, value) -> str:
+def total_cell(column: Column, value: CellValue) -> str:
     if column.is_number:
         return formats.number(value)
     return value or ""
