@@ -3,10 +3,14 @@
     python bench/bench.py                      # 26, 290, 1 000, 1 500, 3 000 and 10 000 recipients, writes bench/RESULTS.md
     python bench/bench.py --sizes 26,290 --no-naive --no-pdf   # a quick look
 
-    # two checkouts compared with the same script (the old one only needs processor.pipeline.run):
-    PYTHONPATH=/path/to/old python bench/bench.py --sizes 290,3000 --repeat 5 --stages-only --json old.json
-    python bench/bench.py --sizes 290,3000 --repeat 5 --stages-only --json new.json
-    python bench/bench.py --compare old.json new.json
+    # two commits compared with the same script (the old one only needs processor.pipeline.run); the old
+    # package with its templates where an installed package has them, so the new templates are not used:
+    mkdir -p bench/work/old && git archive OLD processor templates | tar -x -C bench/work/old
+    mv bench/work/old/templates bench/work/old/processor/templates
+    (cd /tmp && PYTHONPATH=$OLDPWD/bench/work/old python $OLDPWD/bench/bench.py --sizes 290,3000 --repeat 5 \
+        --stages-only --json $OLDPWD/bench/work/old.json)
+    python bench/bench.py --sizes 290,3000 --repeat 5 --stages-only --json bench/work/new.json
+    python bench/bench.py --compare bench/work/old.json bench/work/new.json
 
 A benchmark, not a test: it asserts nothing and writes its figures to bench/RESULTS.md. Work
 files go to bench/work/ (git-ignored). The stages are timed by the pipeline's own progress
