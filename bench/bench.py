@@ -3,9 +3,20 @@
     python bench/bench.py                      # 26, 290, 1 000, 1 500, 3 000 and 10 000 recipients, writes bench/RESULTS.md
     python bench/bench.py --sizes 26,290 --no-naive --no-pdf   # a quick look
 
+    # two commits compared with the same script (the old one only needs processor.pipeline.run); the old
+    # package with its templates where an installed package has them, so the new templates are not used:
+    mkdir -p bench/work/old && git archive OLD processor templates | tar -x -C bench/work/old
+    mv bench/work/old/templates bench/work/old/processor/templates
+    (cd /tmp && PYTHONPATH=$OLDPWD/bench/work/old python $OLDPWD/bench/bench.py --sizes 290,3000 --repeat 5 \
+        --stages-only --json $OLDPWD/bench/work/old.json)
+    python bench/bench.py --sizes 290,3000 --repeat 5 --stages-only --json bench/work/new.json
+    python bench/bench.py --compare bench/work/old.json bench/work/new.json
+
 A benchmark, not a test: it asserts nothing and writes its figures to bench/RESULTS.md. Work
 files go to bench/work/ (git-ignored). The stages are timed by the pipeline's own progress
-messages, so what is measured is exactly what ``processor run`` does.
+messages, so what is measured is exactly what ``processor run`` does. Each stage gets its wall
+time and its CPU time (the main process's, plus that of the forked workers reaped during the
+stage): on a machine shared with other work the CPU time is the figure to compare.
 """
 
 from __future__ import annotations
@@ -16,6 +27,7 @@ import json
 import math
 import os
 import platform
+import resource
 import shutil
 import subprocess
 import sys
@@ -28,9 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_core import build_workbook  # noqa: E402
 
-from processor.appendix import APPENDIX_ATTACHED_MAX, appendix_attached, appendix_xlsx  # noqa: E402
-from processor.documents import find_office, letter_indices, prepare_documents  # noqa: E402
-from processor.pipeline import check, run  # noqa: E402
+from processor.pipeline import run  # noqa: E402  (the rest is imported where used: an old checkout may lack it)
 
 WORK = Path(__file__).with_name("work")
 RESULTS = Path(__file__).with_name("RESULTS.md")
@@ -54,27 +64,38 @@ def settle() -> None:
     time.sleep(2)
 
 
-def staged_run(workbook: Path, out: Path) -> dict[str, float]:
-    """One in-process run; seconds per stage, from the pipeline's progress messages."""
+def clocks() -> tuple[float, float]:
+    """Wall seconds, and CPU seconds of this process and of its children reaped so far (the forked workers)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.perf_counter(), time.process_time() + children.ru_utime + children.ru_stime
+
+
+def staged_run(workbook: Path, out: Path) -> dict[str, dict[str, float]]:
+    """One in-process run; wall and CPU seconds per stage, from the pipeline's progress messages.
+
+    A forked worker's CPU time counts in the stage that reaps it: the result files made beside the
+    template check count in "fordelning.json", the letter workers in "letters and e-mails".
+    """
     settle()
-    marks: list[tuple[str, float]] = []
-    start = time.perf_counter()
-    result = run(workbook, out, progress=lambda message: marks.append((message, time.perf_counter())))
-    end = time.perf_counter()
-    times, previous = {}, start
+    marks: list[tuple[str, float, float]] = []
+    start = clocks()
+    result = run(workbook, out, progress=lambda message: marks.append((message, *clocks())))
+    end = clocks()
+    wall, cpu, previous = {}, {}, start
     for label, ending in STAGES:
-        stamp = next((t for message, t in marks if ending in message and t >= previous), previous)
-        times[label] = stamp - previous
+        stamp = next((mark[1:] for mark in marks if ending in mark[0] and mark[1] >= previous[0]), previous)
+        wall[label], cpu[label] = stamp[0] - previous[0], stamp[1] - previous[1]
         previous = stamp
-    times["manifest + rename"] = end - previous
-    times["total"] = end - start
+    wall["manifest + rename"], cpu["manifest + rename"] = end[0] - previous[0], end[1] - previous[1]
+    wall["total"], cpu["total"] = end[0] - start[0], end[1] - start[1]
     shutil.rmtree(result.run_dir)
-    return times
+    return {"wall": wall, "cpu": cpu}
 
 
-def best_stages(workbook: Path, out: Path, repeats: int) -> dict[str, float]:
+def best_stages(workbook: Path, out: Path, repeats: int) -> dict[str, dict[str, float]]:
+    """Each stage's best wall and best CPU time over ``repeats`` runs (the least disturbed by other work)."""
     runs = [staged_run(workbook, out) for _ in range(repeats)]
-    return {key: min(r[key] for r in runs) for key in runs[0]}
+    return {measure: {key: min(r[measure][key] for r in runs) for key in runs[0][measure]} for measure in ("wall", "cpu")}
 
 
 def peak_traced(workbook: Path, out: Path) -> dict:
@@ -133,6 +154,9 @@ def naive_loop(workbook: Path, out: Path, limit: int | None = None) -> tuple[flo
     from docxtpl import DocxTemplate
     from jinja2 import StrictUndefined
 
+    from processor.appendix import appendix_attached, appendix_xlsx
+    from processor.documents import letter_indices, prepare_documents
+    from processor.pipeline import check
     from processor.sandbox import FILTERS, GuardedSandbox, finalize_word
 
     env = GuardedSandbox(undefined=StrictUndefined, autoescape=True, finalize=finalize_word)  # no compile cache
@@ -173,6 +197,9 @@ def naive_loop(workbook: Path, out: Path, limit: int | None = None) -> tuple[flo
 
 def copy_floor(workbook: Path, out: Path, count: int) -> float:
     """Copying the letter template once per letter: the least any letter writer can cost."""
+    from processor.documents import prepare_documents
+    from processor.pipeline import check
+
     case, allocation = check(workbook)
     template = out / "template.docx"
     template.write_bytes(prepare_documents(case, allocation, workbook).letter_template.file.data)
@@ -189,7 +216,7 @@ def copy_floor(workbook: Path, out: Path, count: int) -> float:
 def pdf_times(workbook: Path, out: Path) -> tuple[float, float, int]:
     """LibreOffice for every document of a run, best of two each way: both cores as the pipeline does it,
     and one process. (LibreOffice's own times vary by a few seconds from one conversion to the next.)"""
-    from processor.documents import convert_to_pdf
+    from processor.documents import convert_to_pdf, find_office
 
     result = run(workbook, out)
     documents = [result.run_dir / "tjansteutlatande.docx", *sorted((result.run_dir / "brev").glob("*.docx"))]
@@ -220,11 +247,20 @@ def machine() -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default=",".join(map(str, SIZES)))
-    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--repeat", "--repeats", dest="repeat", type=int, default=2,
+                        help="in-process runs per size; each stage's best wall and best CPU time are kept")
     parser.add_argument("--no-naive", action="store_true", help="skip the naive docxtpl loop")
     parser.add_argument("--no-pdf", action="store_true", help="skip LibreOffice")
+    parser.add_argument("--stages-only", action="store_true",
+                        help="only the in-process stage times (no memory, command, naive loop or PDF)")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--json", type=Path, help="also write the raw figures here, for --compare")
+    parser.add_argument("--compare", type=Path, nargs=2, metavar=("BEFORE", "AFTER"),
+                        help="print the stage times of two --json files side by side, and nothing else")
     args = parser.parse_args(argv)
+    if args.compare:
+        print(comparison(*(json.loads(path.read_text(encoding="utf-8")) for path in args.compare)))
+        return 0
     sizes = [int(s) for s in args.sizes.split(",")]
     WORK.mkdir(exist_ok=True)
     rows = []
@@ -234,7 +270,13 @@ def main(argv: list[str] | None = None) -> int:
         folder.mkdir(parents=True)
         workbook = folder / f"bench_{size}.xlsx"
         build_workbook(workbook, size)
-        row = {"size": size, "stages": best_stages(workbook, folder / "ut", args.repeats)}
+        best = best_stages(workbook, folder / "ut", args.repeat)
+        row = {"size": size, "stages": best["wall"], "cpu": best["cpu"]}
+        if args.stages_only:
+            rows.append(row)
+            print(f"{size} recipients: {row['stages']['total']:.2f} s in process ({row['cpu']['total']:.2f} s CPU)",
+                  flush=True)
+            continue
         row["peak"] = peak_traced(workbook, folder / "ut")
         row["process"] = min((process_run(workbook, folder / "ut") for _ in range(2)),
                              key=lambda t: t[0])
@@ -245,14 +287,39 @@ def main(argv: list[str] | None = None) -> int:
         if not args.no_pdf and size == 290:
             row["pdf"] = pdf_times(workbook, folder / "ut")
         rows.append(row)
-        print(f"{size} recipients: {row['stages']['total']:.2f} s in process, {row['process'][0]:.2f} s as a command",
-              flush=True)
-    args.out.write_text(report(rows), encoding="utf-8")
-    print(f"Wrote {args.out}")
+        print(f"{size} recipients: {row['stages']['total']:.2f} s in process ({row['cpu']['total']:.2f} s CPU), "
+              f"{row['process'][0]:.2f} s as a command", flush=True)
+    if args.json:
+        args.json.write_text(json.dumps({"machine": machine(), "date": dt.datetime.now().isoformat(timespec="minutes"),
+                                         "repeat": args.repeat, "rows": rows}, indent=1), encoding="utf-8")
+        print(f"Wrote {args.json}")
+    if not args.stages_only:
+        args.out.write_text(report(rows), encoding="utf-8")
+        print(f"Wrote {args.out}")
     return 0
 
 
+def comparison(before: dict, after: dict) -> str:
+    """Markdown: per size, each stage's best wall and CPU time before and after."""
+    lines = [f"Before: {before['date']}, best of {before['repeat']}; after: {after['date']}, best of {after['repeat']}. "
+             "CPU is the main process's plus the forked workers'.", ""]
+    old = {row["size"]: row for row in before["rows"]}
+    for row in after["rows"]:
+        if row["size"] not in old:
+            continue
+        was = old[row["size"]]
+        lines += [f"| stage at {thousands(row['size'])} | wall before | wall after | CPU before | CPU after |",
+                  "|---|---:|---:|---:|---:|"]
+        for label in row["stages"]:
+            lines.append(f"| {label} | {was['stages'].get(label, 0):.3f} s | {row['stages'][label]:.3f} s | "
+                         f"{was['cpu'].get(label, 0):.3f} s | {row['cpu'][label]:.3f} s |")
+        lines.append("")
+    return "\n".join(lines)
+
+
 def report(rows: list[dict]) -> str:
+    from processor.appendix import APPENDIX_ATTACHED_MAX
+
     labels = [label for label, _ in STAGES] + ["manifest + rename", "total"]
     lines = [
         "# Benchmark: the whole batch",
@@ -272,6 +339,7 @@ def report(rows: list[dict]) -> str:
     ]
     for label in labels:
         lines.append(f"| {label} | " + " | ".join(f"{r['stages'][label]:.3f} s" for r in rows) + " |")
+    lines.append("| CPU, total (with the workers) | " + " | ".join(f"{r['cpu']['total']:.3f} s" for r in rows) + " |")
     lines.append("| command, wall | " + " | ".join(f"{r['process'][0]:.2f} s" for r in rows) + " |")
     lines.append("| command, max RSS (with its workers) | " + " | ".join(f"{r['process'][1]:.0f} MiB" for r in rows) + " |")
     lines.append("| peak traced | " + " | ".join(f"{r['peak']['peak']:.1f} MiB" for r in rows) + " |")
@@ -281,6 +349,11 @@ def report(rows: list[dict]) -> str:
               "|---|" + "---:|" * len(rows)]
     for label in labels[:-1]:
         lines.append(f"| {label} | " + " | ".join(f"{r['peak']['stages'].get(label, 0):.1f} MiB" for r in rows) + " |")
+    lines += ["", "CPU time by stage (the main process's, plus that of the forked workers reaped during the stage: the "
+              "result files made beside the template check count in fordelning.json), best of the in-process runs:", "",
+              "| stage | " + " | ".join(thousands(r["size"]) for r in rows) + " |", "|---|" + "---:|" * len(rows)]
+    for label in labels:
+        lines.append(f"| {label} | " + " | ".join(f"{r['cpu'][label]:.3f} s" for r in rows) + " |")
     by_size = {r["size"]: r for r in rows}
     low, high = MARGIN
     lines += ["", f"## Marginal cost per recipient (letter and e-mail), between {thousands(low)} and {thousands(high)}", ""]

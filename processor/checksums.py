@@ -1,8 +1,10 @@
 """Checksums of a run folder's files, taken as each file is written and handed on explicitly.
 
 Writers return ``(path, sha256)``; the pipeline collects them in a ``Checksums`` record that it
-passes to the report and the manifest, so neither reads a file back just to hash it. A file the
-record does not know (a PDF made by LibreOffice, a file changed by ``send``) is hashed when asked.
+passes to the report and the manifest, so neither reads a file back just to hash it, nor walks
+the folder: a run's record lists every file it wrote, and the folder is walked once, at the end,
+to check that they are all there. A file the record does not know (a file changed by ``send``) is
+hashed when asked.
 """
 
 from __future__ import annotations
@@ -59,6 +61,19 @@ def write_hashed(path: Path, chunks: Iterable[bytes]) -> str:
     return digest.hexdigest()
 
 
+def replace_hashed(path: Path, chunks: Iterable[bytes]) -> str:
+    """Replace the file with ``chunks`` in one step, so a reader or a crash never sees half of it; → their SHA-256."""
+    path = Path(path)
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        digest = write_hashed(temp, chunks)
+        os.replace(temp, path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    return digest
+
+
 def file_sha256(path: Path | str) -> str:
     """A file's SHA-256, read in pieces."""
     digest = hashlib.sha256()
@@ -101,6 +116,11 @@ class Checksums:
             known = (entry.size, file_sha256(entry.full))
             self._known[entry.path] = known
         return known[1]
+
+    def listing(self) -> list[FileEntry]:
+        """The files recorded, as ``folder_files`` would list them: for a new run, everything it wrote."""
+        return sorted((FileEntry(tuple(path.split("/")), os.path.join(self.root, path), size)
+                       for path, (size, _) in self._known.items() if size >= 0), key=lambda entry: entry.parts)
 
     def missing(self, entries: Iterable[FileEntry]) -> list[str]:
         """Recorded files that ``entries`` (a listing of the folder) lacks, or holds with another size."""

@@ -30,7 +30,11 @@ class InputError(Exception):
 
     def report_lines(self) -> list[str]:
         """The messages as ``processor validate`` prints them and the hot folder's reports hold them."""
-        return [f"Arbetsboken kan inte användas: {len(self.problems)} fel att rätta.", *(f"  {p}" for p in self.problems)]
+        return [f"{self.subject()} kan inte användas: {len(self.problems)} fel att rätta.", *(f"  {p}" for p in self.problems)]
+
+    def subject(self) -> str:
+        """What cannot be used, as the heading of ``report_lines`` names it; a subclass names its own input."""
+        return "Arbetsboken"
 
 
 _OS_REASONS = {
@@ -71,10 +75,8 @@ class TemplateInputError(InputError):
     Each problem's ``where`` is the template as messages name it (``mallar/brev.docx``).
     """
 
-    def report_lines(self) -> list[str]:
+    def subject(self) -> str:
         templates = list(dict.fromkeys(p.where for p in self.problems))
         if len(templates) == 1:
-            heading = f"Mallen {templates[0]} kan inte användas"
-        else:
-            heading = f"Mallarna {', '.join(templates[:-1])} och {templates[-1]} kan inte användas"
-        return [f"{heading}: {len(self.problems)} fel att rätta.", *(f"  {p}" for p in self.problems)]
+            return f"Mallen {templates[0]}"
+        return f"Mallarna {', '.join(templates[:-1])} och {templates[-1]}"

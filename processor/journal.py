@@ -65,11 +65,7 @@ class MessageHeaders:
     @property
     def subject(self) -> str:
         """The subject as text (RFC 2047 encoded words decoded)."""
-        value = self._first("subject")
-        try:
-            return str(make_header(decode_header(value)))
-        except (ValueError, LookupError):
-            return value
+        return self._decoded("subject")
 
     @property
     def message_id(self) -> str:
@@ -78,11 +74,7 @@ class MessageHeaders:
     @property
     def recipient(self) -> str:
         """The recipient's name in ``X-Processor-Recipient`` (decoded), or ""."""
-        value = self._first(RECIPIENT_HEADER.lower())
-        try:
-            return str(make_header(decode_header(value)))
-        except (ValueError, LookupError):
-            return value
+        return self._decoded(RECIPIENT_HEADER.lower())
 
     @property
     def awaits(self) -> str:
@@ -92,6 +84,14 @@ class MessageHeaders:
     def _first(self, name: str) -> str:
         values = self.fields.get(name)
         return _FOLD.sub(" ", values[0]).strip() if values else ""
+
+    def _decoded(self, name: str) -> str:
+        """A field's first value with its RFC 2047 encoded words decoded (as it stands if they cannot be)."""
+        value = self._first(name)
+        try:
+            return str(make_header(decode_header(value)))
+        except (ValueError, LookupError):
+            return value
 
     def _addresses(self, *names: str) -> tuple[str, ...]:
         values = [_FOLD.sub(" ", value) for name in names for value in self.fields.get(name, [])]
@@ -213,7 +213,7 @@ class Journal:
         self.line_open = bool(self.handle.seek(0, os.SEEK_END)) and self._last_byte() != b"\n"
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.handle.close()
         self.lock.close()
 

@@ -12,11 +12,16 @@ import io
 import os
 import shutil
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from processor.errors import InputError, Problem
 from processor.followup import LedgerEntry
 from processor.layout import LEDGER_FILE, RunLayout
 from processor.model import Allocation, Case
+
+if TYPE_CHECKING:
+    from openpyxl.cell import Cell, WriteOnlyCell
+    from openpyxl.worksheet.worksheet import Worksheet
 
 SHEET = "Uppföljning"
 NAME, ALLOCATED, DECLINED, REQUESTED = "Mottagare", "Tilldelat", "Avstår", "Rekvirerat"
@@ -40,24 +45,20 @@ def initial_entries(case: Case, allocation: Allocation) -> list[LedgerEntry]:
 
 
 def ledger_xlsx(entries: Sequence[LedgerEntry]) -> bytes:
-    """A new ledger: header, one row per entry, the program's columns locked, A4 print set up."""
+    """A new ledger: header, one row per entry, the program's columns locked, A4 print set up.
+
+    Written in openpyxl's write-only mode, row by row, from one styled cell per column: styling each
+    cell anew cost most of the time (about 0.8 s at 3 000 recipients).
+    """
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font, Protection
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.dimensions import ColumnDimension
+    from openpyxl.worksheet.worksheet import Worksheet
 
-    book = Workbook()
-    sheet = book.active
-    sheet.title = SHEET
-    sheet.append(list(COLUMNS))
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    for index, entry in enumerate(entries, start=2):
-        for column, value in entry_values(entry).items():
-            set_cell(sheet.cell(row=index, column=COLUMNS.index(column) + 1), column, value)
-        for column in COLUMNS:
-            if column not in PROGRAM_COLUMNS:
-                sheet.cell(row=index, column=COLUMNS.index(column) + 1).protection = Protection(locked=False)
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(SHEET)
     widths = {**WIDTHS, NAME: min(max([WIDTHS[NAME], *(len(e.name) + 2 for e in entries)]), 60)}  # whole names
     for number, column in enumerate(COLUMNS, start=1):
         sheet.column_dimensions[get_column_letter(number)].width = widths.get(column, 15)
@@ -67,18 +68,35 @@ def ledger_xlsx(entries: Sequence[LedgerEntry]) -> bytes:
     sheet.column_dimensions[beyond].protection = Protection(locked=False)  # room for the administrator's own columns
     sheet.freeze_panes = "B2"
     sheet.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{max(len(entries) + 1, 2)}"
-    sheet.page_setup.paperSize = sheet.PAPERSIZE_A4
-    sheet.page_setup.orientation = sheet.ORIENTATION_LANDSCAPE
+    sheet.page_setup.paperSize = Worksheet.PAPERSIZE_A4
+    sheet.page_setup.orientation = Worksheet.ORIENTATION_LANDSCAPE
     sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight = 1, 0
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
     sheet.print_title_rows = "1:1"
     protect(sheet)
+    bold = Font(bold=True)
+    sheet.append([_styled(WriteOnlyCell(sheet, column), font=bold) for column in COLUMNS])
+    cells = [set_cell(WriteOnlyCell(sheet), column, None) for column in COLUMNS]
+    for cell, column in zip(cells, COLUMNS):
+        if column not in PROGRAM_COLUMNS:
+            cell.protection = Protection(locked=False)
+    for entry in entries:  # the same cells each row: the write-only sheet writes a row out as it is appended
+        values = entry_values(entry)
+        for cell, column in zip(cells, COLUMNS):
+            cell.value = values.get(column)
+        sheet.append(cells)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
 
 
-def protect(sheet) -> None:
+def _styled(cell: WriteOnlyCell, **style: object) -> WriteOnlyCell:
+    for name, value in style.items():
+        setattr(cell, name, value)
+    return cell
+
+
+def protect(sheet: Worksheet) -> None:
     """Sheet protection without a password: locked cells cannot be typed in, formatting and sorting stay allowed."""
     protection = sheet.protection
     protection.sheet = True
@@ -96,13 +114,14 @@ def entry_values(entry: LedgerEntry) -> dict[str, object]:
     }
 
 
-def set_cell(cell, column: str, value: object) -> None:
-    """A value with the column's format: amounts with thousands separators, dates as date cells."""
+def set_cell(cell: Cell | WriteOnlyCell, column: str, value: object) -> Cell | WriteOnlyCell:
+    """A value with the column's format: amounts with thousands separators, dates as date cells; → the cell."""
     cell.value = value
     if column in AMOUNT_COLUMNS:
         cell.number_format = AMOUNT_FORMAT
     elif column in DATE_COLUMNS:
         cell.number_format = DATE_FORMAT
+    return cell
 
 
 # --- changing the administrator's file --------------------------------------------------------------

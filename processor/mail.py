@@ -18,9 +18,9 @@ import quopri
 import re
 import secrets
 from collections.abc import Callable, Mapping, Sequence
-from email.headerregistry import Address
 from email.utils import encode_rfc2231, formataddr, format_datetime, make_msgid
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from processor.appendix import APPENDIX_ATTACHED_MAX, appendix_attached
 from processor.checksums import write_hashed
@@ -29,6 +29,9 @@ from processor.formats import kronor, number
 from processor.layout import RunLayout
 from processor.model import Allocation, Case, Recipient
 from processor.vocabulary import APPENDIX_LINK_FIELD, CASE_SHEET, EMAIL_COL, RECIPIENT_SHEET, SENDER_EMAIL, SENDER_NAME, SUBJECT
+
+if TYPE_CHECKING:
+    from email.headerregistry import Address
 
 BODY_TEMPLATE = "epost.txt"
 APPENDIX_NAME = "Bilaga 1 fördelning.xlsx"
@@ -136,27 +139,6 @@ class Outbox:
                               attachments=attachments + self.shared, date=self.now)
         path = self.layout.message(index)
         return path, write_hashed(path, parts)
-
-
-def write_outbox(case: Case, allocation: Allocation, run_dir: Path, letters: Mapping[int, Path],
-                 body_renderer: BodyRenderer, *, now: dt.datetime | None = None) -> list[Path]:
-    """Write ``utskick/<recipient>.eml`` for every mailed recipient, one after the other; return the files written.
-
-    ``letters`` maps a recipient's index to its letter (the PDF where one was made, else the .docx).
-    """
-    layout = RunLayout.for_recipients(Path(run_dir), [r.name for r in case.recipients])
-    outbox = Outbox(case, allocation, layout, body_renderer, now=now)
-    written = []
-    for i in outbox.indices:
-        letter = letters.get(i)
-        path, _ = outbox.write(i, (letter.name, letter.read_bytes()) if letter else None)
-        written.append(path)
-    return written
-
-
-def build_message(**fields) -> bytes:
-    """One whole message in SMTP wire format (see ``message_parts`` for the fields)."""
-    return b"".join(message_parts(**fields))
 
 
 def message_parts(*, sender: str, sender_name: str | None, to: Sequence[str], subject: str, body: str,
@@ -267,6 +249,8 @@ def base64_lines(data: bytes) -> bytes:
 
 def address(addr_spec: str, display_name: str = "") -> Address:
     """An address with its domain in IDNA form (``älvdalen.se`` → ``xn--lvdalen-5xa.se``)."""
+    from email.headerregistry import Address  # here, so that ``processor validate`` starts without it
+
     username, _, domain = addr_spec.strip().rpartition("@")
     if not username or not domain:
         raise ValueError(f"not an e-mail address: {addr_spec!r}")

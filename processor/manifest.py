@@ -8,35 +8,35 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
+from collections.abc import Iterable
 from pathlib import Path
 
 from processor import __version__
-from processor.checksums import Checksums, folder_files
+from processor.checksums import Checksums, FileEntry, folder_files, replace_hashed
 from processor.layout import EDITED_FILES, MANIFEST_FILE
 
 
-def file_list(run_dir: Path, checksums: Checksums) -> list[dict]:
-    """Every file the run made or changed (but the manifest and hidden working files), with size and SHA-256.
+def file_list(listing: Iterable[FileEntry], checksums: Checksums) -> list[dict]:
+    """Every file of ``listing`` (but the manifest and hidden working files), with size and SHA-256.
 
     The ledger (and its previous version) is the administrator's to edit: listed without a checksum,
     as ``"sha256": null, "edited": true``. An office suite's lock file beside it (``~$…``) is not listed.
     """
     return [{"path": entry.path, "bytes": entry.size, "sha256": None, "edited": True} if entry.path in EDITED_FILES
             else {"path": entry.path, "bytes": entry.size, "sha256": checksums.sha256(entry)}
-            for entry in folder_files(run_dir)
+            for entry in listing
             if entry.path != MANIFEST_FILE and not entry.hidden and not entry.parts[-1].startswith("~$")]
 
 
-def manifest_json(input_path: Path, input_sha256: str, run_dir: Path, warnings: list[str], created: dt.datetime,
+def manifest_json(input_path: Path, input_sha256: str, warnings: list[str], created: dt.datetime,
                   checksums: Checksums) -> bytes:
-    """The manifest of a new run: every file in ``run_dir`` with its size and SHA-256 (from ``checksums``)."""
+    """The manifest of a new run: every file the run wrote (``checksums`` lists them) with its size and SHA-256."""
     document = {
         "input": {"file": input_path.name, "sha256": input_sha256},
         "program": {"name": "processor", "version": __version__},
         "created": created.isoformat(timespec="seconds"),
         "warnings": warnings,
-        "files": file_list(run_dir, checksums),
+        "files": file_list(checksums.listing(), checksums),
     }
     return _encoded(document)
 
@@ -57,23 +57,12 @@ def update_manifest(run_dir: Path, checksums: Checksums, command: str, now: dt.d
         before = {entry["path"]: entry for entry in document["files"]}
     except (OSError, ValueError, KeyError, TypeError):
         return []
-    files = file_list(run_dir, checksums)
+    files = file_list(folder_files(run_dir), checksums)
     now_listed = {entry["path"]: entry for entry in files}
     changed = sorted(p for p in before.keys() | now_listed.keys() if before.get(p) != now_listed.get(p))
     if changed:
         document["files"] = files
         document.setdefault("changes", []).append(
             {"time": now.isoformat(timespec="seconds"), "command": command, "files": changed})
-        _replace(path, _encoded(document))
+        replace_hashed(path, [_encoded(document)])  # in one step: a crash never leaves half a manifest
     return changed
-
-
-def _replace(path: Path, data: bytes) -> None:
-    """Replace the file in one step, so a crash never leaves half a manifest."""
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        temp.write_bytes(data)
-        os.replace(temp, path)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise

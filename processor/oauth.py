@@ -19,7 +19,10 @@ import subprocess
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from msal import ClientApplication
 
 MICROSOFT_SMTP_HOST = "smtp.office365.com"
 MICROSOFT_LOGIN_HOST = "login.microsoftonline.com"
@@ -227,7 +230,7 @@ class MicrosoftToken:
             raise TokenError(self._refusal(result))
         return result["access_token"]
 
-    def application(self):
+    def application(self) -> ClientApplication:
         """The msal application, made once (making it asks Microsoft for the tenant's endpoints)."""
         if self._application is None:
             import msal

@@ -10,16 +10,20 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
-import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from processor import formats
+from processor.checksums import replace_hashed
+
+if TYPE_CHECKING:
+    from jinja2 import Environment, Template
 
 
-def page_environment():
+def page_environment() -> Environment:
     """Jinja for the HTML pages: autoescaped, strict, templates (and the shared ``page.css.j2``) from the package."""
     from jinja2 import Environment, FunctionLoader, StrictUndefined
 
@@ -28,7 +32,7 @@ def page_environment():
                        autoescape=True, undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
 
 
-def block_digest(template, name: str) -> str:
+def block_digest(template: Template, name: str) -> str:
     """The CSP hash of a template block (the page's own CSS or script), so only that text may run."""
     text = "".join(template.blocks[name](template.new_context()))
     return "sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii")
@@ -45,26 +49,16 @@ def share_text(part: int, whole: int) -> str:
 
 
 def write_atomically(path: Path, pieces: Iterable[str]) -> tuple[Path, str]:
-    """Replace the file in one step, so a browser or a crash never sees half a page; → its path and SHA-256."""
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    digest = hashlib.sha256()
+    """Replace the page in one step, so a browser or a crash never sees half of it; → its path and SHA-256."""
+    return path, replace_hashed(path, _utf8_blocks(pieces))
 
-    def write(out, text: list[str]) -> None:
-        data = "".join(text).encode("utf-8")
-        digest.update(data)
-        out.write(data)
-        text.clear()
 
-    try:
-        with open(temp, "xb") as out:
-            text: list[str] = []
-            for piece in pieces:  # hundreds of thousands of small pieces, written and hashed in blocks
-                text.append(piece)
-                if len(text) == 4096:
-                    write(out, text)
-            write(out, text)
-        os.replace(temp, path)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-    return path, digest.hexdigest()
+def _utf8_blocks(pieces: Iterable[str], size: int = 4096) -> Iterator[bytes]:
+    """Hundreds of thousands of small pieces of text, encoded ``size`` at a time."""
+    block: list[str] = []
+    for piece in pieces:
+        block.append(piece)
+        if len(block) == size:
+            yield "".join(block).encode("utf-8")
+            block.clear()
+    yield "".join(block).encode("utf-8")

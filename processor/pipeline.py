@@ -7,28 +7,21 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from processor.allocate import allocate
-from processor.describe import count
-from processor.checksums import Checksums, file_sha256, write_hashed
 from processor.errors import InputError, Problem
-from processor.layout import PDF_SUFFIX, REPORT_FILE, RunLayout
-from processor.mail import BODY_TEMPLATE, Outbox, outbox_warnings, render_body
-from processor.manifest import manifest_json, update_manifest
 from processor.model import Allocation, Case
-from processor.parallel import beside, for_chunks
-from processor.result import result_json
-from processor.rundir import atomic_run_dir, check_complete, remove_abandoned
 from processor.validate import load_case
 from processor.workbook import workbook_sha256
 
 if TYPE_CHECKING:
+    from processor.checksums import Checksums
     from processor.documents import LetterWriter
+    from processor.mail import Outbox
 
 Progress = Callable[[str], None]
 
@@ -48,6 +41,8 @@ def check(workbook: Path) -> tuple[Case, Allocation]:
 
     The case's warnings include what only the allocation shows: recipients with money and no address.
     """
+    from processor.mail import outbox_warnings
+
     case = load_case(Path(workbook))
     allocation = allocate(case)
     warnings = (*case.warnings, *outbox_warnings(case, allocation))
@@ -61,11 +56,21 @@ def run(workbook: Path, out_dir: Path = Path("output"), *, now: dt.datetime | No
     With many recipients, the result files are made on the other core while the templates are checked.
     """
     # The writing stages are imported here, so that ``processor validate`` starts without them.
+    from uuid import uuid4
+
     from processor.appendix import appendix_xlsx
+    from processor.checksums import Checksums, file_sha256, write_hashed
+    from processor.describe import count
     from processor.documents import find_office, prepare_documents
+    from processor.layout import RunLayout
     from processor.ledger import initial_entries, ledger_xlsx
+    from processor.mail import BODY_TEMPLATE, Outbox, render_body
+    from processor.manifest import manifest_json
+    from processor.parallel import beside
     from processor.presentation import present
     from processor.report import write_report
+    from processor.result import result_json
+    from processor.rundir import atomic_run_dir, check_complete, remove_abandoned
 
     workbook = Path(workbook)
     out_dir = Path(out_dir).absolute()  # the workers and the checksums name files from the folder: one spelling
@@ -77,7 +82,7 @@ def run(workbook: Path, out_dir: Path = Path("output"), *, now: dt.datetime | No
     progress(f"Fördelade {_kr(allocation.total)} på {len(case.recipients)} mottagare i "
              f"{count(len(case.posts), 'post', 'poster')}.")
     view = present(case, allocation)
-    case_id = uuid.uuid4().hex  # this run starts a case of its own, even from a workbook run before
+    case_id = uuid4().hex  # this run starts a case of its own, even from a workbook run before
     with beside(lambda: (result_json(case, allocation, case_id), appendix_xlsx(view),
                          ledger_xlsx(initial_entries(case, allocation))), len(case.recipients)) as tables:
         documents = prepare_documents(case, allocation, workbook, today=now.date(), text_templates=(BODY_TEMPLATE,),
@@ -105,7 +110,7 @@ def run(workbook: Path, out_dir: Path = Path("output"), *, now: dt.datetime | No
             raise InputError([Problem(workbook.name, "arbetsboken ändrades medan körningen pågick. Spara klart och kör igen.")])
         checksums.add(*write_report(case, allocation, layout.root, checksums, created=now))
         progress("Skrev rapporten rapport.html.")
-        manifest = manifest_json(workbook, input_sha256, layout.root, list(case.warnings), now, checksums)
+        manifest = manifest_json(workbook, input_sha256, list(case.warnings), now, checksums)
         checksums.add(layout.manifest, write_hashed(layout.manifest, [manifest]))
         files = sorted(entry.path for entry in check_complete(layout.root, checksums))
     return RunResult(run_dir.final, case, allocation, files)
@@ -117,6 +122,9 @@ def refresh_run_folder(run_dir: Path, command: str, *, now: dt.datetime | None =
     A report that cannot be re-rendered is returned as problems (warnings); the manifest is kept true anyway.
     A reminder round (``RUNDIR/paminnelser/<round>``) has neither: the manifest of its run folder is updated.
     """
+    from processor.checksums import Checksums
+    from processor.layout import REPORT_FILE, RunLayout
+    from processor.manifest import update_manifest
     from processor.report import refresh_report
 
     now = now or dt.datetime.now().astimezone()
@@ -142,7 +150,11 @@ def write_recipients(letters: LetterWriter, outbox: Outbox, office: str | None, 
     in memory. With PDFs, LibreOffice converts the decision document and the letters first, and the
     e-mails then carry the PDFs. Every file's checksum is taken as it is written, into ``checksums``.
     """
+    from processor.checksums import file_sha256
+    from processor.describe import count
     from processor.documents import convert_to_pdf
+    from processor.layout import PDF_SUFFIX
+    from processor.parallel import for_chunks
 
     indices = letters.indices
     Records = list[tuple[str, str]]  # (path, SHA-256) of each file a worker wrote
@@ -175,7 +187,8 @@ def write_recipients(letters: LetterWriter, outbox: Outbox, office: str | None, 
     for_chunks(letters_and_mail, indices, letters_done)
     progress(f"Skrev {len(indices)} brev.")
     if office is not None:
-        convert_to_pdf([decision, *map(letters.path, indices)], office, progress=progress)
+        for pdf in convert_to_pdf([decision, *map(letters.path, indices)], office, progress=progress).values():
+            checksums.add(pdf, file_sha256(pdf))
         for_chunks(mail_with_pdf, [i for i in indices if i in outbox], remember)
     progress(f"Skrev {count(len(outbox.indices), 'e-postmeddelande', 'e-postmeddelanden')} i utskick/.")
 

@@ -78,6 +78,10 @@ class Column:
         return self.kind in (BASIS, POST, SUBTOTAL, TOTAL, PREVIOUS, ADDITION)
 
 
+CellValue = str | Decimal | int | tuple[str, ...] | None
+"""What a cell of the distribution table holds: text, a basis or an amount, a recipient's notes, or nothing."""
+
+
 @dataclass(frozen=True)
 class Table:
     """The distribution table: columns, a row per recipient in workbook order, and the totals row."""
@@ -86,13 +90,44 @@ class Table:
     view: Presentation = field(repr=False, compare=False)
     mail_notes: bool = False
 
-    def cell(self, column: Column, index: int):
+    def cell(self, column: Column, index: int) -> CellValue:
         """Recipient ``index``'s value in ``column``: text, Decimal or int, a tuple of notes, or None for blank."""
-        return self.view.cell(column, index, self.mail_notes)
+        recipient = self.view.case.recipients[index]
+        kind = column.kind
+        if kind == NAME:
+            return recipient.name
+        if kind == GROUP:
+            return recipient.group
+        if kind == BASIS:
+            return recipient.bases.get(column.basis)
+        if kind in (POST, SUBTOTAL):
+            shares = [p.shares[index] for p in column.posts if index in p.shares]
+            return sum(shares) if shares else None
+        if kind == TOTAL:
+            return self.view.allocation.totals[index]
+        if kind == PREVIOUS:
+            return self.view.round.previous[index]
+        if kind == ADDITION:
+            return self.view.round.additions[index]
+        return self.view.notes(index, self.mail_notes) or None
 
-    def total(self, column: Column):
+    def total(self, column: Column) -> CellValue:
         """The totals row: bases over participating recipients, amounts over everyone."""
-        return self.view.total(column)
+        kind = column.kind
+        if kind == NAME:
+            return "Totalt"
+        if kind == BASIS:
+            return sum((r.bases.get(column.basis, Decimal(0)) for r in self.view.case.recipients if r.participates),
+                       Decimal(0))
+        if kind in (POST, SUBTOTAL):
+            return sum(p.amount for p in column.posts)
+        if kind == TOTAL:
+            return self.view.allocated_total
+        if kind == PREVIOUS:
+            return sum(self.view.round.previous)
+        if kind == ADDITION:
+            return sum(self.view.round.additions)
+        return None
 
     def area_spans(self) -> list[tuple[str | None, int]]:
         """The row above the headings: each area with how many columns it spans; None for one column without."""
@@ -200,43 +235,6 @@ class Presentation:
         if mail and self.allocation.totals[index] > 0 and not recipient.emails:
             notes += (NO_ADDRESS_NOTE,)
         return notes
-
-    def cell(self, column: Column, index: int, mail_notes: bool = False):
-        recipient = self.case.recipients[index]
-        kind = column.kind
-        if kind == NAME:
-            return recipient.name
-        if kind == GROUP:
-            return recipient.group
-        if kind == BASIS:
-            return recipient.bases.get(column.basis)
-        if kind in (POST, SUBTOTAL):
-            shares = [p.shares[index] for p in column.posts if index in p.shares]
-            return sum(shares) if shares else None
-        if kind == TOTAL:
-            return self.allocation.totals[index]
-        if kind == PREVIOUS:
-            return self.round.previous[index]
-        if kind == ADDITION:
-            return self.round.additions[index]
-        return self.notes(index, mail_notes) or None
-
-    def total(self, column: Column):
-        kind = column.kind
-        if kind == NAME:
-            return "Totalt"
-        if kind == BASIS:
-            return sum((r.bases.get(column.basis, Decimal(0)) for r in self.case.recipients if r.participates),
-                       Decimal(0))
-        if kind in (POST, SUBTOTAL):
-            return sum(p.amount for p in column.posts)
-        if kind == TOTAL:
-            return self.allocated_total
-        if kind == PREVIOUS:
-            return sum(self.round.previous)
-        if kind == ADDITION:
-            return sum(self.round.additions)
-        return None
 
     def recipient_posts(self, index: int) -> list[RecipientPost]:
         """The posts recipient ``index`` takes part in, with its part of each in words."""

@@ -16,20 +16,20 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from decimal import Decimal
 from pathlib import Path
 
 from processor import __version__, formats
 from processor.charts import composition_chart, recipient_chart
-from processor.checksums import Checksums
+from processor.checksums import Checksums, FileEntry, folder_files
 from processor.describe import count, rounding_unit
 from processor.errors import InputError, Problem
-from processor.layout import REPORT_FILE, RESULT_FILE, RunLayout
+from processor.layout import MANIFEST_FILE, REPORT_FILE, RESULT_FILE, RunLayout
 from processor.mail import outbox_warnings
 from processor.model import Allocation, Case
 from processor.pages import block_digest, page_environment, share_text, when, write_atomically
-from processor.presentation import Column, Presentation, basis_columns, present
+from processor.presentation import CellValue, Column, Presentation, basis_columns, present
 from processor.run_listing import build_files, build_mailing
 from processor.vocabulary import COMMITTEE, DATE, DEPARTMENT, OFFICER, REFERENCE, SENDER_NAME
 
@@ -47,15 +47,15 @@ def write_report(case: Case, allocation: Allocation, run_dir: Path, checksums: C
                  created: dt.datetime | None = None, result: dict | None = None) -> tuple[Path, str]:
     """Write ``rapport.html`` at run time (after every other file but the manifest): its path and SHA-256.
 
-    The files are listed with their checksums from ``checksums``; what it lacks is hashed and added.
-    ``result`` is the folder's ``fordelning.json`` when it is more than the case and allocation tell (a later round).
+    The files are those ``checksums`` records (everything the run wrote), with their checksums. ``result`` is the
+    folder's ``fordelning.json`` when it is more than the case and allocation tell (a later round).
     """
     from processor.result import result_document
 
     run_dir = Path(run_dir)
     created = created or dt.datetime.now().astimezone()
     html = render_report(result or result_document(case, allocation), report_extras(case, allocation, created), run_dir,
-                         checksums=checksums)
+                         checksums=checksums, listing=checksums.listing())
     return write_atomically(run_dir / REPORT_FILE, html)
 
 
@@ -63,7 +63,8 @@ def refresh_report(run_dir: Path, checksums: Checksums | None = None, *,
                    now: dt.datetime | None = None) -> tuple[Path, str]:
     """Re-render ``rapport.html`` from ``fordelning.json``, its embedded data and the folder (after ``send``).
 
-    Every file listed is hashed into ``checksums`` (a new record if none is given): its path and SHA-256.
+    The folder is walked once; every file listed is hashed into ``checksums`` (a new record if none is
+    given). → Its path and SHA-256.
     """
     run_dir = Path(run_dir)
     result = read_result(run_dir)
@@ -126,10 +127,15 @@ def _decimal_text(value: Decimal | None) -> str | None:
 # --- the page -----------------------------------------------------------------------------------
 
 def render_report(result: dict, extras: dict, run_dir: Path, refreshed: dt.datetime | None = None, *,
-                  checksums: Checksums | None = None) -> Iterator[str]:
-    """The page as pieces of text, to write as they come (for 10 000 recipients it is megabytes)."""
+                  checksums: Checksums | None = None, listing: Sequence[FileEntry] | None = None) -> Iterator[str]:
+    """The page as pieces of text, to write as they come (for 10 000 recipients it is megabytes).
+
+    ``listing``: the folder's files, when the caller knows them; else the folder is walked.
+    """
     template = page_environment().get_template(TEMPLATE)
-    page = build_page(result, extras, Path(run_dir), refreshed, checksums=checksums or Checksums(run_dir))
+    listing = folder_files(run_dir) if listing is None else listing
+    page = build_page(result, extras, Path(run_dir), refreshed, checksums=checksums or Checksums(run_dir),
+                      listing=listing)
     csp = (f"default-src 'none'; style-src '{block_digest(template, 'style')}'; "
            f"script-src '{block_digest(template, 'script')}'; img-src data:; base-uri 'none'; form-action 'none'")
     return template.generate(page=page, data=extras, csp=csp)
@@ -144,13 +150,13 @@ def read_view(result: dict, extras: dict) -> Presentation:
 
 
 def build_page(result: dict, extras: dict, run_dir: Path, refreshed: dt.datetime | None, *,
-               checksums: Checksums) -> dict:
+               checksums: Checksums, listing: Sequence[FileEntry]) -> dict:
     """Everything the template shows, already formatted in Swedish."""
     view = read_view(result, extras)
     recipients = result["recipients"]
     colors = {p["name"]: PALETTE[i % len(PALETTE)] for i, p in enumerate(result["posts"])}
     layout = RunLayout.for_recipients(run_dir, [r["name"] for r in recipients])
-    mailing = build_mailing(result, layout)
+    mailing = build_mailing(result, layout, listing)
     warnings = list(dict.fromkeys([*result.get("warnings", []), *extras.get("warnings", []), *consistency(result)]))
     return {
         "title": result["title"],
@@ -164,8 +170,8 @@ def build_page(result: dict, extras: dict, run_dir: Path, refreshed: dt.datetime
         "chart": recipient_chart(result, colors),
         "table": build_table(view),
         "mailing": mailing,
-        "files": build_files(layout, recipients, checksums),
-        "manifest_written": layout.manifest.is_file(),
+        "files": build_files(layout, recipients, checksums, listing),
+        "manifest_written": any(entry.path == MANIFEST_FILE for entry in listing),
         "rounding": view.rounding_words,
         "total": formats.kronor(result["total"]),
         "total_share": share_text(result["total"], result["total"]),
@@ -303,7 +309,7 @@ def build_table(view: Presentation) -> dict:
             "wide": len(columns) > 8, "has_bases": bool(view.basis_columns)}
 
 
-def table_cell(column: Column, value) -> dict:
+def table_cell(column: Column, value: CellValue) -> dict:
     """A cell's shown text and sort value (notes as badges)."""
     if column.kind == "note":
         notes = list(value or ())
@@ -313,7 +319,7 @@ def table_cell(column: Column, value) -> dict:
     return {"text": value or "", "sort": value or "", "notes": []}
 
 
-def total_cell(column: Column, value) -> str:
+def total_cell(column: Column, value: CellValue) -> str:
     if column.is_number:
         return formats.number(value)
     return value or ""

@@ -6,13 +6,13 @@ state comes from the send journal ``utskick/skickat.jsonl`` and the addresses in
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import quote
 
 from processor import formats
-from processor.checksums import Checksums, folder_files
+from processor.checksums import Checksums, FileEntry
 from processor.journal import Delivery, MessageHeaders, delivered_to, read_journal
 from processor.layout import (APPENDIX_FILE, DECISION_FILE, EDITED_FILES, JOURNAL_FILE, LEDGER_FILE, LETTER_DIR,
                               MANIFEST_FILE, MESSAGE_SUFFIX, OUTBOX_DIR, PDF_SUFFIX, PREVIOUS_LEDGER_FILE, REPORT_FILE,
@@ -22,12 +22,14 @@ from processor.pages import when
 
 # --- mailing: the outbox and the send journal ---------------------------------------------------
 
-def build_mailing(result: dict, layout: RunLayout) -> dict:
-    """Per recipient with money: its message, to whom, and whether and when it was sent."""
+def build_mailing(result: dict, layout: RunLayout, listing: Iterable[FileEntry]) -> dict:
+    """Per recipient with money: its message (found in ``listing``, the folder's files), to whom, and whether
+    and when it was sent."""
     outbox = layout.outbox
     journal = read_journal(layout.journal)
     rows, sent = [], 0
-    messages = {p.name for p in outbox.glob(f"*{MESSAGE_SUFFIX}")} if outbox.is_dir() else set()
+    messages = {entry.parts[1] for entry in listing
+                if len(entry.parts) == 2 and entry.parts[0] == OUTBOX_DIR and entry.parts[1].endswith(MESSAGE_SUFFIX)}
     for index, recipient in enumerate(result["recipients"]):
         file = layout.message_name(index)
         if file in messages:
@@ -72,10 +74,11 @@ def message_status(name: str, path: Path, deliveries: list[Delivery]) -> dict:
 
 # --- the files of the run folder ----------------------------------------------------------------
 
-def build_files(layout: RunLayout, recipients: list[dict], checksums: Checksums) -> Iterator[dict]:
-    """Every visible file of the folder but this page, with what it is, its size and SHA-256, one at a time."""
+def build_files(layout: RunLayout, recipients: list[dict], checksums: Checksums,
+                listing: Iterable[FileEntry]) -> Iterator[dict]:
+    """Every visible file of ``listing`` but this page, with what it is, its size and SHA-256, one at a time."""
     owners = {stem: r["name"] for stem, r in zip(layout.stems, recipients)}
-    for entry in folder_files(layout.root):
+    for entry in listing:
         if entry.path == REPORT_FILE or entry.hidden or entry.parts[-1].startswith("~$"):
             continue
         relative = Path(*entry.parts)

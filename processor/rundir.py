@@ -8,6 +8,7 @@ import re
 import secrets
 import shutil
 import socket
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -19,7 +20,7 @@ _HIDDEN = re.compile(rf"^\..*\.(\d+)@([A-Za-z0-9-]*)\.[0-9a-f]+{re.escape(HIDDEN
 
 
 @contextmanager
-def atomic_run_dir(out_dir: Path, stem: str, now: dt.datetime):
+def atomic_run_dir(out_dir: Path, stem: str, now: dt.datetime) -> Iterator[RunDir]:
     """Yield a hidden temporary folder; on success rename it to ``<stem>_<YYYYMMDD-HHMMSS>`` (suffix if taken).
 
     The final path is stored in the yielded holder's ``final`` attribute after the block.

@@ -14,11 +14,13 @@ import functools
 import re
 from decimal import Decimal
 from fractions import Fraction
+from collections.abc import Iterable, MutableMapping
 from itertools import islice
+from typing import Any
 
-from jinja2 import StrictUndefined, Template
+from jinja2 import StrictUndefined, Template, nodes
 from jinja2.exceptions import SecurityError, TemplateRuntimeError, UndefinedError
-from jinja2.runtime import Undefined
+from jinja2.runtime import Context, Undefined
 from jinja2.sandbox import SandboxedEnvironment
 from jinja2.utils import missing
 
@@ -120,7 +122,7 @@ class GuardedSandbox(SandboxedEnvironment):
 
     intercepted_binops = frozenset(["**", "*", "+", "%"])  # intercepted ones are never folded at compile time
 
-    def __init__(self, **options):
+    def __init__(self, **options: Any):
         super().__init__(**options)
         self.globals.pop("lipsum", None)
         self.globals.update(range=bounded_range, **{LOOP_GUARD: counted, CONCAT_GUARD: bounded_concat})
@@ -131,7 +133,7 @@ class GuardedSandbox(SandboxedEnvironment):
         tree.set_environment(self)
         return tree
 
-    def concat(self, parts) -> str:
+    def concat(self, parts: Iterable[str]) -> str:
         """A rendering's pieces joined, refused once they pass MAX_OUTPUT characters (checked every 64 pieces:
         each is a template's own text or a value, and a value a template builds is at most MAX_TEXT)."""
         pieces, size, parts = [], 0, iter(parts)
@@ -142,7 +144,7 @@ class GuardedSandbox(SandboxedEnvironment):
                 raise LimitError(f"dokumentet blir längre än {count(MAX_OUTPUT)} tecken")
         return "".join(pieces)
 
-    def call_binop(self, context, operator, left, right):
+    def call_binop(self, context: Context, operator: str, left: Any, right: Any) -> Any:
         if operator == "**" and isinstance(right, (int, float)) and abs(right) > 100:
             raise LimitError("exponenten är för stor")
         if operator == "*":
@@ -155,13 +157,13 @@ class GuardedSandbox(SandboxedEnvironment):
             check_format(percent_specs(left), right if isinstance(right, tuple) else (right,))
         return charged(context.eval_ctx, super().call_binop(context, operator, left, right))
 
-    def call(self, context, obj, /, *args, **kwargs):
+    def call(self, context: Context, obj: Any, /, *args: Any, **kwargs: Any) -> Any:
         method = getattr(obj, "__wrapped__", obj)  # the sandbox wraps str.format in its own formatter
         if isinstance(getattr(method, "__self__", None), str):
             args = string_method_args(method.__self__, getattr(method, "__name__", ""), args, kwargs)
         return charged(context.eval_ctx, super().call(context, obj, *args, **kwargs))
 
-    def unsafe_undefined(self, obj, attribute: str) -> Undefined:
+    def unsafe_undefined(self, obj: Any, attribute: str) -> Undefined:
         """An attribute kept from templates: an undefined value whose use raises UnsafeAccessError."""
         return self.undefined(f"access to attribute {attribute!r} of {type(obj).__name__!r} object is unsafe.",
                               name=attribute, obj=obj, exc=functools.partial(UnsafeAccessError, attribute=attribute))
@@ -170,11 +172,12 @@ class GuardedSandbox(SandboxedEnvironment):
 class CachingSandbox(GuardedSandbox):
     """Compiles each distinct source once: docxtpl asks for the same letter XML once per recipient."""
 
-    def __init__(self, **options):
+    def __init__(self, **options: Any):
         super().__init__(**options)
         self._compiled: dict[str, Template] = {}
 
-    def from_string(self, source, globals=None, template_class=None):
+    def from_string(self, source: str | nodes.Template, globals: MutableMapping[str, Any] | None = None,
+                    template_class: type[Template] | None = None) -> Template:
         if globals or template_class or not isinstance(source, str):
             return super().from_string(source, globals, template_class)
         if source not in self._compiled:
@@ -198,7 +201,7 @@ def text_environment() -> GuardedSandbox:
 
 # --- what a printed value becomes ---------------------------------------------------------------
 
-def plain_value(value):
+def plain_value(value: Any) -> Any:
     """Numbers with a Swedish decimal comma; other values unchanged."""
     if isinstance(value, (Decimal, Fraction, float)):
         if isinstance(value, Fraction):
@@ -209,13 +212,13 @@ def plain_value(value):
     return value
 
 
-def finalize_word(value):
+def finalize_word(value: Any) -> Any:
     """Text for Word: XML-invalid characters dropped, blank lines become paragraphs (docxtpl's ``\\a``)."""
     value = finalize_text(value)
     return _PARAGRAPH_BREAK.sub("\a", value.strip("\n")) if isinstance(value, str) else value
 
 
-def finalize_text(value):
+def finalize_text(value: Any) -> Any:
     """Text for plain-text templates: control characters other than tab and newline dropped."""
     value = plain_value(value)
     if isinstance(value, str):
@@ -259,37 +262,37 @@ def _date(value) -> dt.date:
 
 
 @_strict("kronor", "ett belopp")
-def filter_kronor(value) -> str:
+def filter_kronor(value: Any) -> str:
     return formats.kronor(_number(value))
 
 
 @_strict("mnkr", "ett belopp")
-def filter_mnkr(value, decimals: int = 1) -> str:
+def filter_mnkr(value: Any, decimals: int = 1) -> str:
     return formats.mnkr(_number(value), int(decimals))
 
 
 @_strict("tkr", "ett belopp")
-def filter_tkr(value, decimals: int = 0) -> str:
+def filter_tkr(value: Any, decimals: int = 0) -> str:
     return formats.tkr(_number(value), int(decimals))
 
 
 @_strict("procent", "ett tal i procent")
-def filter_procent(value, decimals: int | None = None) -> str:
+def filter_procent(value: Any, decimals: int | None = None) -> str:
     return formats.percent(_number(value), None if decimals is None else int(decimals))
 
 
 @_strict("tal", "ett tal")
-def filter_tal(value, decimals: int | None = None) -> str:
+def filter_tal(value: Any, decimals: int | None = None) -> str:
     return formats.number(_number(value), None if decimals is None else int(decimals))
 
 
 @_strict("datum", "ett datum (ÅÅÅÅ-MM-DD)")
-def filter_datum(value) -> str:
+def filter_datum(value: Any) -> str:
     return formats.long_date(_date(value))
 
 
 @_strict("versal", "en text")
-def filter_versal(value) -> str:
+def filter_versal(value: Any) -> str:
     text = value if isinstance(value, str) else str(value)
     return text[:1].upper() + text[1:]
 

@@ -405,8 +405,8 @@ def second_round(run_dir: Path, today: dt.date, *, not_invoiced: bool = False, t
         mailed = _write_letters_and_mail(plan, layout, documents, checksums, appendix if appendix_attached(plan.case)
                                          else None, now)
         checksums.add(*write_report(view.case, view.allocation, layout.root, checksums, created=now, result=result))
-        manifest_bytes = manifest_json(Path(source.name), previous_manifest or "", layout.root,
-                                       [str(w) for w in plan.warnings], now, checksums)
+        manifest_bytes = manifest_json(Path(source.name), previous_manifest or "", [str(w) for w in plan.warnings], now,
+                                       checksums)
         checksums.add(layout.manifest, write_hashed(layout.manifest, [manifest_bytes]))
         files = sorted(entry.path for entry in check_complete(layout.root, checksums))
     return RoundResult(run.final, plan, files, mailed)

@@ -22,7 +22,7 @@ _CONDITION = re.compile(r"\{%-?\s*(?:if|elif)\b")
 CASE_VARIABLE = "arende"
 
 
-def check_source(env, source: str, label: str, allowed: set[str]) -> None:
+def check_source(env: Environment, source: str, label: str, allowed: set[str]) -> None:
     """Syntax, filters and top-level variables of one template source, before anything renders."""
     try:
         tree = env.parse(source)
@@ -53,7 +53,7 @@ def undefined_message(name: str, source: str) -> str:
             "Rätta taggen; alla variabler står i mallguiden (docs/mallar.md).")
 
 
-def syntax_problem(error: TemplateSyntaxError, source: str, label: str, env=None) -> Problem:
+def syntax_problem(error: TemplateSyntaxError, source: str, label: str, env: Environment | None = None) -> Problem:
     """A syntax error as a Swedish message quoting the text around the broken tag.
 
     What is wrong with the ``{% … %}`` tags is found from the template's own tokens (``tag_fault``);
@@ -75,7 +75,7 @@ _BLOCK_MIDDLES = {"if": ("elif", "else"), "for": ("else",), "macro": (), "call":
 _STATEMENTS = {"extends", "print", "include", "from", "import", "set"}
 
 
-def tag_fault(env, source: str, lineno: int | None) -> tuple[str, bool] | None:
+def tag_fault(env: Environment, source: str, lineno: int | None) -> tuple[str, bool] | None:
     """What is wrong with the block tags of a source Jinja could not parse, in Swedish, and whether it is a block
     left open; None where the tags are not the fault Jinja met (at ``lineno``)."""
     try:

@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterable, Sequence
+from typing import Any, TypeVar
 
 from jinja2 import nodes, pass_context, pass_eval_context
+from jinja2.nodes import EvalContext
 from jinja2.exceptions import SecurityError
 from jinja2.runtime import Undefined, markup_join, str_join
 from markupsafe import soft_str
@@ -41,7 +44,10 @@ def check_length(length: int) -> None:
         raise LimitError(f"texten eller listan blir längre än {count(MAX_TEXT)} tecken")
 
 
-def charged(eval_ctx, value):
+Value = TypeVar("Value")
+
+
+def charged(eval_ctx: EvalContext, value: Value) -> Value:
     """``value``, unless it is a text or list longer than MAX_TEXT; counts one step, and one per 100 of its
     characters or items, against the rendering's MAX_WORK (kept on Jinja's per-rendering evaluation context)."""
     size = len(value) if isinstance(value, (str, list, tuple)) else 0
@@ -53,7 +59,7 @@ def charged(eval_ctx, value):
     return value
 
 
-def check_format(specs: list[str], args) -> None:
+def check_format(specs: list[str], args: Iterable[Any]) -> None:
     """Widths and precisions in a format string, and the numbers a ``*`` or nested ``{}`` takes, within MAX_TEXT."""
     numbers = [int(n) for spec in specs for n in re.findall(r"\d+", spec)]
     if any("*" in spec or "{" in spec for spec in specs):
@@ -156,13 +162,13 @@ class _Counted:
 
 
 @pass_eval_context
-def counted(eval_ctx, items):
+def counted(eval_ctx: EvalContext, items: Sequence[Any]) -> _Counted:
     """What a ``{% for %}`` loops over (``GuardedSandbox._parse`` has every loop call this)."""
     return _Counted(items, eval_ctx)
 
 
 @pass_eval_context
-def bounded_concat(eval_ctx, parts):
+def bounded_concat(eval_ctx: EvalContext, parts: Sequence[Any]) -> str:
     """``a ~ b`` as Jinja joins it (markup_join where it escapes), refused past MAX_TEXT characters."""
     check_length(sum(len(soft_str(part)) for part in parts))
     return markup_join(parts) if eval_ctx.autoescape or eval_ctx.volatile else str_join(parts)

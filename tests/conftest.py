@@ -18,6 +18,9 @@ from docx.oxml.ns import qn
 from openpyxl import Workbook
 
 from processor.cli import main
+from processor.layout import RunLayout
+from processor.mail import BodyRenderer, Outbox, message_parts
+from processor.model import Allocation, Case
 
 ROOT = Path(__file__).resolve().parents[1]
 DALARNA = ROOT / "input" / "dalarna_2020.xlsx"
@@ -41,6 +44,25 @@ DEFAULT_RECIPIENTS = [
     ("Borlänge", "registrator@borlange.example", "Kommun", 300),
     ("Falun", "registrator@falun.example", "Kommun", 600),
 ]
+
+
+def write_outbox(case: Case, allocation: Allocation, run_dir: Path, letters: dict[int, Path],
+                 body_renderer: BodyRenderer, *, now: dt.datetime | None = None) -> list[Path]:
+    """The outbox alone, as the pipeline writes it beside the letters: ``utskick/<recipient>.eml`` for every
+    mailed recipient, with its letter from ``letters`` (index → file) attached; → the files written."""
+    layout = RunLayout.for_recipients(Path(run_dir), [r.name for r in case.recipients])
+    outbox = Outbox(case, allocation, layout, body_renderer, now=now)
+    written = []
+    for i in outbox.indices:
+        letter = letters.get(i)
+        path, _ = outbox.write(i, (letter.name, letter.read_bytes()) if letter else None)
+        written.append(path)
+    return written
+
+
+def build_message(**fields) -> bytes:
+    """One whole message in SMTP wire format (see ``mail.message_parts`` for the fields)."""
+    return b"".join(message_parts(**fields))
 
 
 def build_workbook(path: Path, case: Rows | None = DEFAULT_CASE, recipients: Rows | None = DEFAULT_RECIPIENTS,

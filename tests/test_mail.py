@@ -14,10 +14,9 @@ import pytest
 from openpyxl import load_workbook
 
 from processor.documents import prepare_documents
-from processor.mail import (APPENDIX_NAME, BODY_TEMPLATE, build_message, html_body, outbox_warnings, render_body,
-                            unmailed_indices, write_outbox)
+from processor.mail import APPENDIX_NAME, BODY_TEMPLATE, html_body, outbox_warnings, render_body, unmailed_indices
 from processor.pipeline import check, run
-from conftest import DEFAULT_CASE, build_workbook
+from conftest import DEFAULT_CASE, build_message, build_workbook, write_outbox
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = dt.datetime(2024, 5, 21, 9, 30, tzinfo=dt.timezone(dt.timedelta(hours=2)))

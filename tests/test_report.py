@@ -20,12 +20,11 @@ import pytest
 from processor import formats
 from processor.describe import method_in_words
 from processor.errors import InputError
-from processor.mail import write_outbox
 from processor.pipeline import run
 from processor.report import refresh_report
 from processor.journal import Journal
 from processor.send import read_outbox
-from conftest import require_program
+from conftest import require_program, write_outbox
 
 ROOT = Path(__file__).resolve().parents[1]
 STOCKHOLM = ROOT / "input" / "stockholm_2024.xlsx"

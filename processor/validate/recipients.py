@@ -122,23 +122,24 @@ def _read_row(r: int, raw: tuple, columns: dict[str, int], rows: _Rows, check: C
         check.error(where, f"raden har värden men inget namn på mottagaren. Skriv namnet i kolumn {NAME_COL}, "
                            f"eller töm raden.{_totals_hint(raw)}")
         return
-    if norm(name) in TOTAL_ROW_NAMES:
+    key = norm(name)
+    if key in TOTAL_ROW_NAMES:
         rows.totals_rows.append((r, raw))
         return
     if _looks_like_totals(name, where, check):
         return
-    if norm(name) in rows.seen:
-        check.error(where, f'mottagaren "{name}" finns redan på rad {rows.seen[norm(name)]}. '
+    if key in rows.seen:
+        check.error(where, f'mottagaren "{name}" finns redan på rad {rows.seen[key]}. '
                            "Varje mottagare får bara stå en gång; slå ihop raderna eller ge dem olika namn.")
         return
-    rows.seen[norm(name)] = r
+    rows.seen[key] = r
     if CONTROL.search(name):
         check.error(where, f"mottagarens namn {quoted(name)} innehåller en radbrytning eller ett osynligt styrtecken, "
                            "men namnet hamnar i e-postens ämne och i filnamn. Skriv namnet på en rad.")
     rows.recipients.append(_recipient_row(name, r, raw, columns, check))
     for column, c in columns.items():
-        number = plain_number(value_at(raw, c))
-        if column not in RESERVED_COLUMNS and number is not None:
+        number = None if column in RESERVED_COLUMNS else plain_number(value_at(raw, c))
+        if number is not None:
             rows.sums[column] = rows.sums.get(column, Decimal(0)) + number
 
 
@@ -163,6 +164,8 @@ def _looks_like_totals(name: str, where: str, check: Checker) -> bool:
 
 def _check_lookalike_columns(sheet: Sheet, columns: dict[str, int], check: Checker) -> None:
     """Answers or addresses under another heading than ``Deltar`` or ``E-post`` would silently be ignored."""
+    if PARTICIPATES_COL in columns and EMAIL_COL in columns:
+        return  # both headings are there: nothing can be under another one unnoticed
     for column, c in columns.items():
         if column in RESERVED_COLUMNS:
             continue
