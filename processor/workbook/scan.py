@@ -47,79 +47,31 @@ def _sheet_parts(package: zipfile.ZipFile) -> tuple[dict[str, str], bool]:
 
 
 def _scan_sheet(stream, sheet: SheetBuilder, recalculates: bool) -> None:
-    """One sheet's XML read as a stream by expat, with no tree built: the DTD refused as defusedxml would
-    (``check_file`` has already refused any part declaring one) and no entity but XML's own expanded."""
-    from xml.parsers import expat
+    from defusedxml.ElementTree import iterparse
+    from openpyxl.utils.cell import coordinate_to_tuple
 
-    scan = _SheetScan(sheet, recalculates)
-    parser = expat.ParserCreate()
-    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
-    parser.StartDoctypeDeclHandler = _refuse_dtd
-    parser.StartElementHandler, parser.EndElementHandler = scan.start, scan.end
-    parser.CharacterDataHandler = scan.text
-    parser.buffer_text = True
-    parser.ParseFile(stream)
-
-
-def _refuse_dtd(*args) -> None:
-    from defusedxml import DTDForbidden
-
-    raise DTDForbidden(*args[:3])
-
-
-class _SheetScan:
-    """The elements of a sheet as they stream past: rows, cells and their direct children, merged ranges.
-
-    A cell is judged at its end: a formula (``<f>``) without a cached value (``<v>``), or any formula when
-    the workbook asks to be recalculated, is UNCALCULATED; a cell of type ``e`` is the ExcelError in its value.
-    """
-
-    def __init__(self, sheet: SheetBuilder, recalculates: bool):
-        from openpyxl.utils.cell import coordinate_to_tuple
-
-        self.sheet, self.recalculates, self.coordinates = sheet, recalculates, coordinate_to_tuple
-        self.depth = self.row = self.column = 0
-        self.cell_depth = 0  # the depth of the cell being read, 0 outside a cell
-        self.ref: str | None = None
-        self.error = False
-        self.children: set[str] = set()
-        self.value: list[str] | None = None  # the text of an error cell's value, while it is being read
-        self.error_text = ""
-
-    def start(self, name: str, attributes: dict[str, str]) -> None:
-        self.depth += 1
-        tag = name.rpartition(":")[2]
-        if self.cell_depth:
-            self.value = None
-            if self.depth == self.cell_depth + 1:
-                self.children.add(tag)
-                if tag == "v" and self.error:
-                    self.value = []
-        elif tag == "c":
-            self.cell_depth, self.ref, self.error = self.depth, attributes.get("r"), attributes.get("t") == "e"
-            self.children, self.error_text = set(), ""
-        elif tag == "row":
-            self.row, self.column = int(attributes.get("r") or self.row + 1), 0
-            if attributes.get("hidden", "").lower() in ("1", "true"):
-                self.sheet.hidden_rows.append(self.row)
-        elif tag == "mergeCell" and attributes.get("ref"):
-            self.sheet.merged.append(attributes["ref"])
-
-    def text(self, data: str) -> None:
-        if self.value is not None:
-            self.value.append(data)
-
-    def end(self, name: str) -> None:
-        if self.depth == self.cell_depth:
-            self._cell()
-            self.cell_depth = 0
-        elif self.value is not None and self.depth == self.cell_depth + 1:
-            self.error_text, self.value = "".join(self.value).strip(), None
-        self.depth -= 1
-
-    def _cell(self) -> None:
-        self.row, self.column = self.coordinates(self.ref) if self.ref else (self.row, self.column + 1)
-        if "f" in self.children and (self.recalculates or "v" not in self.children):
-            self.sheet.put(self.row, self.column, UNCALCULATED)
-        elif self.error:
-            self.sheet.put(self.row, self.column, ExcelError(self.error_text if "v" in self.children else "#FEL"))
+    r = c = 0
+    sheet_data = None
+    for event, element in iterparse(stream, events=("start", "end"), forbid_dtd=True):
+        tag = local_name(element.tag)
+        if event == "start":
+            if tag == "row":
+                r, c = int(element.get("r") or r + 1), 0
+                if element.get("hidden", "").lower() in ("1", "true"):
+                    sheet.hidden_rows.append(r)
+            elif tag == "sheetData":
+                sheet_data = element
+            continue
+        if tag == "c":
+            ref = element.get("r")
+            r, c = coordinate_to_tuple(ref) if ref else (r, c + 1)
+            children = {local_name(child.tag): child for child in element}
+            if "f" in children and (recalculates or "v" not in children):
+                sheet.put(r, c, UNCALCULATED)
+            elif element.get("t") == "e":
+                sheet.put(r, c, ExcelError((children["v"].text or "").strip() if "v" in children else "#FEL"))
+            element.clear()
+        elif tag == "row" and sheet_data is not None and len(sheet_data) and sheet_data[-1] is element:
+            del sheet_data[-1]  # keep memory flat on long sheets
+        elif tag == "mergeCell" and element.get("ref"):
+            sheet.merged.append(element.get("ref"))
