@@ -29,8 +29,8 @@ from processor.vocabulary import NO, YES
 class LedgerError(InputError):
     """The ledger cannot be used (exit status 2): every problem in it, each with its cell."""
 
-    def report_lines(self) -> list[str]:
-        return [f"{LEDGER_FILE} kan inte användas: {len(self.problems)} fel att rätta.", *(f"  {p}" for p in self.problems)]
+    def subject(self) -> str:
+        return LEDGER_FILE
 
 
 def read_ledger(path: Path, allocated: dict[str, int], deadline: dt.date | None, today: dt.date
