@@ -946,14 +946,23 @@ def previews(folder: Path, letter_to: str = "Rinkeby-Kista stadsdelsförvaltning
         work = Path(scratch)
         (work / "tjansteutlatande.docx").write_bytes(batch.decision())
         (work / "brev.docx").write_bytes(batch.letter(index))
-        subprocess.run(["soffice", f"-env:UserInstallation={(work / 'profil').as_uri()}", "--headless",
-                        "--convert-to", "pdf", "--outdir", str(work), str(work / "tjansteutlatande.docx"),
-                        str(work / "brev.docx")], check=True, capture_output=True)
+        office_pdf(work, work / "tjansteutlatande.docx", work / "brev.docx")
         for old in folder.glob("*.png"):
             old.unlink()
         for stem in ("tjansteutlatande", "brev"):
             subprocess.run(["pdftoppm", "-r", "70", "-png", str(work / f"{stem}.pdf"), str(folder / stem)], check=True)
     return sorted(folder.glob("*.png"))
+
+
+def office_pdf(work: Path, *documents: Path) -> None:
+    """PDFs of ``documents`` in ``work`` by LibreOffice in a Swedish locale, so numbers show as a Swede sees them."""
+    import os
+    import subprocess
+
+    swedish = {**os.environ, "LANG": "sv_SE.UTF-8", "LC_ALL": "sv_SE.UTF-8", "LANGUAGE": "sv_SE"}
+    subprocess.run(["soffice", f"-env:UserInstallation={(work / 'profil').as_uri()}", "--headless",
+                    "--convert-to", "pdf", "--outdir", str(work), *map(str, documents)],
+                   check=True, capture_output=True, env=swedish)
 
 
 def form_preview(path: Path, recipient: str = "Rinkeby-Kista stadsdelsförvaltning") -> Path:
@@ -973,9 +982,7 @@ def form_preview(path: Path, recipient: str = "Rinkeby-Kista stadsdelsförvaltni
     with tempfile.TemporaryDirectory() as scratch:
         work = Path(scratch)
         (work / "blankett.xlsx").write_bytes(form)
-        subprocess.run(["soffice", f"-env:UserInstallation={(work / 'profil').as_uri()}", "--headless",
-                        "--convert-to", "pdf", "--outdir", str(work), str(work / "blankett.xlsx")],
-                       check=True, capture_output=True)
+        office_pdf(work, work / "blankett.xlsx")
         subprocess.run(["pdftoppm", "-r", "80", "-png", "-singlefile", str(work / "blankett.pdf"),
                         str(path.with_suffix(""))], check=True)
     return path
@@ -1032,9 +1039,7 @@ def compilation_previews(folder: Path, not_reported: tuple[str, ...] = ("Orsa", 
             form.save(forms / f"{name}.xlsx")
         compiled = compile_returned_forms(run_dir, forms, dt.date(2021, 3, 1), cwd=work).folder
         letter = sorted((compiled / "aterbetalning").glob("*.docx"))[0]
-        subprocess.run(["soffice", f"-env:UserInstallation={(work / 'profil').as_uri()}", "--headless",
-                        "--convert-to", "pdf", "--outdir", str(work), str(compiled / "sammanstallning.docx"), str(letter)],
-                       check=True, capture_output=True)
+        office_pdf(work, compiled / "sammanstallning.docx", letter)
         made = []
         for pdf, stem in ((work / "sammanstallning.pdf", "sammanstallning"), (work / f"{letter.stem}.pdf", "aterbetalning")):
             subprocess.run(["pdftoppm", "-r", "70", "-png", "-f", "1", "-l", "1", "-singlefile", str(pdf),
