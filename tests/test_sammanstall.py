@@ -129,7 +129,8 @@ def test_returned_forms_become_the_ledger_the_compiled_report_and_repayment_lett
 
     report = words(compiled / "sammanstallning.docx")
     for text in ("Redovisning av Stimulansmedel Goda förutsättningar för vårdens medarbetare 2020",
-                 "2 av 3 mottagare har redovisat", "Dnr Storsthlm 2020/45", "Använt enligt redovisningarna\n1 712 345 kr",
+                 "2 av 3 mottagare som har fått medel utbetalda har redovisat", "Dnr Storsthlm 2020/45",
+                 "Använt enligt redovisningarna\n1 712 345 kr",
                  "Att återbetala\n87 655 kr", "senast den 31 mars 2021", "Botkyrka\nVi har följt upp utbildningen per kön.\n"
                  "Andelen män ökade.", f"Vaxholm svarar på: {QUESTIONS[1]}", "Norrtälje (utbetalt 900 000 kr)",
                  "Norrtälje\n900 000\n900 000\n–\n–", "Totalt\n2 700 000\n2 700 000\n1 712 345\n87 655"):
@@ -254,6 +255,24 @@ def test_a_report_typed_into_the_ledger_by_hand_is_compiled_too(cli, followup_ru
     status, out, err = cli("sammanstall", followup_run, forms, "--idag", "2021-02-15")
     assert status == 0, err
     assert "Har inte redovisat (900 000 kr utbetalt): Vaxholm." in out  # Använt without Redovisat is not a report
+
+
+def test_the_report_counts_who_has_reported_among_those_paid_and_says_why_an_unpaid_row_has_no_figures(
+        cli, followup_run, tmp_path):
+    pay(followup_run, {"Vaxholm": PAID, "Botkyrka": PAID})  # Norrtälje is allocated 900 000 kr, not yet paid
+    forms = tmp_path / "inkomna"
+    reporting_form(forms / "Vaxholm.xlsx", followup_run, "Vaxholm", 900_000)
+    reporting_form(forms / "Botkyrka.xlsx", followup_run, "Botkyrka", 800_000)
+    status, out, err = cli("sammanstall", followup_run, forms, "--idag", "2021-02-15")
+    assert status == 0, err
+    compiled = followup_run / "sammanstallning" / "20210215"
+    report = words(compiled / "sammanstallning.docx")
+    for text in ("2 av 2 mottagare som har fått medel utbetalda har redovisat hur medlen har använts.",
+                 "Alla mottagare som har fått medel utbetalda har redovisat.", "Norrtälje\n900 000\n0\n–\n–",
+                 "– betyder att redovisningen inte har kommit in, eller att inget har betalats ut."):
+        assert text in report, text
+    sheet = load_workbook(compiled / "sammanstallning.xlsx")["Sammanställning"]
+    assert sheet["A2"].value.startswith("Redovisat 2 av 2 mottagare som fått medel utbetalda.")
 
 
 def test_a_template_with_an_unknown_name_stops_before_anything_is_written(cli, paid_run, tmp_path, monkeypatch):

@@ -790,7 +790,8 @@ def compilation_report() -> WordDocument:
     para(doc, "{% if arende.avsandare %}{{ arende.avsandare }}{% else %}Vi{% endif %} har fördelat "
               "{{ summa.tilldelat|kronor }} i stimulansmedel{% if arende.ar %} för {{ arende.ar }}{% endif %}"
               "{% if arende.diarienummer %} (diarienummer {{ arende.diarienummer }}){% endif %}. "
-              "{{ antal_redovisade }} av {{ rader|length }} mottagare har redovisat hur medlen har använts.")
+              "{{ antal_redovisade }} av {{ antal_redovisade + ej_redovisat|length }} mottagare som har fått medel "
+              "utbetalda har redovisat hur medlen har använts.")
 
     heading(doc, "Medlen i sammandrag")
     tbl = table(doc, [Cm(11.0), Cm(5.0)])
@@ -817,7 +818,7 @@ def compilation_report() -> WordDocument:
     tag_row(tbl, "{%tr endfor %}")
     row(tbl, ["Totalt", "{{ summa.tilldelat|tal }}", "{{ summa.utbetalt|tal }}", "{{ summa.anvant|tal }}",
               "{{ summa.att_aterbetala|tal }}"], bold=True, top_rule=True, right=(1, 2, 3, 4))
-    para(doc, "– betyder att redovisningen inte har kommit in.", "Fotnot", before=4)
+    para(doc, "– betyder att redovisningen inte har kommit in, eller att inget har betalats ut.", "Fotnot", before=4)
 
     tag(doc, "{%p for f in fragor %}")
     heading(doc, "{{ f.fraga }}")
