@@ -123,12 +123,14 @@ def test_returned_forms_become_the_ledger_the_compiled_report_and_repayment_lett
     assert sorted(p.relative_to(compiled).as_posix() for p in compiled.rglob("*") if p.is_file()) == [
         "aterbetalning/Botkyrka.docx", "sammanstallning.docx", "sammanstallning.xlsx"]
     letter = words(compiled / "aterbetalning" / "Botkyrka.docx")
-    for text in ("Till\nBotkyrka\n", "Att återbetala: 87 655 kr", "Betala tillbaka 87 655 kr senast den 31 mars 2021.",
+    for text in ("Till\nBotkyrka\n", "Stimulansmedel Goda förutsättningar för vårdens medarbetare 2020: återbetalning\n",
+                 "Att återbetala: 87 655 kr", "Betala tillbaka 87 655 kr senast den 31 mars 2021.",
                  "diarienummer Storsthlm 2020/45", "Ange också referens 781.", "Dnr Storsthlm 2020/45"):
         assert text in letter, text
 
     report = words(compiled / "sammanstallning.docx")
-    for text in ("Redovisning av Stimulansmedel Goda förutsättningar för vårdens medarbetare 2020",
+    for text in ("Stimulansmedel Goda förutsättningar för vårdens medarbetare 2020: redovisning",
+                 "senast den 31 mars 2021; var och en som ska betala tillbaka får ett brev om beloppet.",
                  "2 av 3 mottagare som har fått medel utbetalda har redovisat", "Dnr Storsthlm 2020/45",
                  "Använt enligt redovisningarna\n1 712 345 kr",
                  "Att återbetala\n87 655 kr", "senast den 31 mars 2021", "Botkyrka\nVi har följt upp utbildningen per kön.\n"
