@@ -218,7 +218,8 @@ def compilation_lines(result: CompilationResult, run_dir: Path) -> list[str]:
                  f"att återbetala {_kr(totals.to_repay)} ({len(compilation.repayments)} återbetalningsbrev).")
     if compilation.unreported:
         names = ", ".join(r.entry.name for r in compilation.unreported)
-        lines.append(f"Har inte redovisat ({_kr(totals.unreported_paid)} utbetalt): {names}. Påminn dem med: "
+        them = "den" if len(compilation.unreported) == 1 else "dem"
+        lines.append(f"Har inte redovisat ({_kr(totals.unreported_paid)} utbetalt): {names}. Påminn {them} med: "
                      f"processor paminn {run_dir} --redovisning")
     lines.append(f"uppfoljning.xlsx: {len(result.written)} celler ändrade." if result.written else
                  "uppfoljning.xlsx: inget ändrat.")

@@ -108,7 +108,7 @@ def test_returned_forms_become_the_ledger_the_compiled_report_and_repayment_lett
     assert "svar från botkyrka.xlsx: Botkyrka, använt 812 345 kr av 900 000 kr; införd i uppfoljning.xlsx." in out
     assert ("Redovisat: 2 mottagare. Utbetalt 2 700 000 kr, använt 1 712 345 kr, att återbetala 87 655 kr "
             "(1 återbetalningsbrev).") in out
-    assert (f"Har inte redovisat (900 000 kr utbetalt): Norrtälje. Påminn dem med: processor paminn {paid_run} "
+    assert (f"Har inte redovisat (900 000 kr utbetalt): Norrtälje. Påminn den med: processor paminn {paid_run} "
             "--redovisning") in out
     assert "uppfoljning.xlsx: 4 celler ändrade." in out
 
