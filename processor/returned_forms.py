@@ -104,7 +104,8 @@ def _read_form(path: Path, case_id: str, by_name: dict[str, LedgerEntry], check:
                           "och kör igen.")
         return None
     if path.suffix.lower() in MACRO_SUFFIXES:
-        check.error(name, _macros())
+        check.error(name, _macros(f"filen är en makroaktiverad Excel-arbetsbok ({path.suffix.lower()}), och en sådan "
+                                  "blankett läses inte"))
         return None
     try:
         book = read_workbook(path, wanted={norm(FORM_SHEET), norm(IDENTITY_SHEET)})
@@ -113,7 +114,7 @@ def _read_form(path: Path, case_id: str, by_name: dict[str, LedgerEntry], check:
             check.error(problem.where, f"{problem.message} Hör filen inte till redovisningen, ta bort den ur mappen.")
         return None
     if _has_macros(path):
-        check.error(name, _macros())
+        check.error(name, _macros("arbetsboken innehåller makron, och en blankett med makron läses inte"))
         return None
     sheets = {norm(s.title): s for s in book.sheets}
     hidden = sheets.get(norm(IDENTITY_SHEET))
@@ -195,9 +196,10 @@ def _has_macros(path: Path) -> bool:
         return any(Path(name).name.lower() == MACRO_PART for name in package.namelist())
 
 
-def _macros() -> str:
-    return ("arbetsboken innehåller makron, och en blankett med makron läses inte (makron kan vara skadlig kod). "
-            "Be mottagaren spara blanketten som Excel-arbetsbok (.xlsx) utan makron och skicka den igen.")
+def _macros(refused: str) -> str:
+    """Why a form that has, or may have, macros is refused, and the fix."""
+    return (f"{refused} (makron kan vara skadlig kod). Be mottagaren spara blanketten som Excel-arbetsbok (.xlsx) "
+            "utan makron och skicka den igen.")
 
 
 def _check_one_form_each(identified: list[tuple[str, str]], check: Checker) -> None:

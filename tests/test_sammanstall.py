@@ -196,7 +196,7 @@ def test_every_bad_form_is_told_at_once_located_and_nothing_changes(cli, paid_ru
                  f'Vaxholm text.xlsx {B}: "ungefär hälften" är inte ett tal (Använt belopp).',
                  f"Vaxholm negativ.xlsx {B}: Använt belopp får inte vara negativt",
                  "anteckningar.xlsx: är en textfil (kanske CSV), inte en Excel-arbetsbok.",
-                 "med makron.xlsm: arbetsboken innehåller makron",
+                 "med makron.xlsm: filen är en makroaktiverad Excel-arbetsbok (.xlsm), och en sådan blankett läses inte",
                  "omdöpt makrobok.xlsx: arbetsboken innehåller makron",
                  "elak.xlsx: innehåller otillåten XML",
                  "zip-bomb.xlsx: arbetsboken är orimligt stor uppackad och läses inte",
