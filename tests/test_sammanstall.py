@@ -248,6 +248,22 @@ def test_compiling_again_keeps_what_is_recorded_and_says_what_changed(cli, paid_
     assert (paid_run / "sammanstallning" / "20210301_2" / "sammanstallning.docx").is_file()
 
 
+def test_a_second_batch_in_a_new_folder_says_whose_answers_are_left_out(cli, paid_run, tmp_path):
+    first, second = tmp_path / "januari", tmp_path / "februari"
+    reporting_form(first / "Vaxholm.xlsx", paid_run, "Vaxholm", 900_000)
+    reporting_form(first / "Botkyrka.xlsx", paid_run, "Botkyrka", 800_000)
+    assert cli("sammanstall", paid_run, first, "--idag", "2021-02-15")[0] == 0
+    reporting_form(second / "Norrtälje.xlsx", paid_run, "Norrtälje", 900_000)
+    status, out, err = cli("sammanstall", paid_run, second, "--idag", "2021-03-01")
+    assert status == 0, err
+    assert ("Redovisat enligt uppfoljning.xlsx men utan blankett i mappen, så deras svar saknas i sammanställningen: "
+            "Vaxholm, Botkyrka. Lägg deras blanketter i mappen och kör igen, om svaren ska med.") in out
+    report = words(paid_run / "sammanstallning" / "20210301" / "sammanstallning.docx")
+    assert "Norrtälje svarar på" in report and "Vaxholm svarar på" not in report
+    status, out, err = cli("sammanstall", paid_run, first, "--idag", "2021-03-01")
+    assert "Lägg dess blankett i mappen" in out and "svar saknas i sammanställningen: Norrtälje." in out
+
+
 def test_a_report_typed_into_the_ledger_by_hand_is_compiled_too(cli, followup_run, tmp_path):
     pay(followup_run, {"Vaxholm": PAID, "Botkyrka": PAID}, used={"Vaxholm": 700_000})
     rows_before = ledger(followup_run)
