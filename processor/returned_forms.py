@@ -125,8 +125,10 @@ def _read_form(path: Path, case_id: str, by_name: dict[str, LedgerEntry], check:
         return None
     form_case, recipient, round_name = identity.case_id, identity.recipient, identity.round_name
     if form_case != case_id:
-        check.error(name, f"blanketten hör till ett annat ärende{f' (utskicket {round_name})' if round_name else ''}, "
-                          "inte till den här körmappen. Lägg den i mappen för rätt ärende och ta bort den härifrån.")
+        sent = f" (utskicket redovisning/{round_name})" if round_name else ""
+        check.error(name, f"blanketten hör till ett annat ärende, inte till den här körmappen: den skickades ut från en "
+                          f"annan körmapp{sent}, kanske från en annan körning av samma arbetsbok. Sammanställ den med "
+                          "den körmappen (processor sammanstall KÖRMAPP MAPP), eller ta bort den härifrån.")
         return None
     entry = by_name.get(norm(recipient or ""))
     if entry is None:

@@ -186,7 +186,10 @@ def test_every_bad_form_is_told_at_once_located_and_nothing_changes(cli, paid_ru
     assert status == 2, out
     assert "Traceback" not in err
     assert err.startswith("Blanketterna kan inte sammanställas: ")
-    for text in ("annat ärende.xlsx: blanketten hör till ett annat ärende",
+    for text in ("annat ärende.xlsx: blanketten hör till ett annat ärende, inte till den här körmappen: den skickades ut "
+                 "från en annan körmapp (utskicket redovisning/20210110), kanske från en annan körning av samma "
+                 "arbetsbok. Sammanställ den med den körmappen (processor sammanstall KÖRMAPP MAPP), eller ta bort den "
+                 "härifrån.",
                  "Ekerö.xlsx: Ekerö har inte fått något utbetalt (Utbetalt är 0 kr i uppfoljning.xlsx)",
                  'Solna.xlsx: blanketten är till "Solna", som inte är mottagare i ärendet.',
                  f"Botkyrka.xlsx {B}: Använt belopp (900 001 kr) är mer än Botkyrka har fått utbetalt "
