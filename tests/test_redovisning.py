@@ -219,6 +219,15 @@ def test_send_delivers_the_forms_once_and_skips_who_has_reported_since(cli, paid
     assert "redovisning/20210115/utskick/Botkyrka.eml" in (paid_run / "status.html").read_text(encoding="utf-8")
 
 
+def test_one_form_is_told_in_the_singular(cli, case_run):
+    edit(case_run, {"D2": 675_000, "G2": 675_000})
+    status, out, err = cli("redovisning", case_run, "--idag", TODAY)
+    assert status == 0, err
+    round_dir = case_run / "redovisning" / "20210115"
+    assert f"Redovisningsblankett till 1 mottagare (675 000 kr utbetalt) i {round_dir}." in out
+    assert f"Granska den och skicka e-postmeddelandet med: processor send {round_dir}" in out
+
+
 def test_no_one_paid_is_exit_0_with_a_message_and_nothing_written(cli, case_run):
     edit(case_run, {"D2": 675_000})
     before = (case_run / "manifest.json").read_bytes()
