@@ -59,6 +59,9 @@ def form_files(folder: Path) -> list[Path]:
     InputError when the folder is missing or holds no file at all.
     """
     folder = Path(folder)
+    if folder.is_file():
+        raise FormsError([Problem(str(folder), "är en fil, inte en mapp. Lägg de inkomna redovisningsblanketterna i en "
+                                               "mapp och ange mappen: processor sammanstall KÖRMAPP MAPP")])
     if not folder.is_dir():
         raise FormsError([Problem(str(folder), "mappen finns inte. Ange mappen där du har sparat de inkomna "
                                                "redovisningsblanketterna.")])

@@ -359,6 +359,11 @@ def test_forms_no_folder_and_an_empty_folder_are_told(cli, paid_run, tmp_path):
     (tmp_path / "tom").mkdir()
     status, _, err = cli("sammanstall", paid_run, tmp_path / "tom")
     assert status == 2 and "mappen är tom" in err
+    one = reporting_form(tmp_path / "Vaxholm.xlsx", paid_run, "Vaxholm", 900_000)
+    status, out, err = cli("sammanstall", paid_run, one, "--idag", "2021-02-15")
+    assert status == 2 and out == ""
+    assert (f"  {one}: är en fil, inte en mapp. Lägg de inkomna redovisningsblanketterna i en mapp och ange mappen: "
+            f"processor sammanstall KÖRMAPP MAPP") in err
 
 
 def test_the_repayment_date_is_the_field_or_31_march_after_the_year(followup_run):
