@@ -141,7 +141,7 @@ def test_send_delivers_the_round_once_and_skips_who_has_invoiced_since(cli, case
     assert status == 0, err
     assert sorted(a for _, rcpts, _ in server.received for a in rcpts) == ["registrator@botkyrka.example",
                                                                            "registrator@sodertalje.example"]
-    assert "Skickas inte, mottagaren har svarat sedan påminnelsen skrevs: 1 meddelande." in out
+    assert "Skickas inte, mottagaren har redan svarat enligt uppfoljning.xlsx: 1 meddelande." in out
     assert "  Norrtälje.eml: Norrtälje (Rekvirerat)" in out.splitlines()
     journal = [json.loads(line) for line in (round_dir / "utskick" / "skickat.jsonl").read_text("utf-8").splitlines()]
     assert sorted(entry["file"] for entry in journal) == ["Botkyrka.eml", "Södertälje.eml"]

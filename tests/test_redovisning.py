@@ -219,6 +219,17 @@ def test_send_delivers_the_forms_once_and_skips_who_has_reported_since(cli, paid
     assert "redovisning/20210115/utskick/Botkyrka.eml" in (paid_run / "status.html").read_text(encoding="utf-8")
 
 
+def test_a_later_forms_round_is_not_sent_to_who_has_reported_and_send_says_why(cli, paid_run, server):  # noqa: F811
+    edit(paid_run, {"I2": 600_000, "J2": dt.date(2020, 10, 1)})  # Vaxholm reported for the delredovisning
+    assert cli("redovisning", paid_run, "--idag", TODAY)[0] == 0
+    status, out, err = cli(*send_args(paid_run / "redovisning" / "20210115", server, "--yes"))
+    assert status == 0, err
+    assert [rcpts for _, rcpts, _ in server.received] == [["registrator@botkyrka.example"]]
+    assert "Skickas inte, mottagaren har redan svarat enligt uppfoljning.xlsx: 1 meddelande." in out
+    assert "  Vaxholm.eml: Vaxholm (Redovisat)" in out.splitlines()
+    assert "påminnelsen" not in out
+
+
 def test_one_form_is_told_in_the_singular(cli, case_run):
     edit(case_run, {"D2": 675_000, "G2": 675_000})
     status, out, err = cli("redovisning", case_run, "--idag", TODAY)
