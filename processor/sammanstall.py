@@ -222,7 +222,8 @@ def compilation_lines(result: CompilationResult, run_dir: Path) -> list[str]:
         lines.append(f"Har inte redovisat ({_kr(totals.unreported_paid)} utbetalt): {names}. Påminn {them} med: "
                      f"processor paminn {run_dir} --redovisning")
     lines += _answers_left_out(compilation)
-    lines.append(f"uppfoljning.xlsx: {len(result.written)} celler ändrade." if result.written else
+    changed = len(result.written)
+    lines.append(f"uppfoljning.xlsx: {changed} {'cell ändrad' if changed == 1 else 'celler ändrade'}." if changed else
                  "uppfoljning.xlsx: inget ändrat.")
     return lines
 

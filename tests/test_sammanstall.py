@@ -276,6 +276,11 @@ def test_a_report_typed_into_the_ledger_by_hand_is_compiled_too(cli, followup_ru
     status, out, err = cli("sammanstall", followup_run, forms, "--idag", "2021-02-15")
     assert status == 0, err
     assert "Har inte redovisat (900 000 kr utbetalt): Vaxholm." in out  # Använt without Redovisat is not a report
+    reporting_form(forms / "Vaxholm.xlsx", followup_run, "Vaxholm", 700_000)  # the amount typed in: only the date
+    status, out, err = cli("sammanstall", followup_run, forms, "--idag", "2021-02-16")
+    assert status == 0, err
+    assert "Vaxholm.xlsx: Vaxholm, använt 700 000 kr av 900 000 kr; införd i uppfoljning.xlsx." in out
+    assert out.endswith("uppfoljning.xlsx: 1 cell ändrad.\n")
 
 
 def test_the_report_counts_who_has_reported_among_those_paid_and_says_why_an_unpaid_row_has_no_figures(
