@@ -288,6 +288,26 @@ def test_a_restyled_form_template_is_filled_in_by_its_labels(cli, paid_run, tmp_
     assert body_of(round_dir / "utskick" / "Vaxholm.eml").strip() == "Hej Vaxholm: 675 000 kr, 4 frågor i Vaxholm.xlsx."
 
 
+def test_a_merged_note_below_the_questions_moves_down_with_them(cli, paid_run, tmp_path, monkeypatch):
+    (tmp_path / "templates").mkdir()
+    book = load_workbook(ROOT / "templates" / "redovisning.xlsx")
+    sheet = book[FORM_SHEET]
+    note = sheet.max_row + 2
+    sheet.cell(note, 1, "Tack! Frågor om blanketten besvaras av kansliet.")
+    sheet.merge_cells(start_row=note, start_column=1, end_row=note, end_column=2)
+    book.save(tmp_path / "templates" / "redovisning.xlsx")
+    monkeypatch.chdir(tmp_path)
+    assert cli("redovisning", paid_run, "--idag", TODAY)[0] == 0
+    form = load_workbook(paid_run / "redovisning" / "20210115" / "blanketter" / "Vaxholm.xlsx")[FORM_SHEET]
+    moved = note + len(DEFAULT_QUESTIONS) - 1
+    assert form.cell(moved, 1).value == "Tack! Frågor om blanketten besvaras av kansliet."
+    assert [r.coord for r in form.merged_cells.ranges] == [f"A{moved}:B{moved}"]
+    rows = sheet_label_rows(form)
+    for question in DEFAULT_QUESTIONS:  # every answer cell is a cell of its own, free to type in
+        answer = form.cell(rows[label_key(question)], 2)
+        assert type(answer).__name__ == "Cell" and answer.protection.locked is False
+
+
 def test_a_recipient_without_an_address_gets_a_form_and_is_named(cli, tmp_path):
     recipients = [*RECIPIENTS[:2], ("Sigtuna", None, "Ja", 1)]
     source = build_workbook(tmp_path / "utan_adress.xlsx", case=CASE, recipients=recipients)
