@@ -8,6 +8,7 @@ import json
 import re
 import shutil
 import subprocess
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -286,6 +287,24 @@ def test_a_restyled_form_template_is_filled_in_by_its_labels(cli, paid_run, tmp_
     assert value(form, "Kontaktperson") is None and sheet_label_rows(form)[label_key("Datum")] > sheet_label_rows(form)[
         label_key(DEFAULT_QUESTIONS[-1])]
     assert body_of(round_dir / "utskick" / "Vaxholm.eml").strip() == "Hej Vaxholm: 675 000 kr, 4 frågor i Vaxholm.xlsx."
+
+
+def test_a_bodys_logo_in_its_own_form_template_is_on_every_form(cli, paid_run, tmp_path, monkeypatch):
+    from io import BytesIO
+
+    from openpyxl.drawing.image import Image
+    from PIL import Image as Picture
+
+    logo = BytesIO()
+    Picture.new("RGB", (120, 40), (0, 70, 140)).save(logo, "PNG")
+    (tmp_path / "templates").mkdir()
+    book = load_workbook(ROOT / "templates" / "redovisning.xlsx")
+    book[FORM_SHEET].add_image(Image(logo), "C1")
+    book.save(tmp_path / "templates" / "redovisning.xlsx")
+    monkeypatch.chdir(tmp_path)
+    assert cli("redovisning", paid_run, "--idag", TODAY)[0] == 0
+    with zipfile.ZipFile(paid_run / "redovisning" / "20210115" / "blanketter" / "Vaxholm.xlsx") as form:
+        assert [n for n in form.namelist() if n.startswith("xl/media/")] == ["xl/media/image1.png"]
 
 
 def test_a_merged_note_below_the_questions_moves_down_with_them(cli, paid_run, tmp_path, monkeypatch):
