@@ -29,6 +29,8 @@ from processor.workbook import read_workbook
 
 LOCK_PREFIXES = ("~$", ".~lock.")
 """An office suite's lock file beside a form it has open (Excel, LibreOffice): the form may not be saved yet."""
+SYSTEM_FILES = frozenset({"thumbs.db", "desktop.ini"})
+"""Files Windows Explorer leaves in a folder, hidden there by an attribute rather than by a leading dot."""
 MACRO_SUFFIXES = (".xlsm", ".xltm", ".xlam")
 MACRO_PART = "vbaproject.bin"
 ASK_FOR_THE_FORM = "Be mottagaren fylla i blanketten som skickades ut och skicka den igen, eller ta bort filen ur mappen."
@@ -73,8 +75,9 @@ def form_files(folder: Path) -> list[Path]:
 
 
 def _may_be_a_form(name: str) -> bool:
-    """Not a hidden file (``.DS_Store``), but a lock file is kept: it is told, since its form may be unsaved."""
-    return name.startswith(LOCK_PREFIXES) or not name.startswith(".")
+    """Not a hidden file (``.DS_Store``, Windows' ``Thumbs.db``), but a lock file is kept: it is told, since its form
+    may be unsaved."""
+    return name.startswith(LOCK_PREFIXES) or not (name.startswith(".") or name.casefold() in SYSTEM_FILES)
 
 
 def read_returned_forms(files: Sequence[Path], case_id: str, entries: Sequence[LedgerEntry]

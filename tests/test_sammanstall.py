@@ -221,6 +221,17 @@ def entity_form(source: Path, target: Path) -> None:
             out.writestr(item, data)
 
 
+def test_the_files_a_file_manager_leaves_in_the_folder_are_not_forms(cli, paid_run, tmp_path):
+    forms = tmp_path / "inkomna"
+    reporting_form(forms / "Vaxholm.xlsx", paid_run, "Vaxholm", 900_000)
+    for name in (".DS_Store", "Thumbs.db", "desktop.ini"):  # macOS Finder, Windows Explorer (hidden files there)
+        (forms / name).write_bytes(b"\x00\x01 not a form")
+    (forms / "gamla").mkdir()
+    status, out, err = cli("sammanstall", paid_run, forms, "--idag", "2021-02-15")
+    assert status == 0, err
+    assert "Sammanställning av 1 blankett i " in out
+
+
 def test_an_amount_typed_as_text_is_read_with_a_warning(cli, paid_run, tmp_path):
     forms = tmp_path / "inkomna"
     reporting_form(forms / "Vaxholm.xlsx", paid_run, "Vaxholm", "850 000 kr")
