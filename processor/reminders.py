@@ -214,5 +214,7 @@ def _report_round_lines(round_: ReminderRound) -> list[str]:
                 "e-postadress. Inget skrevs."]
     lines = [f"  {s.entry.name}: {kronor(s.entry.paid, nbsp=False)} utbetalt, ej redovisat" for s in round_.reminded]
     total = sum(s.entry.paid for s in round_.reminded)
-    return [*lines, f"Påminnelser om redovisning till {len(round_.reminded)} mottagare ({kronor(total, nbsp=False)} "
-                    f"utbetalt) i {round_.folder}.", f"Granska dem och skicka dem med: processor send {round_.folder}"]
+    one = len(round_.reminded) == 1
+    return [*lines, f"{'Påminnelse' if one else 'Påminnelser'} om redovisning till {len(round_.reminded)} mottagare "
+                    f"({kronor(total, nbsp=False)} utbetalt) i {round_.folder}.",
+            f"Granska {'den' if one else 'dem'} och skicka {'den' if one else 'dem'} med: processor send {round_.folder}"]

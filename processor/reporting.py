@@ -149,8 +149,8 @@ def forms_lines(round_: FormsRound) -> list[str]:
               "eller fyll i E-post för mottagaren i arbetsboken." for name in round_.unaddressed]
     total = sum(e.paid for e in round_.paid)
     mailed = len(round_.paid) - len(round_.unaddressed)
-    lines += [f"Redovisningsblanketter till {len(round_.paid)} mottagare ({kronor(total, nbsp=False)} utbetalt) i "
-              f"{round_.folder}."]
+    forms = "Redovisningsblankett" if len(round_.paid) == 1 else "Redovisningsblanketter"
+    lines += [f"{forms} till {len(round_.paid)} mottagare ({kronor(total, nbsp=False)} utbetalt) i {round_.folder}."]
     if mailed:
         lines.append(f"Granska dem och skicka de {mailed} e-postmeddelandena med: processor send {round_.folder}"
                      if mailed > 1 else f"Granska den och skicka e-postmeddelandet med: processor send {round_.folder}")

@@ -236,6 +236,7 @@ def _ask(sheet, row: int, questions: Sequence[str]) -> None:
         for r, height in heights.items():
             sheet.row_dimensions[r + extra].height = height
         _move_validations(sheet, row, extra)
+        _move_merged_cells(sheet, row, extra)
     elif extra < 0:
         sheet.delete_rows(row)
         return
@@ -247,6 +248,14 @@ def _ask(sheet, row: int, questions: Sequence[str]) -> None:
                 target._style = copy(source._style)
         sheet.cell(row + offset, LABEL_COLUMN).value = question
         sheet.row_dimensions[row + offset].height = height
+
+
+def _move_merged_cells(sheet, row: int, extra: int) -> None:
+    """Merged cells below the placeholder follow their cells down (openpyxl's ``insert_rows`` leaves them, which would
+    merge a new question's answer cell away)."""
+    for merged in sheet.merged_cells.ranges:
+        if merged.min_row > row:
+            merged.shift(row_shift=extra)
 
 
 def _move_validations(sheet, row: int, extra: int) -> None:

@@ -29,6 +29,8 @@ from processor.workbook import read_workbook
 
 LOCK_PREFIXES = ("~$", ".~lock.")
 """An office suite's lock file beside a form it has open (Excel, LibreOffice): the form may not be saved yet."""
+SYSTEM_FILES = frozenset({"thumbs.db", "desktop.ini"})
+"""Files Windows Explorer leaves in a folder, hidden there by an attribute rather than by a leading dot."""
 MACRO_SUFFIXES = (".xlsm", ".xltm", ".xlam")
 MACRO_PART = "vbaproject.bin"
 ASK_FOR_THE_FORM = "Be mottagaren fylla i blanketten som skickades ut och skicka den igen, eller ta bort filen ur mappen."
@@ -59,6 +61,9 @@ def form_files(folder: Path) -> list[Path]:
     InputError when the folder is missing or holds no file at all.
     """
     folder = Path(folder)
+    if folder.is_file():
+        raise FormsError([Problem(str(folder), "är en fil, inte en mapp. Lägg de inkomna redovisningsblanketterna i en "
+                                               "mapp och ange mappen: processor sammanstall KÖRMAPP MAPP")])
     if not folder.is_dir():
         raise FormsError([Problem(str(folder), "mappen finns inte. Ange mappen där du har sparat de inkomna "
                                                "redovisningsblanketterna.")])
@@ -70,8 +75,9 @@ def form_files(folder: Path) -> list[Path]:
 
 
 def _may_be_a_form(name: str) -> bool:
-    """Not a hidden file (``.DS_Store``), but a lock file is kept: it is told, since its form may be unsaved."""
-    return name.startswith(LOCK_PREFIXES) or not name.startswith(".")
+    """Not a hidden file (``.DS_Store``, Windows' ``Thumbs.db``), but a lock file is kept: it is told, since its form
+    may be unsaved."""
+    return name.startswith(LOCK_PREFIXES) or not (name.startswith(".") or name.casefold() in SYSTEM_FILES)
 
 
 def read_returned_forms(files: Sequence[Path], case_id: str, entries: Sequence[LedgerEntry]
@@ -104,7 +110,8 @@ def _read_form(path: Path, case_id: str, by_name: dict[str, LedgerEntry], check:
                           "och kör igen.")
         return None
     if path.suffix.lower() in MACRO_SUFFIXES:
-        check.error(name, _macros())
+        check.error(name, _macros(f"filen är en makroaktiverad Excel-arbetsbok ({path.suffix.lower()}), och en sådan "
+                                  "blankett läses inte"))
         return None
     try:
         book = read_workbook(path, wanted={norm(FORM_SHEET), norm(IDENTITY_SHEET)})
@@ -113,7 +120,7 @@ def _read_form(path: Path, case_id: str, by_name: dict[str, LedgerEntry], check:
             check.error(problem.where, f"{problem.message} Hör filen inte till redovisningen, ta bort den ur mappen.")
         return None
     if _has_macros(path):
-        check.error(name, _macros())
+        check.error(name, _macros("arbetsboken innehåller makron, och en blankett med makron läses inte"))
         return None
     sheets = {norm(s.title): s for s in book.sheets}
     hidden = sheets.get(norm(IDENTITY_SHEET))
@@ -124,8 +131,10 @@ def _read_form(path: Path, case_id: str, by_name: dict[str, LedgerEntry], check:
         return None
     form_case, recipient, round_name = identity.case_id, identity.recipient, identity.round_name
     if form_case != case_id:
-        check.error(name, f"blanketten hör till ett annat ärende{f' (utskicket {round_name})' if round_name else ''}, "
-                          "inte till den här körmappen. Lägg den i mappen för rätt ärende och ta bort den härifrån.")
+        sent = f" (utskicket redovisning/{round_name})" if round_name else ""
+        check.error(name, f"blanketten hör till ett annat ärende, inte till den här körmappen: den skickades ut från en "
+                          f"annan körmapp{sent}, kanske från en annan körning av samma arbetsbok. Sammanställ den med "
+                          "den körmappen (processor sammanstall KÖRMAPP MAPP), eller ta bort den härifrån.")
         return None
     entry = by_name.get(norm(recipient or ""))
     if entry is None:
@@ -195,9 +204,10 @@ def _has_macros(path: Path) -> bool:
         return any(Path(name).name.lower() == MACRO_PART for name in package.namelist())
 
 
-def _macros() -> str:
-    return ("arbetsboken innehåller makron, och en blankett med makron läses inte (makron kan vara skadlig kod). "
-            "Be mottagaren spara blanketten som Excel-arbetsbok (.xlsx) utan makron och skicka den igen.")
+def _macros(refused: str) -> str:
+    """Why a form that has, or may have, macros is refused, and the fix."""
+    return (f"{refused} (makron kan vara skadlig kod). Be mottagaren spara blanketten som Excel-arbetsbok (.xlsx) "
+            "utan makron och skicka den igen.")
 
 
 def _check_one_form_each(identified: list[tuple[str, str]], check: Checker) -> None:

@@ -218,11 +218,26 @@ def compilation_lines(result: CompilationResult, run_dir: Path) -> list[str]:
                  f"att återbetala {_kr(totals.to_repay)} ({len(compilation.repayments)} återbetalningsbrev).")
     if compilation.unreported:
         names = ", ".join(r.entry.name for r in compilation.unreported)
-        lines.append(f"Har inte redovisat ({_kr(totals.unreported_paid)} utbetalt): {names}. Påminn dem med: "
+        them = "den" if len(compilation.unreported) == 1 else "dem"
+        lines.append(f"Har inte redovisat ({_kr(totals.unreported_paid)} utbetalt): {names}. Påminn {them} med: "
                      f"processor paminn {run_dir} --redovisning")
-    lines.append(f"uppfoljning.xlsx: {len(result.written)} celler ändrade." if result.written else
+    lines += _answers_left_out(compilation)
+    changed = len(result.written)
+    lines.append(f"uppfoljning.xlsx: {changed} {'cell ändrad' if changed == 1 else 'celler ändrade'}." if changed else
                  "uppfoljning.xlsx: inget ändrat.")
     return lines
+
+
+def _answers_left_out(compilation: Compilation) -> list[str]:
+    """Who has reported (the ledger says so) but has no form in this folder: the report lacks their answers, which
+    an administrator compiling a second batch from a new folder would not otherwise notice."""
+    names = [r.entry.name for r in compilation.reported if r.form is None]
+    if not names:
+        return []
+    their = "dess" if len(names) == 1 else "deras"
+    return [f"Redovisat enligt uppfoljning.xlsx men utan blankett i mappen, så {their} svar saknas i sammanställningen: "
+            f"{', '.join(names)}. Lägg {their} {'blankett' if len(names) == 1 else 'blanketter'} i mappen och kör igen, "
+            "om svaren ska med."]
 
 
 def _kr(value: int) -> str:

@@ -355,10 +355,11 @@ def plan_lines(outbox: list[Outgoing], settings: SmtpSettings, bcc: str | None =
 
 
 def skipped_lines(skipped: dict[str, str]) -> list[str]:
-    """The reminders not sent because their recipient has answered since the round was written."""
+    """The messages of a round not sent because the ledger says their recipient has answered (a reminder: invoiced or
+    declined; a form or a reminder to report: reported), whether before the round was written or since."""
     if not skipped:
         return []
-    return [f"Skickas inte, mottagaren har svarat sedan påminnelsen skrevs: {messages(len(skipped))}.",
+    return [f"Skickas inte, mottagaren har redan svarat enligt uppfoljning.xlsx: {messages(len(skipped))}.",
             *(f"  {file}: {recipient}" for file, recipient in sorted(skipped.items()))]
 
 

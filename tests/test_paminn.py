@@ -141,7 +141,7 @@ def test_send_delivers_the_round_once_and_skips_who_has_invoiced_since(cli, case
     assert status == 0, err
     assert sorted(a for _, rcpts, _ in server.received for a in rcpts) == ["registrator@botkyrka.example",
                                                                            "registrator@sodertalje.example"]
-    assert "Skickas inte, mottagaren har svarat sedan påminnelsen skrevs: 1 meddelande." in out
+    assert "Skickas inte, mottagaren har redan svarat enligt uppfoljning.xlsx: 1 meddelande." in out
     assert "  Norrtälje.eml: Norrtälje (Rekvirerat)" in out.splitlines()
     journal = [json.loads(line) for line in (round_dir / "utskick" / "skickat.jsonl").read_text("utf-8").splitlines()]
     assert sorted(entry["file"] for entry in journal) == ["Botkyrka.eml", "Södertälje.eml"]
@@ -230,6 +230,15 @@ def test_send_of_a_reminder_to_report_skips_who_has_reported_since(cli, case_run
     assert status == 0, err
     assert [rcpts for _, rcpts, _ in server.received] == [["registrator@vaxholm.example"]]
     assert "  Botkyrka.eml: Botkyrka (Redovisat)" in out.splitlines()
+
+
+def test_one_reminder_to_report_is_told_in_the_singular(cli, case_run):
+    edit(case_run, {"D2": 675_000, "G2": 675_000})
+    status, out, err = cli("paminn", case_run, "--redovisning", "--idag", "2021-02-15")
+    assert status == 0, err
+    round_dir = case_run / "paminnelser" / "20210215"
+    assert f"Påminnelse om redovisning till 1 mottagare (675 000 kr utbetalt) i {round_dir}." in out
+    assert f"Granska den och skicka den med: processor send {round_dir}" in out
 
 
 def test_no_one_to_remind_to_report_is_exit_0_with_a_message(cli, case_run):

@@ -8,6 +8,7 @@ import json
 import re
 import shutil
 import subprocess
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -219,6 +220,26 @@ def test_send_delivers_the_forms_once_and_skips_who_has_reported_since(cli, paid
     assert "redovisning/20210115/utskick/Botkyrka.eml" in (paid_run / "status.html").read_text(encoding="utf-8")
 
 
+def test_a_later_forms_round_is_not_sent_to_who_has_reported_and_send_says_why(cli, paid_run, server):  # noqa: F811
+    edit(paid_run, {"I2": 600_000, "J2": dt.date(2020, 10, 1)})  # Vaxholm reported for the delredovisning
+    assert cli("redovisning", paid_run, "--idag", TODAY)[0] == 0
+    status, out, err = cli(*send_args(paid_run / "redovisning" / "20210115", server, "--yes"))
+    assert status == 0, err
+    assert [rcpts for _, rcpts, _ in server.received] == [["registrator@botkyrka.example"]]
+    assert "Skickas inte, mottagaren har redan svarat enligt uppfoljning.xlsx: 1 meddelande." in out
+    assert "  Vaxholm.eml: Vaxholm (Redovisat)" in out.splitlines()
+    assert "påminnelsen" not in out
+
+
+def test_one_form_is_told_in_the_singular(cli, case_run):
+    edit(case_run, {"D2": 675_000, "G2": 675_000})
+    status, out, err = cli("redovisning", case_run, "--idag", TODAY)
+    assert status == 0, err
+    round_dir = case_run / "redovisning" / "20210115"
+    assert f"Redovisningsblankett till 1 mottagare (675 000 kr utbetalt) i {round_dir}." in out
+    assert f"Granska den och skicka e-postmeddelandet med: processor send {round_dir}" in out
+
+
 def test_no_one_paid_is_exit_0_with_a_message_and_nothing_written(cli, case_run):
     edit(case_run, {"D2": 675_000})
     before = (case_run / "manifest.json").read_bytes()
@@ -266,6 +287,44 @@ def test_a_restyled_form_template_is_filled_in_by_its_labels(cli, paid_run, tmp_
     assert value(form, "Kontaktperson") is None and sheet_label_rows(form)[label_key("Datum")] > sheet_label_rows(form)[
         label_key(DEFAULT_QUESTIONS[-1])]
     assert body_of(round_dir / "utskick" / "Vaxholm.eml").strip() == "Hej Vaxholm: 675 000 kr, 4 frågor i Vaxholm.xlsx."
+
+
+def test_a_bodys_logo_in_its_own_form_template_is_on_every_form(cli, paid_run, tmp_path, monkeypatch):
+    from io import BytesIO
+
+    from openpyxl.drawing.image import Image
+    from PIL import Image as Picture
+
+    logo = BytesIO()
+    Picture.new("RGB", (120, 40), (0, 70, 140)).save(logo, "PNG")
+    (tmp_path / "templates").mkdir()
+    book = load_workbook(ROOT / "templates" / "redovisning.xlsx")
+    book[FORM_SHEET].add_image(Image(logo), "C1")
+    book.save(tmp_path / "templates" / "redovisning.xlsx")
+    monkeypatch.chdir(tmp_path)
+    assert cli("redovisning", paid_run, "--idag", TODAY)[0] == 0
+    with zipfile.ZipFile(paid_run / "redovisning" / "20210115" / "blanketter" / "Vaxholm.xlsx") as form:
+        assert [n for n in form.namelist() if n.startswith("xl/media/")] == ["xl/media/image1.png"]
+
+
+def test_a_merged_note_below_the_questions_moves_down_with_them(cli, paid_run, tmp_path, monkeypatch):
+    (tmp_path / "templates").mkdir()
+    book = load_workbook(ROOT / "templates" / "redovisning.xlsx")
+    sheet = book[FORM_SHEET]
+    note = sheet.max_row + 2
+    sheet.cell(note, 1, "Tack! Frågor om blanketten besvaras av kansliet.")
+    sheet.merge_cells(start_row=note, start_column=1, end_row=note, end_column=2)
+    book.save(tmp_path / "templates" / "redovisning.xlsx")
+    monkeypatch.chdir(tmp_path)
+    assert cli("redovisning", paid_run, "--idag", TODAY)[0] == 0
+    form = load_workbook(paid_run / "redovisning" / "20210115" / "blanketter" / "Vaxholm.xlsx")[FORM_SHEET]
+    moved = note + len(DEFAULT_QUESTIONS) - 1
+    assert form.cell(moved, 1).value == "Tack! Frågor om blanketten besvaras av kansliet."
+    assert [r.coord for r in form.merged_cells.ranges] == [f"A{moved}:B{moved}"]
+    rows = sheet_label_rows(form)
+    for question in DEFAULT_QUESTIONS:  # every answer cell is a cell of its own, free to type in
+        answer = form.cell(rows[label_key(question)], 2)
+        assert type(answer).__name__ == "Cell" and answer.protection.locked is False
 
 
 def test_a_recipient_without_an_address_gets_a_form_and_is_named(cli, tmp_path):

@@ -108,7 +108,7 @@ def test_returned_forms_become_the_ledger_the_compiled_report_and_repayment_lett
     assert "svar från botkyrka.xlsx: Botkyrka, använt 812 345 kr av 900 000 kr; införd i uppfoljning.xlsx." in out
     assert ("Redovisat: 2 mottagare. Utbetalt 2 700 000 kr, använt 1 712 345 kr, att återbetala 87 655 kr "
             "(1 återbetalningsbrev).") in out
-    assert (f"Har inte redovisat (900 000 kr utbetalt): Norrtälje. Påminn dem med: processor paminn {paid_run} "
+    assert (f"Har inte redovisat (900 000 kr utbetalt): Norrtälje. Påminn den med: processor paminn {paid_run} "
             "--redovisning") in out
     assert "uppfoljning.xlsx: 4 celler ändrade." in out
 
@@ -123,13 +123,16 @@ def test_returned_forms_become_the_ledger_the_compiled_report_and_repayment_lett
     assert sorted(p.relative_to(compiled).as_posix() for p in compiled.rglob("*") if p.is_file()) == [
         "aterbetalning/Botkyrka.docx", "sammanstallning.docx", "sammanstallning.xlsx"]
     letter = words(compiled / "aterbetalning" / "Botkyrka.docx")
-    for text in ("Till\nBotkyrka\n", "Att återbetala: 87 655 kr", "Betala tillbaka 87 655 kr senast den 31 mars 2021.",
+    for text in ("Till\nBotkyrka\n", "Stimulansmedel Goda förutsättningar för vårdens medarbetare 2020: återbetalning\n",
+                 "Att återbetala: 87 655 kr", "Betala tillbaka 87 655 kr senast den 31 mars 2021.",
                  "diarienummer Storsthlm 2020/45", "Ange också referens 781.", "Dnr Storsthlm 2020/45"):
         assert text in letter, text
 
     report = words(compiled / "sammanstallning.docx")
-    for text in ("Redovisning av Stimulansmedel Goda förutsättningar för vårdens medarbetare 2020",
-                 "2 av 3 mottagare har redovisat", "Dnr Storsthlm 2020/45", "Använt enligt redovisningarna\n1 712 345 kr",
+    for text in ("Stimulansmedel Goda förutsättningar för vårdens medarbetare 2020: redovisning",
+                 "senast den 31 mars 2021; var och en som ska betala tillbaka får ett brev om beloppet.",
+                 "2 av 3 mottagare som har fått medel utbetalda har redovisat", "Dnr Storsthlm 2020/45",
+                 "Använt enligt redovisningarna\n1 712 345 kr",
                  "Att återbetala\n87 655 kr", "senast den 31 mars 2021", "Botkyrka\nVi har följt upp utbildningen per kön.\n"
                  "Andelen män ökade.", f"Vaxholm svarar på: {QUESTIONS[1]}", "Norrtälje (utbetalt 900 000 kr)",
                  "Norrtälje\n900 000\n900 000\n–\n–", "Totalt\n2 700 000\n2 700 000\n1 712 345\n87 655"):
@@ -183,7 +186,10 @@ def test_every_bad_form_is_told_at_once_located_and_nothing_changes(cli, paid_ru
     assert status == 2, out
     assert "Traceback" not in err
     assert err.startswith("Blanketterna kan inte sammanställas: ")
-    for text in ("annat ärende.xlsx: blanketten hör till ett annat ärende",
+    for text in ("annat ärende.xlsx: blanketten hör till ett annat ärende, inte till den här körmappen: den skickades ut "
+                 "från en annan körmapp (utskicket redovisning/20210110), kanske från en annan körning av samma "
+                 "arbetsbok. Sammanställ den med den körmappen (processor sammanstall KÖRMAPP MAPP), eller ta bort den "
+                 "härifrån.",
                  "Ekerö.xlsx: Ekerö har inte fått något utbetalt (Utbetalt är 0 kr i uppfoljning.xlsx)",
                  'Solna.xlsx: blanketten är till "Solna", som inte är mottagare i ärendet.',
                  f"Botkyrka.xlsx {B}: Använt belopp (900 001 kr) är mer än Botkyrka har fått utbetalt "
@@ -193,7 +199,7 @@ def test_every_bad_form_is_told_at_once_located_and_nothing_changes(cli, paid_ru
                  f'Vaxholm text.xlsx {B}: "ungefär hälften" är inte ett tal (Använt belopp).',
                  f"Vaxholm negativ.xlsx {B}: Använt belopp får inte vara negativt",
                  "anteckningar.xlsx: är en textfil (kanske CSV), inte en Excel-arbetsbok.",
-                 "med makron.xlsm: arbetsboken innehåller makron",
+                 "med makron.xlsm: filen är en makroaktiverad Excel-arbetsbok (.xlsm), och en sådan blankett läses inte",
                  "omdöpt makrobok.xlsx: arbetsboken innehåller makron",
                  "elak.xlsx: innehåller otillåten XML",
                  "zip-bomb.xlsx: arbetsboken är orimligt stor uppackad och läses inte",
@@ -213,6 +219,17 @@ def entity_form(source: Path, target: Path) -> None:
             if item.filename == "xl/worksheets/sheet1.xml":
                 data = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa">]>' + data.split(b"?>", 1)[-1]
             out.writestr(item, data)
+
+
+def test_the_files_a_file_manager_leaves_in_the_folder_are_not_forms(cli, paid_run, tmp_path):
+    forms = tmp_path / "inkomna"
+    reporting_form(forms / "Vaxholm.xlsx", paid_run, "Vaxholm", 900_000)
+    for name in (".DS_Store", "Thumbs.db", "desktop.ini"):  # macOS Finder, Windows Explorer (hidden files there)
+        (forms / name).write_bytes(b"\x00\x01 not a form")
+    (forms / "gamla").mkdir()
+    status, out, err = cli("sammanstall", paid_run, forms, "--idag", "2021-02-15")
+    assert status == 0, err
+    assert "Sammanställning av 1 blankett i " in out
 
 
 def test_an_amount_typed_as_text_is_read_with_a_warning(cli, paid_run, tmp_path):
@@ -245,6 +262,22 @@ def test_compiling_again_keeps_what_is_recorded_and_says_what_changed(cli, paid_
     assert (paid_run / "sammanstallning" / "20210301_2" / "sammanstallning.docx").is_file()
 
 
+def test_a_second_batch_in_a_new_folder_says_whose_answers_are_left_out(cli, paid_run, tmp_path):
+    first, second = tmp_path / "januari", tmp_path / "februari"
+    reporting_form(first / "Vaxholm.xlsx", paid_run, "Vaxholm", 900_000)
+    reporting_form(first / "Botkyrka.xlsx", paid_run, "Botkyrka", 800_000)
+    assert cli("sammanstall", paid_run, first, "--idag", "2021-02-15")[0] == 0
+    reporting_form(second / "Norrtälje.xlsx", paid_run, "Norrtälje", 900_000)
+    status, out, err = cli("sammanstall", paid_run, second, "--idag", "2021-03-01")
+    assert status == 0, err
+    assert ("Redovisat enligt uppfoljning.xlsx men utan blankett i mappen, så deras svar saknas i sammanställningen: "
+            "Vaxholm, Botkyrka. Lägg deras blanketter i mappen och kör igen, om svaren ska med.") in out
+    report = words(paid_run / "sammanstallning" / "20210301" / "sammanstallning.docx")
+    assert "Norrtälje svarar på" in report and "Vaxholm svarar på" not in report
+    status, out, err = cli("sammanstall", paid_run, first, "--idag", "2021-03-01")
+    assert "Lägg dess blankett i mappen" in out and "svar saknas i sammanställningen: Norrtälje." in out
+
+
 def test_a_report_typed_into_the_ledger_by_hand_is_compiled_too(cli, followup_run, tmp_path):
     pay(followup_run, {"Vaxholm": PAID, "Botkyrka": PAID}, used={"Vaxholm": 700_000})
     rows_before = ledger(followup_run)
@@ -254,6 +287,29 @@ def test_a_report_typed_into_the_ledger_by_hand_is_compiled_too(cli, followup_ru
     status, out, err = cli("sammanstall", followup_run, forms, "--idag", "2021-02-15")
     assert status == 0, err
     assert "Har inte redovisat (900 000 kr utbetalt): Vaxholm." in out  # Använt without Redovisat is not a report
+    reporting_form(forms / "Vaxholm.xlsx", followup_run, "Vaxholm", 700_000)  # the amount typed in: only the date
+    status, out, err = cli("sammanstall", followup_run, forms, "--idag", "2021-02-16")
+    assert status == 0, err
+    assert "Vaxholm.xlsx: Vaxholm, använt 700 000 kr av 900 000 kr; införd i uppfoljning.xlsx." in out
+    assert out.endswith("uppfoljning.xlsx: 1 cell ändrad.\n")
+
+
+def test_the_report_counts_who_has_reported_among_those_paid_and_says_why_an_unpaid_row_has_no_figures(
+        cli, followup_run, tmp_path):
+    pay(followup_run, {"Vaxholm": PAID, "Botkyrka": PAID})  # Norrtälje is allocated 900 000 kr, not yet paid
+    forms = tmp_path / "inkomna"
+    reporting_form(forms / "Vaxholm.xlsx", followup_run, "Vaxholm", 900_000)
+    reporting_form(forms / "Botkyrka.xlsx", followup_run, "Botkyrka", 800_000)
+    status, out, err = cli("sammanstall", followup_run, forms, "--idag", "2021-02-15")
+    assert status == 0, err
+    compiled = followup_run / "sammanstallning" / "20210215"
+    report = words(compiled / "sammanstallning.docx")
+    for text in ("2 av 2 mottagare som har fått medel utbetalda har redovisat hur medlen har använts.",
+                 "Alla mottagare som har fått medel utbetalda har redovisat.", "Norrtälje\n900 000\n0\n–\n–",
+                 "– betyder att redovisningen inte har kommit in, eller att inget har betalats ut."):
+        assert text in report, text
+    sheet = load_workbook(compiled / "sammanstallning.xlsx")["Sammanställning"]
+    assert sheet["A2"].value.startswith("Redovisat 2 av 2 mottagare som fått medel utbetalda.")
 
 
 def test_a_template_with_an_unknown_name_stops_before_anything_is_written(cli, paid_run, tmp_path, monkeypatch):
@@ -319,6 +375,11 @@ def test_forms_no_folder_and_an_empty_folder_are_told(cli, paid_run, tmp_path):
     (tmp_path / "tom").mkdir()
     status, _, err = cli("sammanstall", paid_run, tmp_path / "tom")
     assert status == 2 and "mappen är tom" in err
+    one = reporting_form(tmp_path / "Vaxholm.xlsx", paid_run, "Vaxholm", 900_000)
+    status, out, err = cli("sammanstall", paid_run, one, "--idag", "2021-02-15")
+    assert status == 2 and out == ""
+    assert (f"  {one}: är en fil, inte en mapp. Lägg de inkomna redovisningsblanketterna i en mapp och ange mappen: "
+            f"processor sammanstall KÖRMAPP MAPP") in err
 
 
 def test_the_repayment_date_is_the_field_or_31_march_after_the_year(followup_run):

@@ -786,11 +786,12 @@ def compilation_report() -> WordDocument:
                 ("Uppgift", "{% if arende.e_post %}{{ arende.e_post }}{% endif %}")],
                [("Etikett", "Datum"),
                 ("Uppgift", "{{ dagens_datum|datum }}")])
-    para(doc, "Redovisning av {{ arende.rubrik }}", "Title")
+    para(doc, "{{ arende.rubrik }}: redovisning", "Title")
     para(doc, "{% if arende.avsandare %}{{ arende.avsandare }}{% else %}Vi{% endif %} har fördelat "
               "{{ summa.tilldelat|kronor }} i stimulansmedel{% if arende.ar %} för {{ arende.ar }}{% endif %}"
               "{% if arende.diarienummer %} (diarienummer {{ arende.diarienummer }}){% endif %}. "
-              "{{ antal_redovisade }} av {{ rader|length }} mottagare har redovisat hur medlen har använts.")
+              "{{ antal_redovisade }} av {{ antal_redovisade + ej_redovisat|length }} mottagare som har fått medel "
+              "utbetalda har redovisat hur medlen har använts.")
 
     heading(doc, "Medlen i sammandrag")
     tbl = table(doc, [Cm(11.0), Cm(5.0)])
@@ -803,7 +804,7 @@ def compilation_report() -> WordDocument:
     tag_row(tbl, "{%tr endif %}")
     tag(doc, "{%p if summa.att_aterbetala %}")
     para(doc, "Medel som inte har använts ska betalas tillbaka senast den {{ aterbetalning_senast|datum }}; "
-              "mottagarna har fått var sitt brev om beloppet.", before=8)
+              "var och en som ska betala tillbaka får ett brev om beloppet.", before=8)
     tag(doc, "{%p endif %}")
 
     heading(doc, "Per mottagare")
@@ -817,7 +818,7 @@ def compilation_report() -> WordDocument:
     tag_row(tbl, "{%tr endfor %}")
     row(tbl, ["Totalt", "{{ summa.tilldelat|tal }}", "{{ summa.utbetalt|tal }}", "{{ summa.anvant|tal }}",
               "{{ summa.att_aterbetala|tal }}"], bold=True, top_rule=True, right=(1, 2, 3, 4))
-    para(doc, "– betyder att redovisningen inte har kommit in.", "Fotnot", before=4)
+    para(doc, "– betyder att redovisningen inte har kommit in, eller att inget har betalats ut.", "Fotnot", before=4)
 
     tag(doc, "{%p for f in fragor %}")
     heading(doc, "{{ f.fraga }}")
@@ -849,7 +850,7 @@ def repayment_letter() -> WordDocument:
                       "PAGE"], bold_first=False)
     para(doc, "Till", "Etikett", after=0)
     para(doc, "{{ mottagare.namn }}", "Uppgift", bold=True, after=18)
-    para(doc, "Återbetalning av {{ arende.rubrik }}", "Title")
+    para(doc, "{{ arende.rubrik }}: återbetalning", "Title")
     para(doc, "Tack för er redovisning{% if mottagare.redovisat %}, som kom in den {{ mottagare.redovisat|datum }}"
               "{% endif %}. {{ mottagare.namn }} har fått {{ mottagare.utbetalt|kronor }} utbetalt och har enligt "
               "redovisningen använt {{ mottagare.anvant|kronor }}. Medel som inte har använts ska betalas tillbaka.")
