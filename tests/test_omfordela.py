@@ -454,3 +454,21 @@ def test_omfordela_runs_through_the_installed_program(run_processor, first):
     assert "360 000 kr frigörs; 360 000 kr fördelas på 3 mottagare." in done.stdout
     done = run_processor("omfordela", first, "--till", "Ingen", "--idag", "2020-09-01")
     assert done.returncode == 2 and "Traceback" not in done.stderr and "--till" in done.stderr
+
+
+# --- found in the acceptance review ---------------------------------------------------------------
+
+def first_titled(tmp_path: Path, title: str, **more: object) -> Path:
+    """The first round of the module's case under another ``Rubrik`` (and other Ärende fields)."""
+    case = [(field, title if field == "Rubrik" else value) for field, value in CASE] + list(more.items())
+    source = build_workbook(tmp_path / "storsthlm_2020.xlsx", case=case, recipients=RECIPIENTS, posts=POSTS)
+    return run(source, tmp_path / "ut", now=dt.datetime(2020, 6, 1, 10, 0)).run_dir
+
+
+def test_the_appendix_title_does_not_double_a_title_that_says_fordelning_av(cli, tmp_path):
+    first = first_titled(tmp_path, "Fördelning av stimulansmedel God och nära vård 2024")
+    edit(first, {f"C{ROW['Botkyrka']}": "Ja"})
+    status, out, err = cli("omfordela", first, "--idag", "2020-09-01")
+    assert status == 0, err
+    title = load_workbook(new_folder(out) / "fordelning.xlsx")["Bilaga 1"]["A1"].value
+    assert title == "Bilaga 1: Ny fördelning efter omfördelning av stimulansmedel God och nära vård 2024"
