@@ -32,9 +32,9 @@ from processor.context import ContextBuilder, LazyList, Shape, context_names, la
 from processor.errors import InputError, Problem, TemplateInputError
 from processor.followup import LedgerEntry
 from processor.layout import LEDGER_FILE, MANIFEST_FILE, RunLayout, round_folder_stem
-from processor.model import KEY, Allocation, Case, PostResult
+from processor.model import FAST, KEY, Allocation, Case, PostResult
 from processor.presentation import Presentation, RoundFigures, present
-from processor.reallocate import Redistribution, can_receive, redistribute
+from processor.reallocate import PostRedistribution, Redistribution, can_receive, redistribute
 from processor.swedish import did_you_mean, norm
 from processor.vocabulary import COMMITTEE, DEADLINE
 
@@ -275,7 +275,7 @@ class RoundContexts:
         """``omfordelning``: the round's facts from the plan, its table from the presentation (as every writer's)."""
         plan, redistribution, figures = self.plan, self.plan.redistribution, view.round
         posts = [ROUND_POST_SHAPE.make(namn=p.post.name, frigjort=p.freed, fordelat=p.shared, mottog=p.received,
-                                       regel=describe.redistribution_in_words(p.post))
+                                       regel=_post_rule(p))
                  for p in redistribution.posts if p.freed or p.received]
         rows = LazyList(len(view.case.recipients), lambda i: ROUND_ROW_SHAPE.make(
             namn=view.case.recipients[i].name, tidigare=figures.previous[i], tillagg=figures.additions[i],
@@ -308,6 +308,13 @@ class RoundContexts:
             points.append(f"{committee} beslutar att delegera till förvaltningschefen att betala ut tilläggen enligt "
                           "den nya fördelningen.")
         return points
+
+
+def _post_rule(post: PostRedistribution) -> str:
+    """How a post's freed money is shared, in words; a post with nobody left shares nothing."""
+    if post.nobody_left and post.post.method != FAST:
+        return "ingen mottagare finns kvar i posten"
+    return describe.redistribution_in_words(post.post)
 
 
 # --- the documents ------------------------------------------------------------------------------

@@ -292,7 +292,7 @@ def test_with_till_the_pool_with_nobody_left_goes_to_the_named_post(cli, first):
     assert document["unallocated"] == 0
     assert_exact(document)
     text = plain(docx_text(new_folder(out) / "tillaggsbeslut.docx"))
-    assert "posten emot 100 000 kr från poster där ingen mottagare finns kvar" in text
+    assert "posten tar emot 100 000 kr från poster där ingen mottagare finns kvar" in text
 
 
 def test_ej_rekvirerat_after_the_deadline_frees_what_nobody_invoiced(cli, first):
@@ -472,3 +472,37 @@ def test_the_appendix_title_does_not_double_a_title_that_says_fordelning_av(cli,
     assert status == 0, err
     title = load_workbook(new_folder(out) / "fordelning.xlsx")["Bilaga 1"]["A1"].value
     assert title == "Bilaga 1: Ny fördelning efter omfördelning av stimulansmedel God och nära vård 2024"
+
+
+def test_the_amended_decision_names_the_case_and_says_how_a_post_that_also_receives_shares_it(cli, first):
+    """Vaxholm declines alone: its fixed 100 000 kr has nobody left and goes with --till to Utveckling, which shares
+    it with the 90 000 kr Vaxholm frees there."""
+    edit(first, {f"C{ROW['Vaxholm']}": "Ja"})
+    status, out, err = cli("omfordela", first, "--till", "Utveckling", "--idag", "2020-09-01")
+    assert status == 0, err
+    text = plain(docx_text(new_folder(out) / "tillaggsbeslut.docx"))
+    assert ("Den 1 juni 2020 beslutades fördelningen i ärendet ”Stimulansmedel Goda förutsättningar för vårdens "
+            "medarbetare 2020”.") in text
+    assert "Samordning: 100 000 kr frigörs och har ingen annan mottagare." in text
+    assert ("Utveckling: 90 000 kr frigörs och posten tar emot 100 000 kr från poster där ingen mottagare finns kvar; "
+            "sammanlagt 190 000 kr fördelas på de kvarvarande mottagarna i posten efter andel av befolkning, som i den "
+            "första fördelningen.") in text
+
+
+def test_a_post_that_only_receives_and_a_post_with_nobody_left_are_told_in_words(cli, tmp_path):
+    """Vaxholm is the only one in the equal post Samordning and takes no part in Utveckling."""
+    posts = [("Post", "Belopp", "Metod", "Nyckel", "Mottagare"), ("Samordning", 100_000, "lika", None, "Vaxholm"),
+             ("Utveckling", "rest", "nyckel", "Befolkning", "Botkyrka; Ekerö; Norrtälje")]
+    source = build_workbook(tmp_path / "storsthlm_2020.xlsx", case=CASE, recipients=RECIPIENTS, posts=posts)
+    first = run(source, tmp_path / "ut", now=dt.datetime(2020, 6, 1, 10, 0)).run_dir
+    edit(first, {f"C{ROW['Vaxholm']}": "Ja"})
+    status, out, err = cli("omfordela", first, "--idag", "2020-09-01")
+    assert status == 0, err
+    text = plain(docx_text(new_folder(out) / "tillaggsbeslut.docx"))
+    assert "Samordning: 100 000 kr frigörs och ingen mottagare finns kvar i posten." in text
+    assert "i lika delar mellan de kvarvarande mottagarna" not in text
+    status, out, err = cli("omfordela", first, "--till", "Utveckling", "--idag", "2020-09-01", "--out", tmp_path / "till")
+    assert status == 0, err
+    text = plain(docx_text(new_folder(out) / "tillaggsbeslut.docx"))
+    assert ("Utveckling: posten tar emot 100 000 kr från poster där ingen mottagare finns kvar, och de fördelas på de "
+            "kvarvarande mottagarna i posten efter andel av befolkning, som i den första fördelningen.") in text
