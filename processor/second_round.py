@@ -460,8 +460,11 @@ def round_lines(result: RoundResult) -> list[str]:
     lines += [f"  {d.name} {NOT_INVOICED if d.not_invoiced else DECLINES}: {kr(d.freed)} frigörs." for d in plan.decliners]
     lines += [f"  {plan.case.recipients[i].name}: {kr(redistribution.previous[i])} + {kr(redistribution.additions[i])} "
               f"= {kr(redistribution.totals[i])}" for i in plan.gainers]
-    lines.append(f"{kr(plan.freed)} frigörs; {kr(sum(redistribution.additions))} fördelas på "
-                 f"{len(plan.gainers)} mottagare.")
+    if plan.gainers:
+        lines.append(f"{kr(plan.freed)} frigörs; {kr(sum(redistribution.additions))} fördelas på "
+                     f"{len(plan.gainers)} mottagare.")
+    else:
+        lines.append(f"{kr(plan.freed)} frigörs; ingen mottagare kan ta emot dem.")
     if redistribution.unallocated:
         lines.append(f"Ej fördelat: {kr(redistribution.unallocated)}, att betala tillbaka till den som beviljade medlen.")
     unmailed = [plan.case.recipients[i].name for i in plan.gainers if i not in result.mailed]
@@ -469,6 +472,12 @@ def round_lines(result: RoundResult) -> list[str]:
         lines.append("Inga e-postmeddelanden: ärendet har ingen avsändaradress (E-post). Skicka breven på annat sätt.")
     elif unmailed:
         lines.append(f"Inget e-postmeddelande (ingen adress): {', '.join(unmailed)}.")
+    if not plan.gainers:
+        return [*lines, f"Klart: {len(result.files)} filer. Ingen får ett tillägg, så det finns inget att skicka.",
+                "Granska tillaggsbeslut.docx och rapport.html.", str(result.folder)]
+    if not result.mailed:
+        return [*lines, f"Klart: {len(result.files)} filer, inga e-postmeddelanden.",
+                "Granska tillaggsbeslut.docx och rapport.html och skicka breven i brev/.", str(result.folder)]
     mails = describe.count(len(result.mailed), "e-postmeddelande", "e-postmeddelanden")
     lines += [f"Klart: {len(result.files)} filer, {mails} i utskick/.",
               f"Granska tillaggsbeslut.docx och rapport.html och skicka med: processor send {result.folder}",

@@ -506,3 +506,34 @@ def test_a_post_that_only_receives_and_a_post_with_nobody_left_are_told_in_words
     text = plain(docx_text(new_folder(out) / "tillaggsbeslut.docx"))
     assert ("Utveckling: posten tar emot 100 000 kr från poster där ingen mottagare finns kvar, och de fördelas på de "
             "kvarvarande mottagarna i posten efter andel av befolkning, som i den första fördelningen.") in text
+
+
+def test_a_round_where_nobody_gains_does_not_ask_to_send_anything(cli, tmp_path):
+    posts = [("Post", "Belopp", "Metod", "Nyckel", "Mottagare"), ("Samordning", 100_000, "fast", None, "Vaxholm"),
+             ("Utveckling", "rest", "nyckel", "Befolkning", "Botkyrka; Ekerö; Norrtälje")]
+    source = build_workbook(tmp_path / "storsthlm_2020.xlsx", case=CASE, recipients=RECIPIENTS, posts=posts)
+    first = run(source, tmp_path / "ut", now=dt.datetime(2020, 6, 1, 10, 0)).run_dir
+    edit(first, {f"C{ROW['Vaxholm']}": "Ja"})
+    status, out, err = cli("omfordela", first, "--idag", "2020-09-01")
+    assert status == 0, err
+    lines = plain(out).splitlines()
+    assert "100 000 kr frigörs; ingen mottagare kan ta emot dem." in lines
+    assert "Ej fördelat: 100 000 kr, att betala tillbaka till den som beviljade medlen." in lines
+    assert any(line.startswith("Klart: ") and line.endswith(" Ingen får ett tillägg, så det finns inget att skicka.")
+               for line in lines)
+    assert "processor send" not in out and "Granska tillaggsbeslut.docx och rapport.html." in lines
+
+
+def test_a_round_without_a_sender_address_asks_to_send_the_letters_another_way(cli, tmp_path):
+    case = [(field, value) for field, value in CASE if field != "E-post"]
+    source = build_workbook(tmp_path / "storsthlm_2020.xlsx", case=case, recipients=RECIPIENTS, posts=POSTS)
+    first = run(source, tmp_path / "ut", now=dt.datetime(2020, 6, 1, 10, 0)).run_dir
+    edit(first, {f"C{ROW['Botkyrka']}": "Ja"})
+    status, out, err = cli("omfordela", first, "--idag", "2020-09-01")
+    assert status == 0, err
+    lines = plain(out).splitlines()
+    assert "Inga e-postmeddelanden: ärendet har ingen avsändaradress (E-post). Skicka breven på annat sätt." in lines
+    assert lines[-3:-1] == ["Klart: 9 filer, inga e-postmeddelanden.",
+                            "Granska tillaggsbeslut.docx och rapport.html och skicka breven i brev/."]
+    assert "processor send" not in out
+
