@@ -188,8 +188,8 @@ def plan_round(run_dir: Path, today: dt.date, *, not_invoiced: bool = False, to_
     earlier = {i for i, r in enumerate(document["recipients"]) if "declined_round" in r}
     decliners: list[Decliner] = []
     declined = set(earlier)
+    late = not_invoiced and deadline is not None and today > deadline
     if entries is not None:
-        late = not_invoiced and deadline is not None and today > deadline
         for i, entry in enumerate(entries):
             out = entry.declined or (late and entry.requested == 0 and allocation.totals[i] > 0)
             if out:
@@ -197,7 +197,7 @@ def plan_round(run_dir: Path, today: dt.date, *, not_invoiced: bool = False, to_
                 if i not in earlier and allocation.totals[i] > 0:
                     decliners.append(Decliner(i, entry.name, allocation.totals[i], not entry.declined))
         if not decliners:
-            problems.append(_nothing_declined(not_invoiced))
+            problems.append(_nothing_declined(late))
     if target is not None and not can_receive(case, target, declined):
         problems.append(Problem("--till", f'posten "{case.posts[target].name}" har ingen mottagare kvar som kan ta emot '
                                           "pengarna: alla i posten har avstått. Ange en annan post, eller utelämna "
@@ -243,8 +243,9 @@ def _too_early(deadline: dt.date | None) -> Problem:
                                       "--ej-rekvirerat och skriv Ja i Avstår för dem som har avstått.")
 
 
-def _nothing_declined(not_invoiced: bool) -> Problem:
-    extra = " och alla med pengar har rekvirerat något" if not_invoiced else ""
+def _nothing_declined(late: bool) -> Problem:
+    """Nothing to share; with ``--ej-rekvirerat`` after ``Sista dag`` (``late``) everyone with money has invoiced too."""
+    extra = " och alla med pengar har rekvirerat något" if late else ""
     return Problem(f"{LEDGER_FILE} Uppföljning", "ingen avstår några pengar: ingen mottagare med pengar har Ja i "
                                                  f"kolumnen Avstår{extra}, så det finns inget att fördela om. Skriv Ja i "
                                                  "Avstår för varje mottagare som avstår, spara filen och kör igen.")

@@ -537,3 +537,9 @@ def test_a_round_without_a_sender_address_asks_to_send_the_letters_another_way(c
                             "Granska tillaggsbeslut.docx och rapport.html och skicka breven i brev/."]
     assert "processor send" not in out
 
+
+
+def test_nothing_declined_with_ej_rekvirerat_too_early_does_not_claim_everyone_has_invoiced(cli, first):
+    err = refused(cli, first, "--ej-rekvirerat", "--idag", "2020-08-01")
+    assert "--ej-rekvirerat: sista dag att rekvirera är 30 augusti 2020" in err
+    assert "alla med pengar har rekvirerat något" not in err
