@@ -295,11 +295,10 @@ class RoundContexts:
         """The amended decision's points: share what is freed, repay what no one can take, pay out the additions."""
         plan = self.plan
         committee = plan.case.info.fields.get(COMMITTEE) or "Nämnden"
-        names = describe.names_in_words([d.name for d in plan.decliners])
         shared = sum(plan.redistribution.additions)
         points = []
         if shared:
-            points.append(f"{committee} godkänner att {formats.kronor(shared)} av de medel som {names} avstår fördelas "
+            points.append(f"{committee} godkänner att {formats.kronor(shared)} av de medel {self._whose()} fördelas "
                           f"på övriga mottagare enligt bilaga 1, så att den nya fördelningen blir "
                           f"{large_amount(sum(plan.redistribution.totals))}.")
         if plan.unallocated_now:
@@ -309,6 +308,14 @@ class RoundContexts:
             points.append(f"{committee} beslutar att delegera till förvaltningschefen att betala ut tilläggen enligt "
                           "den nya fördelningen.")
         return points
+
+    def _whose(self) -> str:
+        """``som Nykvarn avstår``, ``som Avesta inte har rekvirerat före sista dag``, or both joined."""
+        declining = [d.name for d in self.plan.decliners if not d.not_invoiced]
+        late = [d.name for d in self.plan.decliners if d.not_invoiced]
+        parts = ([f"som {describe.names_in_words(declining)} {DECLINES}"] if declining else []) + (
+            [f"som {describe.names_in_words(late)} inte har rekvirerat före sista dag"] if late else [])
+        return " och ".join(parts)
 
 
 def _post_rule(post: PostRedistribution) -> str:

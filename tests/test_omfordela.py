@@ -543,3 +543,12 @@ def test_nothing_declined_with_ej_rekvirerat_too_early_does_not_claim_everyone_h
     err = refused(cli, first, "--ej-rekvirerat", "--idag", "2020-08-01")
     assert "--ej-rekvirerat: sista dag att rekvirera är 30 augusti 2020" in err
     assert "alla med pengar har rekvirerat något" not in err
+
+
+def test_the_decision_point_says_who_declines_and_who_has_not_invoiced(cli, first):
+    edit(first, {f"C{ROW['Vaxholm']}": "Ja", f"D{ROW['Ekerö']}": 180_000, f"D{ROW['Norrtälje']}": 100_000})
+    status, out, err = cli("omfordela", first, "--ej-rekvirerat", "--idag", "2020-09-01")
+    assert status == 0, err
+    text = plain(docx_text(new_folder(out) / "tillaggsbeslut.docx"))
+    assert ("Nämnden godkänner att 450 000 kr av de medel som Vaxholm avstår och som Botkyrka inte har rekvirerat "
+            "före sista dag fördelas på övriga mottagare enligt bilaga 1") in text
