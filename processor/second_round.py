@@ -36,7 +36,7 @@ from processor.model import FAST, KEY, Allocation, Case, PostResult
 from processor.presentation import Presentation, RoundFigures, present
 from processor.reallocate import PostRedistribution, Redistribution, can_receive, redistribute
 from processor.swedish import did_you_mean, norm
-from processor.vocabulary import COMMITTEE, DEADLINE
+from processor.vocabulary import COMMITTEE, DEADLINE, DEPARTMENT
 
 ROUND_DECISION_TEMPLATE = "tillaggsbeslut.docx"
 ROUND_LETTER_TEMPLATE = "tillaggsbrev.docx"
@@ -55,6 +55,8 @@ ROUND_ROW_SHAPE = Shape(("namn", "tidigare", "tillagg", "nytt_belopp", "avstar")
 ADDITION_SHAPE = Shape(("tidigare", "tillagg", "nytt_belopp"))
 ROUND_NAMES = {"omfordelning"}
 ROUND_LETTER_NAMES = {"omfordelning", "tillagg"}
+REPORT_FIELDS = (COMMITTEE, DEPARTMENT)
+"""The Ärende fields a round reads from the first round's report, as ``fordelning.json`` does not keep them."""
 
 
 class RoundError(InputError):
@@ -217,9 +219,27 @@ def _case_with_bases(document: dict, layout: RunLayout) -> tuple[Case, Allocatio
     from processor.result import read_back
 
     if all("bases" in r for r in document["recipients"]) or not any(p["key"] for p in document["posts"]):
-        return read_back(document, [], [])
-    extras = read_embedded_data(layout.report)
-    return read_back(document, extras.get("basis_columns") or [], extras.get("bases") or [])
+        case, allocation = read_back(document, [], [])
+    else:
+        extras = read_embedded_data(layout.report)
+        case, allocation = read_back(document, extras.get("basis_columns") or [], extras.get("bases") or [])
+    return _with_report_fields(case, layout), allocation
+
+
+def _with_report_fields(case: Case, layout: RunLayout) -> Case:
+    """The case with ``Nämnd`` and ``Avdelning``, which ``fordelning.json`` does not keep, from the fields the report
+    shows (the round's own report shows them again, so every later round has them too)."""
+    from processor.report import read_embedded_data
+
+    try:
+        shown = dict(read_embedded_data(layout.report).get("fields") or [])
+    except (InputError, TypeError, ValueError):
+        return case
+    found = {name: shown[name] for name in REPORT_FIELDS
+             if isinstance(shown.get(name), str) and shown[name] and name not in case.info.fields}
+    if not found:
+        return case
+    return dataclasses.replace(case, info=dataclasses.replace(case.info, fields={**case.info.fields, **found}))
 
 
 def _post_index(case: Case, name: str, problems: list[Problem]) -> int | None:

@@ -552,3 +552,14 @@ def test_the_decision_point_says_who_declines_and_who_has_not_invoiced(cli, firs
     text = plain(docx_text(new_folder(out) / "tillaggsbeslut.docx"))
     assert ("Nämnden godkänner att 450 000 kr av de medel som Vaxholm avstår och som Botkyrka inte har rekvirerat "
             "före sista dag fördelas på övriga mottagare enligt bilaga 1") in text
+
+
+def test_the_decision_points_name_the_committee_of_the_workbook_in_every_round(cli, tmp_path):
+    first = first_titled(tmp_path, CASE[0][1], **{"Nämnd": "Regionala samverkansrådet"})
+    folder = second(cli, first)
+    assert "Regionala samverkansrådet godkänner att 360 000 kr" in plain(docx_text(folder / "tillaggsbeslut.docx"))
+    edit(folder, {f"C{ROW['Ekerö']}": "Ja"})
+    status, out, err = cli("omfordela", folder, "--idag", "2020-09-15")
+    assert status == 0, err
+    text = plain(docx_text(new_folder(out) / "tillaggsbeslut.docx"))
+    assert "Regionala samverkansrådet godkänner att 300 000 kr" in text and "Nämnden" not in text
