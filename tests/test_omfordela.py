@@ -563,3 +563,17 @@ def test_the_decision_points_name_the_committee_of_the_workbook_in_every_round(c
     assert status == 0, err
     text = plain(docx_text(new_folder(out) / "tillaggsbeslut.docx"))
     assert "Regionala samverkansrådet godkänner att 300 000 kr" in text and "Nämnden" not in text
+
+
+def test_the_history_says_nobody_gained_in_a_round_that_only_leaves_money_unallocated(cli, tmp_path):
+    posts = [("Post", "Belopp", "Metod", "Nyckel", "Mottagare"), ("Samordning", 100_000, "fast", None, "Vaxholm"),
+             ("Utveckling", "rest", "nyckel", "Befolkning", "Botkyrka; Ekerö; Norrtälje")]
+    source = build_workbook(tmp_path / "storsthlm_2020.xlsx", case=CASE, recipients=RECIPIENTS, posts=posts)
+    first = run(source, tmp_path / "ut", now=dt.datetime(2020, 6, 1, 10, 0)).run_dir
+    edit(first, {f"C{ROW['Vaxholm']}": "Ja"})
+    status, out, err = cli("omfordela", first, "--idag", "2020-09-01")
+    assert status == 0, err
+    status, out, err = cli("status", new_folder(out), "--idag", "2020-09-02")
+    assert status == 0, err
+    line = plain(out).splitlines()[-1]
+    assert line.endswith("(1 september 2020): 100 000 kr frigjort (Vaxholm), ingen fick tillägg, 100 000 kr ej fördelat.")
