@@ -577,3 +577,9 @@ def test_the_history_says_nobody_gained_in_a_round_that_only_leaves_money_unallo
     assert status == 0, err
     line = plain(out).splitlines()[-1]
     assert line.endswith("(1 september 2020): 100 000 kr frigjort (Vaxholm), ingen fick tillägg, 100 000 kr ej fördelat.")
+
+
+def test_the_amended_decision_is_addressed_to_the_committee_like_the_first(cli, tmp_path):
+    first = first_titled(tmp_path, CASE[0][1], **{"Nämnd": "Regionala samverkansrådet"})
+    text = plain(docx_text(second(cli, first) / "tillaggsbeslut.docx"))
+    assert "Till\nRegionala samverkansrådet\nDatum\n1 september 2020\nOmfördelning, omgång 2" in text

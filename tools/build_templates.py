@@ -683,7 +683,9 @@ def round_decision() -> WordDocument:
                [("Etikett", "{% if arende.handlaggare %}Handläggare{% endif %}"),
                 ("Uppgift", "{% if arende.handlaggare %}{{ arende.handlaggare }}{% endif %}"),
                 ("Uppgift", "{% if arende.telefon %}Telefon: {{ arende.telefon }}{% endif %}")],
-               [("Etikett", "Datum"),
+               [("Etikett", "{% if arende.namnd %}Till{% endif %}"),
+                ("Uppgift", "{% if arende.namnd %}{{ arende.namnd }}{% endif %}"),
+                ("Etikett", "Datum"),
                 ("Uppgift", "{{ omfordelning.datum|datum }}"),
                 ("Uppgift", "Omfördelning, omgång {{ omfordelning.omgang }}")])
     para(doc, "{{ arende.rubrik }}: omfördelning av medel som mottagare avstår", "Title")
