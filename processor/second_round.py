@@ -169,9 +169,12 @@ def plan_round(run_dir: Path, today: dt.date, *, not_invoiced: bool = False, to_
     from processor.ledger import refuse_if_open
 
     run_dir = Path(run_dir)
-    folder = open_case_folder(run_dir)
-    document = json.loads(folder.layout.result.read_text(encoding="utf-8"))
-    case, allocation = _case_with_bases(document, folder.layout)
+    try:
+        folder = open_case_folder(run_dir)
+        document = json.loads(folder.layout.result.read_text(encoding="utf-8"))
+        case, allocation = _case_with_bases(document, folder.layout)
+    except InputError as error:
+        raise RoundError(error.problems) from None
     problems: list[Problem] = []
     try:
         refuse_if_open(folder.layout)

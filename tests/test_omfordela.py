@@ -583,3 +583,9 @@ def test_the_amended_decision_is_addressed_to_the_committee_like_the_first(cli, 
     first = first_titled(tmp_path, CASE[0][1], **{"Nämnd": "Regionala samverkansrådet"})
     text = plain(docx_text(second(cli, first) / "tillaggsbeslut.docx"))
     assert "Till\nRegionala samverkansrådet\nDatum\n1 september 2020\nOmfördelning, omgång 2" in text
+
+
+def test_a_folder_that_is_no_run_folder_is_told_under_the_rounds_heading_not_the_workbooks(cli, tmp_path):
+    status, out, err = cli("omfordela", tmp_path, "--idag", "2020-09-01")
+    assert status == 2
+    assert err.startswith("Omfördelningen kan inte göras: 1 fel att rätta.") and "Arbetsboken" not in err
