@@ -10,6 +10,7 @@ gives 90 000, 360 000, 180 000 and 270 000 kr. Botkyrka's 360 000 kr shared by t
 from __future__ import annotations
 
 import datetime as dt
+import html
 import json
 import re
 import unicodedata
@@ -589,3 +590,27 @@ def test_a_folder_that_is_no_run_folder_is_told_under_the_rounds_heading_not_the
     status, out, err = cli("omfordela", tmp_path, "--idag", "2020-09-01")
     assert status == 2
     assert err.startswith("Omfördelningen kan inte göras: 1 fel att rätta.") and "Arbetsboken" not in err
+
+
+def report_text(folder: Path) -> str:
+    page = re.sub(r"<script.*?</script>|<style.*?</style>", "", (folder / "rapport.html").read_text(encoding="utf-8"),
+                  flags=re.S)
+    return plain(re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", page))))
+
+
+def test_the_report_of_a_round_where_nobody_gains_says_so_and_what_is_shared(cli, tmp_path):
+    posts = [("Post", "Belopp", "Metod", "Nyckel", "Mottagare"), ("Samordning", 100_000, "fast", None, "Vaxholm"),
+             ("Utveckling", "rest", "nyckel", "Befolkning", "Botkyrka; Ekerö; Norrtälje")]
+    source = build_workbook(tmp_path / "storsthlm_2020.xlsx", case=CASE, recipients=RECIPIENTS, posts=posts)
+    first = run(source, tmp_path / "ut", now=dt.datetime(2020, 6, 1, 10, 0)).run_dir
+    edit(first, {f"C{ROW['Vaxholm']}": "Ja"})
+    status, out, err = cli("omfordela", first, "--idag", "2020-09-01")
+    assert status == 0, err
+    text = report_text(new_folder(out))
+    assert "900 000 kr (0,9 mnkr) fördelas på 5 mottagare" in text
+    assert "Omfördelning, omgång 2: ingen mottagare får något tillägg. Ej fördelat: 100 000 kr, att betala tillbaka." in text
+    edit(first, {f"C{ROW['Vaxholm']}": None, f"C{ROW['Ekerö']}": "Ja", f"C{ROW['Botkyrka']}": "Ja"})
+    status, out, err = cli("omfordela", first, "--idag", "2020-09-01", "--out", tmp_path / "ett")
+    assert status == 0, err
+    assert "Omfördelning, omgång 2: 600 000 kr läggs till hos 1 mottagare, som får ett tilläggsbrev." in report_text(
+        new_folder(out))
