@@ -230,6 +230,7 @@ def test_a_third_round_keeps_the_first_rounds_shares_and_leaves_a_fixed_post_una
     assert "Ej fördelat: 100 000 kr, att betala tillbaka till den som beviljade medlen." in out
     text = plain(docx_text(third / "tillaggsbeslut.docx"))
     assert "Vaxholm: 250 000 kr (avstår)" in text
+    assert "Sedan den förra omfördelningen har 1 mottagare avstått sina medel, sammanlagt 250 000 kr." in text
     assert "Ej fördelat: 100 000 kr. Beloppet ska betalas tillbaka till den som beviljade medlen." in text
     assert "Nämnden beslutar att 100 000 kr som ingen mottagare kan ta emot inte fördelas" in text
     assert sorted(p.name for p in (third / "brev").iterdir()) == ["Ekerö.docx", "Norrtälje.docx"]

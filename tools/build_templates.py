@@ -698,7 +698,8 @@ def round_decision() -> WordDocument:
 
     heading(doc, "Sammanfattning")
     para(doc, "{% if arende.datum %}Den {{ arende.datum|datum }} beslutades{% else %}Tidigare beslutades{% endif %} "
-              "fördelningen i ärendet ”{{ arende.rubrik }}”. Sedan dess har {{ omfordelning.avstar|length }} mottagare avstått "
+              "fördelningen i ärendet ”{{ arende.rubrik }}”. {% if omfordelning.omgang > 2 %}Sedan den förra omfördelningen"
+              "{% else %}Sedan dess{% endif %} har {{ omfordelning.avstar|length }} mottagare avstått "
               "sina medel, "
               "sammanlagt {{ omfordelning.frigjort|kronor }}."
               "{% if omfordelning.tillagg_summa %} Av dem fördelas {{ omfordelning.tillagg_summa|kronor }} på "
