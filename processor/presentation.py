@@ -192,7 +192,7 @@ class Presentation:
         """``Bilaga 1: Fördelning av stimulansmedel …``, without doubling a title that already says so."""
         title = self.case.info.title
         if self.round:
-            return f"Bilaga 1: Ny fördelning efter omfördelning av {describe.basis_word(title)}"
+            return f"Bilaga 1: Ny fördelning efter omfördelning av {describe.basis_word(_without_distribution(title))}"
         if title.casefold().startswith("fördelning"):
             return f"Bilaga 1: {title}"
         return f"Bilaga 1: Fördelning av {describe.basis_word(title)}"
@@ -289,6 +289,12 @@ def _round_post(result: PostResult, round: RoundFigures) -> PostResult:
     if post.method == PER_RECIPIENT:
         post = dataclasses.replace(post, method=EQUAL)
     return dataclasses.replace(result, post=post, shares={i: v for i, v in result.shares.items() if i not in round.declined})
+
+
+def _without_distribution(title: str) -> str:
+    """A title's subject after ``Fördelning av``, so a round's ``omfördelning av …`` does not say it twice."""
+    head = "fördelning av "
+    return title[len(head):] if title.casefold().startswith(head) and len(title) > len(head) else title
 
 
 def basis_columns(case: Case) -> tuple[str, ...]:

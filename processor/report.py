@@ -220,18 +220,29 @@ def build_figures(result: dict, mailing: dict) -> list[dict]:
     return [{"main": False, **figure} for figure in figures]
 
 
+def _additions_in_words(recipients: list[dict]) -> str:
+    """A round's additions in a sentence: how much, to how many, each with its letter."""
+    gained = sum(1 for r in recipients if r["addition"] > 0)
+    if not gained:
+        return "ingen mottagare får något tillägg."
+    letters = "som får ett tilläggsbrev" if gained == 1 else "som får var sitt tilläggsbrev"
+    return (f"{formats.kronor(sum(r['addition'] for r in recipients))} läggs till hos "
+            f"{count(gained, 'mottagare', 'mottagare')}, {letters}.")
+
+
 def summary_sentences(result: dict, view: Presentation) -> list[str]:
     """The split in two or three plain sentences."""
     recipients = result["recipients"]
     total, carried = result["total"], result["carried_over"]
     posts = result["posts"]
-    rounded = f" ({formats.mnkr(total)})" if total >= 100_000 else ""
-    first = f"{formats.kronor(total)}{rounded} fördelas på {count(len(recipients), 'mottagare', 'mottagare')}"
+    shared = total - result.get("unallocated", 0)  # a later round may leave some with no one, to repay
+    rounded = f" ({formats.mnkr(shared)})" if shared >= 100_000 else ""
+    first = f"{formats.kronor(shared)}{rounded} fördelas på {count(len(recipients), 'mottagare', 'mottagare')}"
     if len(posts) == 1:
         first += f", {view.posts[0].method_words.removeprefix('fördelas ')}"
     else:
         first += f" i {count(len(posts), 'post', 'poster')}"
-    if carried:
+    if carried and shared == total:
         first += f": {formats.kronor(total - carried)} för året och {formats.kronor(carried)} överfört från tidigare år"
     sentences = [first + "."]
     paid = [r for r in recipients if r["total"] > 0]
@@ -244,9 +255,7 @@ def summary_sentences(result: dict, view: Presentation) -> list[str]:
     if declining:
         sentences.append(f"{', '.join(declining)} avstår; deras andel fördelas på de övriga.")
     if "round" in result:
-        gained = sum(1 for r in recipients if r["addition"] > 0)
-        sentences.append(f"Omfördelning, omgång {result['round']}: {formats.kronor(sum(r['addition'] for r in recipients))} "
-                         f"läggs till hos {count(gained, 'mottagare', 'mottagare')}, som får var sitt tilläggsbrev."
+        sentences.append(f"Omfördelning, omgång {result['round']}: {_additions_in_words(recipients)}"
                          + (f" Ej fördelat: {formats.kronor(result['unallocated'])}, att betala tillbaka."
                             if result.get("unallocated") else ""))
     if not consistency(result):

@@ -44,9 +44,12 @@ class RoundRecord:
         if self.number == 1:
             return f"{self.number}. {self.folder}{when}: {formats.kronor(self.allocated, nbsp=False)} fördelat."
         line = (f"{self.number}. {self.folder}{when}: {formats.kronor(self.freed, nbsp=False)} frigjort "
-                f"({', '.join(self.declined)}), {count(len(self.gained), 'mottagare', 'mottagare')} fick tillägg")
+                f"({', '.join(self.declined)}), {self._gained_words()} fick tillägg")
         return line + (f", {formats.kronor(self.unallocated, nbsp=False)} ej fördelat." if self.unallocated else ".")
 
+
+    def _gained_words(self) -> str:
+        return count(len(self.gained), "mottagare", "mottagare") if self.gained else "ingen"
 
 def round_history(run_dir: Path) -> list[RoundRecord]:
     """Every round of the case up to ``run_dir``, the first first; [] for a folder that is no later round."""

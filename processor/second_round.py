@@ -32,11 +32,11 @@ from processor.context import ContextBuilder, LazyList, Shape, context_names, la
 from processor.errors import InputError, Problem, TemplateInputError
 from processor.followup import LedgerEntry
 from processor.layout import LEDGER_FILE, MANIFEST_FILE, RunLayout, round_folder_stem
-from processor.model import KEY, Allocation, Case, PostResult
+from processor.model import FAST, KEY, Allocation, Case, PostResult
 from processor.presentation import Presentation, RoundFigures, present
-from processor.reallocate import Redistribution, can_receive, redistribute
+from processor.reallocate import PostRedistribution, Redistribution, can_receive, redistribute
 from processor.swedish import did_you_mean, norm
-from processor.vocabulary import COMMITTEE, DEADLINE
+from processor.vocabulary import COMMITTEE, DEADLINE, DEPARTMENT
 
 ROUND_DECISION_TEMPLATE = "tillaggsbeslut.docx"
 ROUND_LETTER_TEMPLATE = "tillaggsbrev.docx"
@@ -55,6 +55,8 @@ ROUND_ROW_SHAPE = Shape(("namn", "tidigare", "tillagg", "nytt_belopp", "avstar")
 ADDITION_SHAPE = Shape(("tidigare", "tillagg", "nytt_belopp"))
 ROUND_NAMES = {"omfordelning"}
 ROUND_LETTER_NAMES = {"omfordelning", "tillagg"}
+REPORT_FIELDS = (COMMITTEE, DEPARTMENT)
+"""The Ärende fields a round reads from the first round's report, as ``fordelning.json`` does not keep them."""
 
 
 class RoundError(InputError):
@@ -167,9 +169,12 @@ def plan_round(run_dir: Path, today: dt.date, *, not_invoiced: bool = False, to_
     from processor.ledger import refuse_if_open
 
     run_dir = Path(run_dir)
-    folder = open_case_folder(run_dir)
-    document = json.loads(folder.layout.result.read_text(encoding="utf-8"))
-    case, allocation = _case_with_bases(document, folder.layout)
+    try:
+        folder = open_case_folder(run_dir)
+        document = json.loads(folder.layout.result.read_text(encoding="utf-8"))
+        case, allocation = _case_with_bases(document, folder.layout)
+    except InputError as error:
+        raise RoundError(error.problems) from None
     problems: list[Problem] = []
     try:
         refuse_if_open(folder.layout)
@@ -188,8 +193,8 @@ def plan_round(run_dir: Path, today: dt.date, *, not_invoiced: bool = False, to_
     earlier = {i for i, r in enumerate(document["recipients"]) if "declined_round" in r}
     decliners: list[Decliner] = []
     declined = set(earlier)
+    late = not_invoiced and deadline is not None and today > deadline
     if entries is not None:
-        late = not_invoiced and deadline is not None and today > deadline
         for i, entry in enumerate(entries):
             out = entry.declined or (late and entry.requested == 0 and allocation.totals[i] > 0)
             if out:
@@ -197,7 +202,7 @@ def plan_round(run_dir: Path, today: dt.date, *, not_invoiced: bool = False, to_
                 if i not in earlier and allocation.totals[i] > 0:
                     decliners.append(Decliner(i, entry.name, allocation.totals[i], not entry.declined))
         if not decliners:
-            problems.append(_nothing_declined(not_invoiced))
+            problems.append(_nothing_declined(late))
     if target is not None and not can_receive(case, target, declined):
         problems.append(Problem("--till", f'posten "{case.posts[target].name}" har ingen mottagare kvar som kan ta emot '
                                           "pengarna: alla i posten har avstått. Ange en annan post, eller utelämna "
@@ -217,9 +222,27 @@ def _case_with_bases(document: dict, layout: RunLayout) -> tuple[Case, Allocatio
     from processor.result import read_back
 
     if all("bases" in r for r in document["recipients"]) or not any(p["key"] for p in document["posts"]):
-        return read_back(document, [], [])
-    extras = read_embedded_data(layout.report)
-    return read_back(document, extras.get("basis_columns") or [], extras.get("bases") or [])
+        case, allocation = read_back(document, [], [])
+    else:
+        extras = read_embedded_data(layout.report)
+        case, allocation = read_back(document, extras.get("basis_columns") or [], extras.get("bases") or [])
+    return _with_report_fields(case, layout), allocation
+
+
+def _with_report_fields(case: Case, layout: RunLayout) -> Case:
+    """The case with ``Nämnd`` and ``Avdelning``, which ``fordelning.json`` does not keep, from the fields the report
+    shows (the round's own report shows them again, so every later round has them too)."""
+    from processor.report import read_embedded_data
+
+    try:
+        shown = dict(read_embedded_data(layout.report).get("fields") or [])
+    except (InputError, TypeError, ValueError):
+        return case
+    found = {name: shown[name] for name in REPORT_FIELDS
+             if isinstance(shown.get(name), str) and shown[name] and name not in case.info.fields}
+    if not found:
+        return case
+    return dataclasses.replace(case, info=dataclasses.replace(case.info, fields={**case.info.fields, **found}))
 
 
 def _post_index(case: Case, name: str, problems: list[Problem]) -> int | None:
@@ -243,8 +266,9 @@ def _too_early(deadline: dt.date | None) -> Problem:
                                       "--ej-rekvirerat och skriv Ja i Avstår för dem som har avstått.")
 
 
-def _nothing_declined(not_invoiced: bool) -> Problem:
-    extra = " och alla med pengar har rekvirerat något" if not_invoiced else ""
+def _nothing_declined(late: bool) -> Problem:
+    """Nothing to share; with ``--ej-rekvirerat`` after ``Sista dag`` (``late``) everyone with money has invoiced too."""
+    extra = " och alla med pengar har rekvirerat något" if late else ""
     return Problem(f"{LEDGER_FILE} Uppföljning", "ingen avstår några pengar: ingen mottagare med pengar har Ja i "
                                                  f"kolumnen Avstår{extra}, så det finns inget att fördela om. Skriv Ja i "
                                                  "Avstår för varje mottagare som avstår, spara filen och kör igen.")
@@ -275,7 +299,7 @@ class RoundContexts:
         """``omfordelning``: the round's facts from the plan, its table from the presentation (as every writer's)."""
         plan, redistribution, figures = self.plan, self.plan.redistribution, view.round
         posts = [ROUND_POST_SHAPE.make(namn=p.post.name, frigjort=p.freed, fordelat=p.shared, mottog=p.received,
-                                       regel=describe.redistribution_in_words(p.post))
+                                       regel=_post_rule(p))
                  for p in redistribution.posts if p.freed or p.received]
         rows = LazyList(len(view.case.recipients), lambda i: ROUND_ROW_SHAPE.make(
             namn=view.case.recipients[i].name, tidigare=figures.previous[i], tillagg=figures.additions[i],
@@ -294,11 +318,10 @@ class RoundContexts:
         """The amended decision's points: share what is freed, repay what no one can take, pay out the additions."""
         plan = self.plan
         committee = plan.case.info.fields.get(COMMITTEE) or "Nämnden"
-        names = describe.names_in_words([d.name for d in plan.decliners])
         shared = sum(plan.redistribution.additions)
         points = []
         if shared:
-            points.append(f"{committee} godkänner att {formats.kronor(shared)} av de medel som {names} avstår fördelas "
+            points.append(f"{committee} godkänner att {formats.kronor(shared)} av de medel {self._whose()} fördelas "
                           f"på övriga mottagare enligt bilaga 1, så att den nya fördelningen blir "
                           f"{large_amount(sum(plan.redistribution.totals))}.")
         if plan.unallocated_now:
@@ -308,6 +331,21 @@ class RoundContexts:
             points.append(f"{committee} beslutar att delegera till förvaltningschefen att betala ut tilläggen enligt "
                           "den nya fördelningen.")
         return points
+
+    def _whose(self) -> str:
+        """``som Nykvarn avstår``, ``som Avesta inte har rekvirerat före sista dag``, or both joined."""
+        declining = [d.name for d in self.plan.decliners if not d.not_invoiced]
+        late = [d.name for d in self.plan.decliners if d.not_invoiced]
+        parts = ([f"som {describe.names_in_words(declining)} {DECLINES}"] if declining else []) + (
+            [f"som {describe.names_in_words(late)} inte har rekvirerat före sista dag"] if late else [])
+        return " och ".join(parts)
+
+
+def _post_rule(post: PostRedistribution) -> str:
+    """How a post's freed money is shared, in words; a post with nobody left shares nothing."""
+    if post.nobody_left and post.post.method != FAST:
+        return "ingen mottagare finns kvar i posten"
+    return describe.redistribution_in_words(post.post)
 
 
 # --- the documents ------------------------------------------------------------------------------
@@ -453,8 +491,11 @@ def round_lines(result: RoundResult) -> list[str]:
     lines += [f"  {d.name} {NOT_INVOICED if d.not_invoiced else DECLINES}: {kr(d.freed)} frigörs." for d in plan.decliners]
     lines += [f"  {plan.case.recipients[i].name}: {kr(redistribution.previous[i])} + {kr(redistribution.additions[i])} "
               f"= {kr(redistribution.totals[i])}" for i in plan.gainers]
-    lines.append(f"{kr(plan.freed)} frigörs; {kr(sum(redistribution.additions))} fördelas på "
-                 f"{len(plan.gainers)} mottagare.")
+    if plan.gainers:
+        lines.append(f"{kr(plan.freed)} frigörs; {kr(sum(redistribution.additions))} fördelas på "
+                     f"{len(plan.gainers)} mottagare.")
+    else:
+        lines.append(f"{kr(plan.freed)} frigörs; ingen mottagare kan ta emot dem.")
     if redistribution.unallocated:
         lines.append(f"Ej fördelat: {kr(redistribution.unallocated)}, att betala tillbaka till den som beviljade medlen.")
     unmailed = [plan.case.recipients[i].name for i in plan.gainers if i not in result.mailed]
@@ -462,6 +503,12 @@ def round_lines(result: RoundResult) -> list[str]:
         lines.append("Inga e-postmeddelanden: ärendet har ingen avsändaradress (E-post). Skicka breven på annat sätt.")
     elif unmailed:
         lines.append(f"Inget e-postmeddelande (ingen adress): {', '.join(unmailed)}.")
+    if not plan.gainers:
+        return [*lines, f"Klart: {len(result.files)} filer. Ingen får ett tillägg, så det finns inget att skicka.",
+                "Granska tillaggsbeslut.docx och rapport.html.", str(result.folder)]
+    if not result.mailed:
+        return [*lines, f"Klart: {len(result.files)} filer, inga e-postmeddelanden.",
+                "Granska tillaggsbeslut.docx och rapport.html och skicka breven i brev/.", str(result.folder)]
     mails = describe.count(len(result.mailed), "e-postmeddelande", "e-postmeddelanden")
     lines += [f"Klart: {len(result.files)} filer, {mails} i utskick/.",
               f"Granska tillaggsbeslut.docx och rapport.html och skicka med: processor send {result.folder}",

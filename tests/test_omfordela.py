@@ -10,6 +10,7 @@ gives 90 000, 360 000, 180 000 and 270 000 kr. Botkyrka's 360 000 kr shared by t
 from __future__ import annotations
 
 import datetime as dt
+import html
 import json
 import re
 import unicodedata
@@ -229,6 +230,7 @@ def test_a_third_round_keeps_the_first_rounds_shares_and_leaves_a_fixed_post_una
     assert "Ej fördelat: 100 000 kr, att betala tillbaka till den som beviljade medlen." in out
     text = plain(docx_text(third / "tillaggsbeslut.docx"))
     assert "Vaxholm: 250 000 kr (avstår)" in text
+    assert "Sedan den förra omfördelningen har 1 mottagare avstått sina medel, sammanlagt 250 000 kr." in text
     assert "Ej fördelat: 100 000 kr. Beloppet ska betalas tillbaka till den som beviljade medlen." in text
     assert "Nämnden beslutar att 100 000 kr som ingen mottagare kan ta emot inte fördelas" in text
     assert sorted(p.name for p in (third / "brev").iterdir()) == ["Ekerö.docx", "Norrtälje.docx"]
@@ -292,7 +294,7 @@ def test_with_till_the_pool_with_nobody_left_goes_to_the_named_post(cli, first):
     assert document["unallocated"] == 0
     assert_exact(document)
     text = plain(docx_text(new_folder(out) / "tillaggsbeslut.docx"))
-    assert "posten emot 100 000 kr från poster där ingen mottagare finns kvar" in text
+    assert "posten tar emot 100 000 kr från poster där ingen mottagare finns kvar" in text
 
 
 def test_ej_rekvirerat_after_the_deadline_frees_what_nobody_invoiced(cli, first):
@@ -454,3 +456,162 @@ def test_omfordela_runs_through_the_installed_program(run_processor, first):
     assert "360 000 kr frigörs; 360 000 kr fördelas på 3 mottagare." in done.stdout
     done = run_processor("omfordela", first, "--till", "Ingen", "--idag", "2020-09-01")
     assert done.returncode == 2 and "Traceback" not in done.stderr and "--till" in done.stderr
+
+
+# --- found in the acceptance review ---------------------------------------------------------------
+
+def first_titled(tmp_path: Path, title: str, **more: object) -> Path:
+    """The first round of the module's case under another ``Rubrik`` (and other Ärende fields)."""
+    case = [(field, title if field == "Rubrik" else value) for field, value in CASE] + list(more.items())
+    source = build_workbook(tmp_path / "storsthlm_2020.xlsx", case=case, recipients=RECIPIENTS, posts=POSTS)
+    return run(source, tmp_path / "ut", now=dt.datetime(2020, 6, 1, 10, 0)).run_dir
+
+
+def test_the_appendix_title_does_not_double_a_title_that_says_fordelning_av(cli, tmp_path):
+    first = first_titled(tmp_path, "Fördelning av stimulansmedel God och nära vård 2024")
+    edit(first, {f"C{ROW['Botkyrka']}": "Ja"})
+    status, out, err = cli("omfordela", first, "--idag", "2020-09-01")
+    assert status == 0, err
+    title = load_workbook(new_folder(out) / "fordelning.xlsx")["Bilaga 1"]["A1"].value
+    assert title == "Bilaga 1: Ny fördelning efter omfördelning av stimulansmedel God och nära vård 2024"
+
+
+def test_the_amended_decision_names_the_case_and_says_how_a_post_that_also_receives_shares_it(cli, first):
+    """Vaxholm declines alone: its fixed 100 000 kr has nobody left and goes with --till to Utveckling, which shares
+    it with the 90 000 kr Vaxholm frees there."""
+    edit(first, {f"C{ROW['Vaxholm']}": "Ja"})
+    status, out, err = cli("omfordela", first, "--till", "Utveckling", "--idag", "2020-09-01")
+    assert status == 0, err
+    text = plain(docx_text(new_folder(out) / "tillaggsbeslut.docx"))
+    assert ("Den 1 juni 2020 beslutades fördelningen i ärendet ”Stimulansmedel Goda förutsättningar för vårdens "
+            "medarbetare 2020”.") in text
+    assert "Samordning: 100 000 kr frigörs och har ingen annan mottagare." in text
+    assert ("Utveckling: 90 000 kr frigörs och posten tar emot 100 000 kr från poster där ingen mottagare finns kvar; "
+            "sammanlagt 190 000 kr fördelas på de kvarvarande mottagarna i posten efter andel av befolkning, som i den "
+            "första fördelningen.") in text
+
+
+def test_a_post_that_only_receives_and_a_post_with_nobody_left_are_told_in_words(cli, tmp_path):
+    """Vaxholm is the only one in the equal post Samordning and takes no part in Utveckling."""
+    posts = [("Post", "Belopp", "Metod", "Nyckel", "Mottagare"), ("Samordning", 100_000, "lika", None, "Vaxholm"),
+             ("Utveckling", "rest", "nyckel", "Befolkning", "Botkyrka; Ekerö; Norrtälje")]
+    source = build_workbook(tmp_path / "storsthlm_2020.xlsx", case=CASE, recipients=RECIPIENTS, posts=posts)
+    first = run(source, tmp_path / "ut", now=dt.datetime(2020, 6, 1, 10, 0)).run_dir
+    edit(first, {f"C{ROW['Vaxholm']}": "Ja"})
+    status, out, err = cli("omfordela", first, "--idag", "2020-09-01")
+    assert status == 0, err
+    text = plain(docx_text(new_folder(out) / "tillaggsbeslut.docx"))
+    assert "Samordning: 100 000 kr frigörs och ingen mottagare finns kvar i posten." in text
+    assert "i lika delar mellan de kvarvarande mottagarna" not in text
+    status, out, err = cli("omfordela", first, "--till", "Utveckling", "--idag", "2020-09-01", "--out", tmp_path / "till")
+    assert status == 0, err
+    text = plain(docx_text(new_folder(out) / "tillaggsbeslut.docx"))
+    assert ("Utveckling: posten tar emot 100 000 kr från poster där ingen mottagare finns kvar, och de fördelas på de "
+            "kvarvarande mottagarna i posten efter andel av befolkning, som i den första fördelningen.") in text
+
+
+def test_a_round_where_nobody_gains_does_not_ask_to_send_anything(cli, tmp_path):
+    posts = [("Post", "Belopp", "Metod", "Nyckel", "Mottagare"), ("Samordning", 100_000, "fast", None, "Vaxholm"),
+             ("Utveckling", "rest", "nyckel", "Befolkning", "Botkyrka; Ekerö; Norrtälje")]
+    source = build_workbook(tmp_path / "storsthlm_2020.xlsx", case=CASE, recipients=RECIPIENTS, posts=posts)
+    first = run(source, tmp_path / "ut", now=dt.datetime(2020, 6, 1, 10, 0)).run_dir
+    edit(first, {f"C{ROW['Vaxholm']}": "Ja"})
+    status, out, err = cli("omfordela", first, "--idag", "2020-09-01")
+    assert status == 0, err
+    lines = plain(out).splitlines()
+    assert "100 000 kr frigörs; ingen mottagare kan ta emot dem." in lines
+    assert "Ej fördelat: 100 000 kr, att betala tillbaka till den som beviljade medlen." in lines
+    assert any(line.startswith("Klart: ") and line.endswith(" Ingen får ett tillägg, så det finns inget att skicka.")
+               for line in lines)
+    assert "processor send" not in out and "Granska tillaggsbeslut.docx och rapport.html." in lines
+
+
+def test_a_round_without_a_sender_address_asks_to_send_the_letters_another_way(cli, tmp_path):
+    case = [(field, value) for field, value in CASE if field != "E-post"]
+    source = build_workbook(tmp_path / "storsthlm_2020.xlsx", case=case, recipients=RECIPIENTS, posts=POSTS)
+    first = run(source, tmp_path / "ut", now=dt.datetime(2020, 6, 1, 10, 0)).run_dir
+    edit(first, {f"C{ROW['Botkyrka']}": "Ja"})
+    status, out, err = cli("omfordela", first, "--idag", "2020-09-01")
+    assert status == 0, err
+    lines = plain(out).splitlines()
+    assert "Inga e-postmeddelanden: ärendet har ingen avsändaradress (E-post). Skicka breven på annat sätt." in lines
+    assert lines[-3:-1] == ["Klart: 9 filer, inga e-postmeddelanden.",
+                            "Granska tillaggsbeslut.docx och rapport.html och skicka breven i brev/."]
+    assert "processor send" not in out
+
+
+
+def test_nothing_declined_with_ej_rekvirerat_too_early_does_not_claim_everyone_has_invoiced(cli, first):
+    err = refused(cli, first, "--ej-rekvirerat", "--idag", "2020-08-01")
+    assert "--ej-rekvirerat: sista dag att rekvirera är 30 augusti 2020" in err
+    assert "alla med pengar har rekvirerat något" not in err
+
+
+def test_the_decision_point_says_who_declines_and_who_has_not_invoiced(cli, first):
+    edit(first, {f"C{ROW['Vaxholm']}": "Ja", f"D{ROW['Ekerö']}": 180_000, f"D{ROW['Norrtälje']}": 100_000})
+    status, out, err = cli("omfordela", first, "--ej-rekvirerat", "--idag", "2020-09-01")
+    assert status == 0, err
+    text = plain(docx_text(new_folder(out) / "tillaggsbeslut.docx"))
+    assert ("Nämnden godkänner att 450 000 kr av de medel som Vaxholm avstår och som Botkyrka inte har rekvirerat "
+            "före sista dag fördelas på övriga mottagare enligt bilaga 1") in text
+
+
+def test_the_decision_points_name_the_committee_of_the_workbook_in_every_round(cli, tmp_path):
+    first = first_titled(tmp_path, CASE[0][1], **{"Nämnd": "Regionala samverkansrådet"})
+    folder = second(cli, first)
+    assert "Regionala samverkansrådet godkänner att 360 000 kr" in plain(docx_text(folder / "tillaggsbeslut.docx"))
+    edit(folder, {f"C{ROW['Ekerö']}": "Ja"})
+    status, out, err = cli("omfordela", folder, "--idag", "2020-09-15")
+    assert status == 0, err
+    text = plain(docx_text(new_folder(out) / "tillaggsbeslut.docx"))
+    assert "Regionala samverkansrådet godkänner att 300 000 kr" in text and "Nämnden" not in text
+
+
+def test_the_history_says_nobody_gained_in_a_round_that_only_leaves_money_unallocated(cli, tmp_path):
+    posts = [("Post", "Belopp", "Metod", "Nyckel", "Mottagare"), ("Samordning", 100_000, "fast", None, "Vaxholm"),
+             ("Utveckling", "rest", "nyckel", "Befolkning", "Botkyrka; Ekerö; Norrtälje")]
+    source = build_workbook(tmp_path / "storsthlm_2020.xlsx", case=CASE, recipients=RECIPIENTS, posts=posts)
+    first = run(source, tmp_path / "ut", now=dt.datetime(2020, 6, 1, 10, 0)).run_dir
+    edit(first, {f"C{ROW['Vaxholm']}": "Ja"})
+    status, out, err = cli("omfordela", first, "--idag", "2020-09-01")
+    assert status == 0, err
+    status, out, err = cli("status", new_folder(out), "--idag", "2020-09-02")
+    assert status == 0, err
+    line = plain(out).splitlines()[-1]
+    assert line.endswith("(1 september 2020): 100 000 kr frigjort (Vaxholm), ingen fick tillägg, 100 000 kr ej fördelat.")
+
+
+def test_the_amended_decision_is_addressed_to_the_committee_like_the_first(cli, tmp_path):
+    first = first_titled(tmp_path, CASE[0][1], **{"Nämnd": "Regionala samverkansrådet"})
+    text = plain(docx_text(second(cli, first) / "tillaggsbeslut.docx"))
+    assert "Till\nRegionala samverkansrådet\nDatum\n1 september 2020\nOmfördelning, omgång 2" in text
+
+
+def test_a_folder_that_is_no_run_folder_is_told_under_the_rounds_heading_not_the_workbooks(cli, tmp_path):
+    status, out, err = cli("omfordela", tmp_path, "--idag", "2020-09-01")
+    assert status == 2
+    assert err.startswith("Omfördelningen kan inte göras: 1 fel att rätta.") and "Arbetsboken" not in err
+
+
+def report_text(folder: Path) -> str:
+    page = re.sub(r"<script.*?</script>|<style.*?</style>", "", (folder / "rapport.html").read_text(encoding="utf-8"),
+                  flags=re.S)
+    return plain(re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", page))))
+
+
+def test_the_report_of_a_round_where_nobody_gains_says_so_and_what_is_shared(cli, tmp_path):
+    posts = [("Post", "Belopp", "Metod", "Nyckel", "Mottagare"), ("Samordning", 100_000, "fast", None, "Vaxholm"),
+             ("Utveckling", "rest", "nyckel", "Befolkning", "Botkyrka; Ekerö; Norrtälje")]
+    source = build_workbook(tmp_path / "storsthlm_2020.xlsx", case=CASE, recipients=RECIPIENTS, posts=posts)
+    first = run(source, tmp_path / "ut", now=dt.datetime(2020, 6, 1, 10, 0)).run_dir
+    edit(first, {f"C{ROW['Vaxholm']}": "Ja"})
+    status, out, err = cli("omfordela", first, "--idag", "2020-09-01")
+    assert status == 0, err
+    text = report_text(new_folder(out))
+    assert "900 000 kr (0,9 mnkr) fördelas på 5 mottagare" in text
+    assert "Omfördelning, omgång 2: ingen mottagare får något tillägg. Ej fördelat: 100 000 kr, att betala tillbaka." in text
+    edit(first, {f"C{ROW['Vaxholm']}": None, f"C{ROW['Ekerö']}": "Ja", f"C{ROW['Botkyrka']}": "Ja"})
+    status, out, err = cli("omfordela", first, "--idag", "2020-09-01", "--out", tmp_path / "ett")
+    assert status == 0, err
+    assert "Omfördelning, omgång 2: 600 000 kr läggs till hos 1 mottagare, som får ett tilläggsbrev." in report_text(
+        new_folder(out))

@@ -683,7 +683,9 @@ def round_decision() -> WordDocument:
                [("Etikett", "{% if arende.handlaggare %}Handläggare{% endif %}"),
                 ("Uppgift", "{% if arende.handlaggare %}{{ arende.handlaggare }}{% endif %}"),
                 ("Uppgift", "{% if arende.telefon %}Telefon: {{ arende.telefon }}{% endif %}")],
-               [("Etikett", "Datum"),
+               [("Etikett", "{% if arende.namnd %}Till{% endif %}"),
+                ("Uppgift", "{% if arende.namnd %}{{ arende.namnd }}{% endif %}"),
+                ("Etikett", "Datum"),
                 ("Uppgift", "{{ omfordelning.datum|datum }}"),
                 ("Uppgift", "Omfördelning, omgång {{ omfordelning.omgang }}")])
     para(doc, "{{ arende.rubrik }}: omfördelning av medel som mottagare avstår", "Title")
@@ -696,7 +698,8 @@ def round_decision() -> WordDocument:
 
     heading(doc, "Sammanfattning")
     para(doc, "{% if arende.datum %}Den {{ arende.datum|datum }} beslutades{% else %}Tidigare beslutades{% endif %} "
-              "fördelningen av {{ arende.rubrik }}. Sedan dess har {{ omfordelning.avstar|length }} mottagare avstått "
+              "fördelningen i ärendet ”{{ arende.rubrik }}”. {% if omfordelning.omgang > 2 %}Sedan den förra omfördelningen"
+              "{% else %}Sedan dess{% endif %} har {{ omfordelning.avstar|length }} mottagare avstått "
               "sina medel, "
               "sammanlagt {{ omfordelning.frigjort|kronor }}."
               "{% if omfordelning.tillagg_summa %} Av dem fördelas {{ omfordelning.tillagg_summa|kronor }} på "
@@ -716,9 +719,10 @@ def round_decision() -> WordDocument:
     heading(doc, "Så fördelas medlen")
     para(doc, "{{ omfordelning.regel }}")
     tag(doc, "{%p for p in omfordelning.poster %}")
-    para(doc, "{{ p.namn }}: {% if p.frigjort %}{{ p.frigjort|kronor }} frigörs och {{ p.regel }}"
-              "{% endif %}{% if p.mottog %}{% if p.frigjort %}; dessutom tar{% else %}Tar{% endif %} posten emot "
-              "{{ p.mottog|kronor }} från poster där ingen mottagare finns kvar{% endif %}.")
+    para(doc, "{{ p.namn }}: {% if p.frigjort %}{{ p.frigjort|kronor }} frigörs{% if p.mottog %} och posten tar emot "
+              "{{ p.mottog|kronor }} från poster där ingen mottagare finns kvar; sammanlagt {{ p.fordelat|kronor }}"
+              "{% else %} och{% endif %}{% else %}posten tar emot {{ p.mottog|kronor }} från poster där ingen mottagare "
+              "finns kvar, och de{% endif %} {{ p.regel }}.")
     tag(doc, "{%p endfor %}")
     tag(doc, "{%p if omfordelning.ej_fordelat %}")
     para(doc, "Ej fördelat: {{ omfordelning.ej_fordelat|kronor }}. Beloppet ska betalas tillbaka till den som beviljade "
