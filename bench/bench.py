@@ -254,6 +254,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--stages-only", action="store_true",
                         help="only the in-process stage times (no memory, command, naive loop or PDF)")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--work", type=Path, default=WORK,
+                        help="where the runs are written (e.g. a folder in /dev/shm, to leave the disk's noise out)")
     parser.add_argument("--json", type=Path, help="also write the raw figures here, for --compare")
     parser.add_argument("--compare", type=Path, nargs=2, metavar=("BEFORE", "AFTER"),
                         help="print the stage times of two --json files side by side, and nothing else")
@@ -262,10 +264,10 @@ def main(argv: list[str] | None = None) -> int:
         print(comparison(*(json.loads(path.read_text(encoding="utf-8")) for path in args.compare)))
         return 0
     sizes = [int(s) for s in args.sizes.split(",")]
-    WORK.mkdir(exist_ok=True)
+    args.work.mkdir(parents=True, exist_ok=True)
     rows = []
     for size in sizes:
-        folder = WORK / f"n{size}"
+        folder = args.work / f"n{size}"
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
         workbook = folder / f"bench_{size}.xlsx"

@@ -170,11 +170,20 @@ class GuardedSandbox(SandboxedEnvironment):
 
 
 class CachingSandbox(GuardedSandbox):
-    """Compiles each distinct source once: docxtpl asks for the same letter XML once per recipient."""
+    """Parses and compiles each distinct source once: the check reads a template's tree before it renders, and
+    docxtpl asks for the same letter XML once per recipient."""
 
     def __init__(self, **options: Any):
         super().__init__(**options)
         self._compiled: dict[str, Template] = {}
+        self._trees: dict[str, nodes.Template] = {}
+
+    def _parse(self, source, name, filename):
+        if name is not None or filename is not None:
+            return super()._parse(source, name, filename)
+        if source not in self._trees:
+            self._trees[source] = super()._parse(source, name, filename)
+        return self._trees[source]
 
     def from_string(self, source: str | nodes.Template, globals: MutableMapping[str, Any] | None = None,
                     template_class: type[Template] | None = None) -> Template:
