@@ -136,7 +136,8 @@ def footnote_sentence(result: PostResult, method_words: str) -> str:
 def declining_sentences(declined: list[str]) -> list[str]:
     if not declined:
         return []
-    return [f"Avstår: {', '.join(declined)}. Deras andelar fördelas på övriga mottagare."]
+    shares = "Dess andel fördelas" if len(declined) == 1 else "Deras andelar fördelas"
+    return [f"Avstår: {', '.join(declined)}. {shares} på övriga mottagare."]
 
 
 def unallocated_sentences(amount: int) -> list[str]:

@@ -9,16 +9,18 @@ from fractions import Fraction
 
 from processor.describe import round_ore
 from processor.presentation import RoundFigures, basis_columns
-from processor.vocabulary import (DATE, DATE_FIELDS, DEADLINE, INVOICE_ADDRESS, INVOICE_EMAIL, INVOICE_REFERENCE, OFFICER,
-                                  PHONE, REFERENCE, REPAYMENT_DEADLINE, SENDER_EMAIL, SENDER_NAME, SUBJECT, TEMPLATES, TITLE,
-                                  YEAR)
+from processor.vocabulary import (COMMITTEE, DATE, DATE_FIELDS, DEADLINE, DEPARTMENT, INVOICE_ADDRESS, INVOICE_EMAIL,
+                                  INVOICE_REFERENCE, OFFICER, PHONE, REFERENCE, REPAYMENT_DEADLINE, SENDER_EMAIL,
+                                  SENDER_NAME, SIGNATORY, SIGNATORY_TITLE, SUBJECT, TEMPLATES, TITLE, YEAR)
 from processor.model import PER_RECIPIENT, Allocation, Case, CaseInfo, KeyPart, Post, PostResult, Recipient
 
 
 RESULT_CASE_FIELDS = (TITLE, REFERENCE, DATE, DEADLINE, INVOICE_REFERENCE, SENDER_EMAIL, YEAR, SUBJECT, SENDER_NAME, OFFICER,
-               PHONE, INVOICE_ADDRESS, INVOICE_EMAIL, TEMPLATES, REPAYMENT_DEADLINE)
+               PHONE, INVOICE_ADDRESS, INVOICE_EMAIL, TEMPLATES, REPAYMENT_DEADLINE, COMMITTEE, DEPARTMENT, SIGNATORY,
+               SIGNATORY_TITLE)
 """The Ärende fields later commands need from a run folder (status, faktura, the reminders' sender, contact and
-how to invoice, when unspent money is repaid): kept in ``case``, dates ISO."""
+how to invoice, when unspent money is repaid, whom an amended decision goes to and who signs it): kept in ``case``,
+dates ISO."""
 
 
 def _number(value: Decimal) -> int | float:
