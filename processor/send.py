@@ -345,7 +345,8 @@ def messages(n: int) -> str:
 def plan_lines(outbox: list[Outgoing], settings: SmtpSettings, bcc: str | None = None) -> list[str]:
     """What ``send`` is about to do, for the user to confirm: count, recipients, server."""
     waiting = [m for m in outbox if m.pending(bcc)]
-    lines = [f"Utskicket har {messages(len(outbox))}: {len(outbox) - len(waiting)} redan skickade, "
+    sent = len(outbox) - len(waiting)
+    lines = [f"Utskicket har {messages(len(outbox))}: {sent} redan {_sent_word(sent)}, "
              f"{len(waiting)} att skicka."]
     lines += [f"  {m.name} → {', '.join(m.pending())}" for m in waiting]
     lines.append(f"Server: {settings.describe()}.")
@@ -371,9 +372,14 @@ def interrupted_lines(result: SendResult) -> list[str]:
              "skickas inte en gång till.")]
 
 
+def _sent_word(n: int) -> str:
+    """'skickat' agrees with one message, 'skickade' with several (or none)."""
+    return "skickat" if n == 1 else "skickade"
+
+
 def summary_lines(result: SendResult) -> list[str]:
     """The end of a ``send``: what went out now, before, and what did not (and what to do)."""
-    lines = [f"Skickade {messages(len(result.delivered))} nu; {result.already} var redan skickade; "
+    lines = [f"Skickade {messages(len(result.delivered))} nu; {result.already} var redan {_sent_word(result.already)}; "
              f"{len({f.file for f in result.failures})} kom inte fram."]
     if result.stopped:
         lines.append(f"Sändningen avbröts: {result.stopped}.")

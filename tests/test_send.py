@@ -24,7 +24,7 @@ from conftest import processor_command
 from processor.journal import Journal, read_journal
 from processor.layout import JOURNAL_FILE as JOURNAL
 from processor.mail import APPENDIX_NAME
-from processor.send import RateLimiter, RetryPolicy, send_outbox
+from processor.send import RateLimiter, RetryPolicy, SendResult, send_outbox, summary_lines
 from processor.smtp import SendError
 from processor.smtp_settings import settings_from
 from test_mail import make_outbox
@@ -180,6 +180,8 @@ def test_a_permanent_refusal_is_reported_while_the_rest_arrive_and_sent_once_fix
     status, out, _ = cli(*send_args(run_dir, server, "--yes"))
     assert status == 0
     assert "Skickade 1 meddelande nu; 14 var redan skickade; 0 kom inte fram." in out
+    assert summary_lines(SendResult(total=15, already=1, delivered=["b.eml"] * 14))[0] == \
+        "Skickade 14 meddelanden nu; 1 var redan skickat; 0 kom inte fram."
     assert len(server.received) == 15 and set(server.count_by_recipient().values()) == {1}
 
 
