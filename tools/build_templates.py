@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import sys
 import zipfile
+from collections.abc import Sequence
 from io import BytesIO
 from pathlib import Path
 
@@ -39,6 +40,14 @@ SANS_FONT = "Arial"
 TEXT_WIDTH = Cm(16)
 GREY = RGBColor(0x59, 0x59, 0x59)
 FIXED_TIME = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+HANDLER_WITH_PHONE = (("Etikett", "{% if arende.handlaggare %}Handläggare{% endif %}"),
+                      ("Uppgift", "{% if arende.handlaggare %}{{ arende.handlaggare }}{% endif %}"),
+                      ("Uppgift", "{% if arende.telefon %}Telefon: {{ arende.telefon }}{% endif %}"))
+"""The left column of a decision's info block: the Handläggare and their phone."""
+CONTACT = ("{% if arende.handlaggare %}{{ arende.handlaggare }}{% if arende.telefon %}, telefon {{ arende.telefon }}"
+           "{% endif %}{% if arende.e_post %}, e-post {{ arende.e_post }}{% endif %}"
+           "{% else %}oss{% if arende.e_post %} på {{ arende.e_post }}{% endif %}{% endif %}.")
+"""Whom to contact, ending a sentence: the Handläggare with phone and e-mail, else "oss" and the e-mail."""
 BULLET, DECIMAL = "bullet", "decimal"
 
 Container = WordDocument | BlockItemContainer  # what paragraphs and tables are added to: the body, a cell, a header
@@ -385,8 +394,9 @@ def summary_table(doc: WordDocument) -> None:
 
 # --- header and footer ----------------------------------------------------------------------------
 
-def page_header(doc: WordDocument, right_lines: list[str], bold_first: bool) -> None:
-    """Sender on the left; document type or date, diarienummer and "Sida 1 (3)" on the right."""
+def page_header(doc: WordDocument, first_line: str, bold_first: bool) -> None:
+    """Sender on the left; ``first_line`` (document type or date), diarienummer and "Sida 1 (3)" on the right."""
+    right_lines = [first_line, "{% if arende.diarienummer %}Dnr {{ arende.diarienummer }}{% endif %}", "PAGE"]
     header = doc.sections[0].header
     header.is_linked_to_previous = False
     tbl = header.add_table(rows=1, cols=2, width=TEXT_WIDTH)
@@ -430,7 +440,7 @@ def page_header(doc: WordDocument, right_lines: list[str], bold_first: bool) -> 
                  "{% if arende.e_post %}{{ arende.e_post }}{% endif %}")
 
 
-def info_block(doc: WordDocument, left: list[tuple[str, str]], right: list[tuple[str, str]]) -> None:
+def info_block(doc: WordDocument, left: Sequence[tuple[str, str]], right: Sequence[tuple[str, str]]) -> None:
     """The sender block of seed 002: labelled facts in two borderless columns."""
     tbl = doc.add_table(rows=1, cols=2)
     tbl.autofit = False
@@ -465,17 +475,36 @@ def signature(doc: WordDocument, title_filter: str = "") -> None:
               "{{ arende.avsandare }}{% endif %}", after=12, keep_next=True, keep_lines=True)
 
 
+def letter_head(doc: WordDocument, date: str, title: str) -> None:
+    """A letter's page header (the date first), "Till" the recipient, and its title."""
+    page_header(doc, date, bold_first=False)
+    para(doc, "Till", "Etikett", after=0)
+    para(doc, "{{ mottagare.namn }}", "Uppgift", bold=True, after=18)
+    para(doc, title, "Title")
+
+
+def closing(doc: WordDocument, condition: str) -> None:
+    """"Med vänlig hälsning" and the signature, when ``condition`` (a jinja test) says someone can sign."""
+    tag(doc, "{%p if " + condition + " %}")
+    para(doc, "Med vänlig hälsning", before=12, keep_next=True)
+    signature(doc)
+    tag(doc, "{%p endif %}")
+
+
+def invoice_address(doc: WordDocument) -> None:
+    """The paragraph "Fakturaadress: …", when the case has one."""
+    tag(doc, "{%p if arende.fakturaadress %}")
+    para(doc, "Fakturaadress: {{ arende.fakturaadress }}")
+    tag(doc, "{%p endif %}")
+
+
 # --- the two templates ----------------------------------------------------------------------------
 
 def decision_document() -> WordDocument:
     """Tjänsteutlåtande, like seeds 001 and 002."""
     doc = new_document()
-    page_header(doc, ["Tjänsteutlåtande", "{% if arende.diarienummer %}Dnr {{ arende.diarienummer }}{% endif %}", "PAGE"],
-                bold_first=True)
-    info_block(doc,
-               [("Etikett", "{% if arende.handlaggare %}Handläggare{% endif %}"),
-                ("Uppgift", "{% if arende.handlaggare %}{{ arende.handlaggare }}{% endif %}"),
-                ("Uppgift", "{% if arende.telefon %}Telefon: {{ arende.telefon }}{% endif %}")],
+    page_header(doc, "Tjänsteutlåtande", bold_first=True)
+    info_block(doc, HANDLER_WITH_PHONE,
                [("Etikett", "{% if arende.namnd %}Till{% endif %}"),
                 ("Uppgift", "{% if arende.namnd %}{{ arende.namnd }}{% endif %}"),
                 ("Uppgift", "{{ (arende.datum or dagens_datum)|datum }}")])
@@ -559,11 +588,7 @@ def decision_document() -> WordDocument:
 def letter() -> WordDocument:
     """The letter to each recipient, like seeds 000 and 003."""
     doc = new_document()
-    page_header(doc, ["{{ (arende.datum or dagens_datum)|datum }}",
-                      "{% if arende.diarienummer %}Dnr {{ arende.diarienummer }}{% endif %}", "PAGE"], bold_first=False)
-    para(doc, "Till", "Etikett", after=0)
-    para(doc, "{{ mottagare.namn }}", "Uppgift", bold=True, after=18)
-    para(doc, "{{ arende.rubrik }}", "Title")
+    letter_head(doc, "{{ (arende.datum or dagens_datum)|datum }}", "{{ arende.rubrik }}")
     para(doc, "Här följer information om hur {{ mottagare.namn }} kan ta del av stimulansmedlen"
               "{% if arende.avsandare %} genom att fakturera {{ arende.avsandare }}{% endif %}.")
     para(doc, "{{ mottagare.namn }} tilldelas {{ mottagare.belopp|kronor }}"
@@ -606,9 +631,7 @@ def letter() -> WordDocument:
     para(doc, "Om ni vill ta del av medlen skickar ni en faktura"
               "{% if arende.sista_dag %} senast den {{ arende.sista_dag|datum }}{% endif %}."
               "{% if arende.faktura_e_post %} Skicka gärna fakturan elektroniskt till {{ arende.faktura_e_post }}.{% endif %}")
-    tag(doc, "{%p if arende.fakturaadress %}")
-    para(doc, "Fakturaadress: {{ arende.fakturaadress }}")
-    tag(doc, "{%p endif %}")
+    invoice_address(doc)
     para(doc, "Ange ”{{ arende.rubrik }}”{% if arende.diarienummer %}, diarienummer {{ arende.diarienummer }}{% endif %}, "
               "samt:", after=4, keep_next=True)
     invoice = new_list(doc, DECIMAL)
@@ -627,10 +650,7 @@ def letter() -> WordDocument:
                    "{% if arende.e_post %} till {{ arende.e_post }}{% endif %}.", notes)
     list_item(doc, "Meddela gärna er kontaktperson, med e-postadress och telefonnummer"
                    "{% if arende.e_post %}, till {{ arende.e_post }}{% endif %}.", notes)
-    list_item(doc, "Har ni frågor är ni välkomna att kontakta "
-                   "{% if arende.handlaggare %}{{ arende.handlaggare }}{% if arende.telefon %}, telefon "
-                   "{{ arende.telefon }}{% endif %}{% if arende.e_post %}, e-post {{ arende.e_post }}{% endif %}"
-                   "{% else %}oss{% if arende.e_post %} på {{ arende.e_post }}{% endif %}{% endif %}.", notes)
+    list_item(doc, "Har ni frågor är ni välkomna att kontakta " + CONTACT, notes)
 
     heading(doc, "Återrapportering")
     texter_or(doc, "Återrapportering", [
@@ -640,10 +660,7 @@ def letter() -> WordDocument:
         "inför återrapporteringen.",
     ])
 
-    tag(doc, "{%p if arende.undertecknare or arende.handlaggare or arende.avsandare %}")
-    para(doc, "Med vänlig hälsning", before=12, keep_next=True)
-    signature(doc)
-    tag(doc, "{%p endif %}")
+    closing(doc, "arende.undertecknare or arende.handlaggare or arende.avsandare")
 
     heading(doc, "Bilaga", 2)
     para(doc, "Bilaga 1: {{ bilaga.titel }}{% if not bilaga.i_brevet %} ({% if bilaga.bifogas %}skickas med som en "
@@ -677,12 +694,8 @@ def round_table(doc: WordDocument) -> None:
 def round_decision() -> WordDocument:
     """Tilläggsbeslut: who declined, the money freed, how it is shared, the new table, the decision points."""
     doc = new_document()
-    page_header(doc, ["Tilläggsbeslut", "{% if arende.diarienummer %}Dnr {{ arende.diarienummer }}{% endif %}", "PAGE"],
-                bold_first=True)
-    info_block(doc,
-               [("Etikett", "{% if arende.handlaggare %}Handläggare{% endif %}"),
-                ("Uppgift", "{% if arende.handlaggare %}{{ arende.handlaggare }}{% endif %}"),
-                ("Uppgift", "{% if arende.telefon %}Telefon: {{ arende.telefon }}{% endif %}")],
+    page_header(doc, "Tilläggsbeslut", bold_first=True)
+    info_block(doc, HANDLER_WITH_PHONE,
                [("Etikett", "{% if arende.namnd %}Till{% endif %}"),
                 ("Uppgift", "{% if arende.namnd %}{{ arende.namnd }}{% endif %}"),
                 ("Etikett", "Datum"),
@@ -740,11 +753,7 @@ def round_decision() -> WordDocument:
 def round_letter() -> WordDocument:
     """The letter to each recipient whose amount grows: previous amount, addition, new total, how to invoice."""
     doc = new_document()
-    page_header(doc, ["{{ omfordelning.datum|datum }}",
-                      "{% if arende.diarienummer %}Dnr {{ arende.diarienummer }}{% endif %}", "PAGE"], bold_first=False)
-    para(doc, "Till", "Etikett", after=0)
-    para(doc, "{{ mottagare.namn }}", "Uppgift", bold=True, after=18)
-    para(doc, "{{ arende.rubrik }}: tillägg", "Title")
+    letter_head(doc, "{{ omfordelning.datum|datum }}", "{{ arende.rubrik }}: tillägg")
     para(doc, "{{ omfordelning.avstar|length }} mottagare har avstått sina medel, och "
               "{% if arende.avsandare %}{{ arende.avsandare }}{% else %}vi"
               "{% endif %} har fördelat om dem. {{ mottagare.namn }} får därför ett tillägg.")
@@ -763,27 +772,21 @@ def round_letter() -> WordDocument:
               "redan har fakturerat eller ska fakturera av det tidigare beloppet."
               "{% if arende.faktura_e_post %} Skicka gärna fakturan elektroniskt till {{ arende.faktura_e_post }}."
               "{% endif %}")
-    tag(doc, "{%p if arende.fakturaadress %}")
-    para(doc, "Fakturaadress: {{ arende.fakturaadress }}")
-    tag(doc, "{%p endif %}")
+    invoice_address(doc)
     para(doc, "Ange ”{{ arende.rubrik }}”{% if arende.diarienummer %}, diarienummer {{ arende.diarienummer }}{% endif %}"
               "{% if arende.fakturareferens %}, och märk fakturan med referens {{ arende.fakturareferens }}{% endif %}. "
               "Eftersom detta är ett statligt bidrag ska ni inte lägga på moms.")
     para(doc, "Om ni inte vill ta del av tillägget, meddela det så snart som möjligt"
               "{% if arende.e_post %} till {{ arende.e_post }}{% endif %}.")
 
-    tag(doc, "{%p if arende.handlaggare or arende.avsandare %}")
-    para(doc, "Med vänlig hälsning", before=12, keep_next=True)
-    signature(doc)
-    tag(doc, "{%p endif %}")
+    closing(doc, "arende.handlaggare or arende.avsandare")
     return doc
 
 
 def compilation_report() -> WordDocument:
     """The compiled report to the funder (sammanstallning.docx): totals, the table, the answers, who has not reported."""
     doc = new_document()
-    page_header(doc, ["Sammanställning av redovisningar", "{% if arende.diarienummer %}Dnr {{ arende.diarienummer }}"
-                      "{% endif %}", "PAGE"], bold_first=True)
+    page_header(doc, "Sammanställning av redovisningar", bold_first=True)
     info_block(doc,
                [("Etikett", "{% if arende.handlaggare %}Handläggare{% endif %}"),
                 ("Uppgift", "{% if arende.handlaggare %}{{ arende.handlaggare }}{% endif %}"),
@@ -850,11 +853,7 @@ def compilation_report() -> WordDocument:
 def repayment_letter() -> WordDocument:
     """The letter asking a recipient to repay what it did not use (aterbetalning.docx)."""
     doc = new_document()
-    page_header(doc, ["{{ dagens_datum|datum }}", "{% if arende.diarienummer %}Dnr {{ arende.diarienummer }}{% endif %}",
-                      "PAGE"], bold_first=False)
-    para(doc, "Till", "Etikett", after=0)
-    para(doc, "{{ mottagare.namn }}", "Uppgift", bold=True, after=18)
-    para(doc, "{{ arende.rubrik }}: återbetalning", "Title")
+    letter_head(doc, "{{ dagens_datum|datum }}", "{{ arende.rubrik }}: återbetalning")
     para(doc, "Tack för er redovisning{% if mottagare.redovisat %}, som kom in den {{ mottagare.redovisat|datum }}"
               "{% endif %}. {{ mottagare.namn }} har fått {{ mottagare.utbetalt|kronor }} utbetalt och har enligt "
               "redovisningen använt {{ mottagare.anvant|kronor }}. Medel som inte har använts ska betalas tillbaka.")
@@ -874,9 +873,7 @@ def repayment_letter() -> WordDocument:
                    "{{ arende.fakturaadress }}.", steps)
     tag(doc, "{%p endif %}")
     list_item(doc, "Vill ni hellre få en faktura på beloppet, eller behöver ni betalningsuppgifter, kontakta "
-                   "{% if arende.handlaggare %}{{ arende.handlaggare }}{% if arende.telefon %}, telefon "
-                   "{{ arende.telefon }}{% endif %}{% if arende.e_post %}, e-post {{ arende.e_post }}{% endif %}"
-                   "{% else %}oss{% if arende.e_post %} på {{ arende.e_post }}{% endif %}{% endif %}.", steps)
+              + CONTACT, steps)
     heading(doc, "Beloppen")
     tbl = table(doc, [Cm(11.0), Cm(5.0)])
     row(tbl, ["Tilldelat", "{{ mottagare.tilldelat|kronor }}"])
@@ -884,10 +881,7 @@ def repayment_letter() -> WordDocument:
     row(tbl, ["Använt enligt redovisningen", "{{ mottagare.anvant|kronor }}"])
     row(tbl, ["Att återbetala", "{{ mottagare.att_aterbetala|kronor }}"], bold=True, top_rule=True)
     para(doc, "Stämmer inte beloppen, hör av er innan ni betalar.", before=8)
-    tag(doc, "{%p if arende.undertecknare or arende.handlaggare or arende.avsandare %}")
-    para(doc, "Med vänlig hälsning", before=12, keep_next=True)
-    signature(doc)
-    tag(doc, "{%p endif %}")
+    closing(doc, "arende.undertecknare or arende.handlaggare or arende.avsandare")
     return doc
 
 
