@@ -10,11 +10,11 @@ from io import BytesIO
 
 from processor.appendix import AMOUNT_FORMAT, put
 from processor.compilation import Compilation
-from processor.ledger import DATE_FORMAT
+from processor.ledger import ALLOCATED, DATE_FORMAT, NAME, PAID, REPORTED, USED
 
 SHEET = "Sammanställning"
-NAME, ALLOCATED, PAID, USED, TO_REPAY, REPORTED = ("Mottagare", "Tilldelat", "Utbetalt", "Använt", "Att återbetala",
-                                                   "Redovisat")
+TO_REPAY = "Att återbetala"
+"""The one column the ledger has not; the others are headed as in the ledger."""
 AMOUNTS = (ALLOCATED, PAID, USED, TO_REPAY)
 TOTAL = "Totalt"
 HEADER_ROW = 3
