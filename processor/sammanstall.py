@@ -24,6 +24,7 @@ from processor.checksums import Checksums, write_hashed
 from processor.compilation import CHANGED, Compilation, CompiledRow, compile_forms, record_forms
 from processor.compilation_xlsx import compilation_xlsx
 from processor.context import Shape, case_namespace
+from processor.describe import count
 from processor.documents import WordTemplate
 from processor.errors import InputError, Problem, TemplateInputError
 from processor.followup import LedgerEntry
@@ -212,8 +213,7 @@ def compilation_lines(result: CompilationResult, run_dir: Path) -> list[str]:
         said += f"; {outcome.result} i uppfoljning.xlsx."
         lines.append(said)
     totals = compilation.totals
-    count = len(compilation.outcomes)
-    lines.append(f"Sammanställning av {count} {'blankett' if count == 1 else 'blanketter'} i {result.folder}.")
+    lines.append(f"Sammanställning av {count(len(compilation.outcomes), 'blankett', 'blanketter')} i {result.folder}.")
     lines.append(f"Redovisat: {len(compilation.reported)} mottagare. Utbetalt {_kr(totals.paid)}, använt {_kr(totals.used)}, "
                  f"att återbetala {_kr(totals.to_repay)} ({len(compilation.repayments)} återbetalningsbrev).")
     if compilation.unreported:
@@ -223,7 +223,7 @@ def compilation_lines(result: CompilationResult, run_dir: Path) -> list[str]:
                      f"processor paminn {run_dir} --redovisning")
     lines += _answers_left_out(compilation)
     changed = len(result.written)
-    lines.append(f"uppfoljning.xlsx: {changed} {'cell ändrad' if changed == 1 else 'celler ändrade'}." if changed else
+    lines.append(f"uppfoljning.xlsx: {count(changed, 'cell ändrad', 'celler ändrade')}." if changed else
                  "uppfoljning.xlsx: inget ändrat.")
     return lines
 
