@@ -29,8 +29,8 @@ from processor.manifest import update_manifest
 from processor.model import Case
 from processor.reporting import AWAITS_REPORT, recipient_context, reporting_dates
 from processor.sandbox import empty
-from processor.template_files import CWD_FOLDER, TemplateSet
-from processor.vocabulary import CASE_SHEET, SENDER_EMAIL, TEMPLATES
+from processor.template_files import TemplateSet
+from processor.vocabulary import CASE_SHEET, SENDER_EMAIL
 
 REMINDER_TEMPLATE = "paminnelse.txt"
 REPORT_REMINDER_TEMPLATE = "paminnelse-redovisning.txt"
@@ -70,19 +70,6 @@ def reminder_context(case: Case, standing: RecipientStanding, emails: tuple[str,
     return vars(context)
 
 
-def reminder_templates(case: Case, cwd: Path | None = None) -> TemplateSet:
-    """The ``Mallar`` folder (a run folder does not know where the workbook was: taken from the current
-    directory), then ``./templates``, then the shipped default."""
-    cwd = Path(cwd or Path.cwd())
-    folders = []
-    chosen = case.info.fields.get(TEMPLATES)
-    if chosen and (cwd / str(chosen)).is_dir():
-        folders.append((cwd / str(chosen), str(chosen)))
-    if (cwd / CWD_FOLDER).is_dir():
-        folders.append((cwd / CWD_FOLDER, CWD_FOLDER))
-    return TemplateSet(folders)
-
-
 def report_reminder_context(folder: CaseFolder, standing: RecipientStanding, emails: tuple[str, ...],
                             today: dt.date) -> dict:
     """What ``paminnelse-redovisning.txt`` sees (docs/mallar.md, "Påminnelsen om redovisning")."""
@@ -112,7 +99,7 @@ def write_reminders(run_dir: Path, today: dt.date, *, reporting: bool = False, n
         raise InputError([Problem(f"{run_dir}/{RESULT_FILE}", f'ärendet har ingen avsändaradress (fältet "{SENDER_EMAIL}" '
                                                              f"på bladet {CASE_SHEET}), så inga påminnelser kan skrivas. "
                                                              "Fyll i fältet i arbetsboken och kör processor run igen.")])
-    templates = reminder_templates(folder.case, cwd)
+    templates = TemplateSet.for_run_folder(folder.case, cwd)
     if reporting:
         bodies = {s.entry.name: tidy_body(templates.render_text(
             REPORT_REMINDER_TEMPLATE, report_reminder_context(folder, s, emails[s.entry.name], today),

@@ -27,6 +27,7 @@ from processor.mail import attachment_part, message_parts, sender_of, subject_fo
 from processor.manifest import update_manifest
 from processor.reporting_form import DEFAULT_QUESTIONS, FORM_TEMPLATE, FormIdentity, FormValues, check_template, fill_form
 from processor.sandbox import empty
+from processor.template_files import TemplateSet
 from processor.vocabulary import CASE_SHEET, SENDER_EMAIL
 
 FORMS_TEXT_TEMPLATE = "redovisning.txt"
@@ -80,8 +81,6 @@ def write_forms(run_dir: Path, today: dt.date, *, now: dt.datetime | None = None
     Everything (the ledger, the sender, the templates, every form and text) is made before anything is
     written: InputError, nothing written. No one paid: nothing written, ``folder`` None.
     """
-    from processor.reminders import reminder_templates
-
     folder = open_case_folder(run_dir)
     entries, warnings = folder.read_ledger(today)
     paid = [e for e in entries if e.paid > 0]
@@ -95,7 +94,7 @@ def write_forms(run_dir: Path, today: dt.date, *, now: dt.datetime | None = None
         raise InputError([Problem(f"{run_dir}/{RESULT_FILE}", f'ärendet har ingen avsändaradress (fältet "{SENDER_EMAIL}" '
                                                              f"på bladet {CASE_SHEET}), så blanketterna kan inte skickas. "
                                                              "Fyll i fältet i arbetsboken och kör processor run igen.")])
-    templates = reminder_templates(folder.case, cwd)
+    templates = TemplateSet.for_run_folder(folder.case, cwd)
     template = templates.find(FORM_TEMPLATE)
     check_template(template.data, template.label)
     target = folder.layout.reporting_round(today)

@@ -31,9 +31,9 @@ from processor.followup import LedgerEntry
 from processor.ledger import REPORTED, USED, refuse_if_open, update_ledger
 from processor.manifest import update_manifest
 from processor.model import Case
-from processor.reminders import reminder_templates
 from processor.returned_forms import FormsError, ReturnedForm, form_files, read_returned_forms
 from processor.sandbox import empty, word_environment
+from processor.template_files import TemplateSet
 from processor.vocabulary import DATE, REPAYMENT_DEADLINE, YEAR
 
 COMPILATION_TEMPLATE = "sammanstallning.docx"
@@ -122,8 +122,8 @@ def _forms_and_templates(folder: CaseFolder, forms_folder: Path, entries: Sequen
 
 
 def _templates(case: Case, cwd: Path | None) -> dict[str, WordTemplate]:
-    """Both Word templates found (as the reminders' are) and checked against the names each may use."""
-    found = reminder_templates(case, cwd)
+    """Both Word templates found (as for every command on a run folder) and checked against the names each may use."""
+    found = TemplateSet.for_run_folder(case, cwd)
     env = word_environment()
     loaded, problems = {}, []
     for name, shape in ((COMPILATION_TEMPLATE, COMPILATION_SHAPE), (REPAYMENT_TEMPLATE, REPAYMENT_SHAPE)):

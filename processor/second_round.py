@@ -364,10 +364,10 @@ def render_round_documents(plan: RoundPlan, view: Presentation, cwd: Path | None
     every template problem, before anything is written."""
     from processor.documents import WordTemplate
     from processor.mail import tidy_body
-    from processor.reminders import reminder_templates
+    from processor.template_files import TemplateSet
     from processor.sandbox import word_environment
 
-    templates = reminder_templates(plan.case, cwd)
+    templates = TemplateSet.for_run_folder(plan.case, cwd)
     contexts = RoundContexts(plan, view)
     env = word_environment()
     problems: list[Problem] = []

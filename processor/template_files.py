@@ -16,6 +16,7 @@ from processor.model import Case
 from processor.sandbox import text_environment
 from processor.template_errors import check_source, render_problem
 from processor.context import context_names
+from processor.vocabulary import TEMPLATES
 
 PACKAGE = "processor.templates"
 CWD_FOLDER = "templates"
@@ -47,6 +48,19 @@ class TemplateSet:
         local = Path(cwd or Path.cwd()) / CWD_FOLDER
         if local.is_dir():
             folders.append((local, CWD_FOLDER))
+        return cls(folders)
+
+    @classmethod
+    def for_run_folder(cls, case: Case, cwd: Path | None = None) -> TemplateSet:
+        """For a command on a run folder: the ``Mallar`` folder (a run folder does not know where the workbook was:
+        taken from the current directory), then ``./templates``, then the defaults."""
+        cwd = Path(cwd or Path.cwd())
+        folders = []
+        chosen = case.info.fields.get(TEMPLATES)
+        if chosen and (cwd / str(chosen)).is_dir():
+            folders.append((cwd / str(chosen), str(chosen)))
+        if (cwd / CWD_FOLDER).is_dir():
+            folders.append((cwd / CWD_FOLDER, CWD_FOLDER))
         return cls(folders)
 
     def find(self, name: str) -> TemplateFile:
