@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +26,7 @@ from processor.mail import message_parts, sender_of, subject_for, tidy_body
 from processor.manifest import update_manifest
 from processor.model import Case
 from processor.reporting import AWAITS_REPORT, recipient_context, reporting_dates
+from processor.rundir import hidden_folder
 from processor.sandbox import empty
 from processor.template_files import TemplateSet
 from processor.vocabulary import CASE_SHEET, SENDER_EMAIL
@@ -121,8 +120,7 @@ def _publish(folder: CaseFolder, indices: list[int], bodies: dict[str, str], tod
     awaits = {AWAITS_HEADER: AWAITS_REPORT} if reporting else {}
     sender, sender_name = sender_of(folder.case)
     folder.layout.reminders.mkdir(exist_ok=True)
-    hidden = Path(tempfile.mkdtemp(prefix=".paminnelse-", dir=folder.layout.reminders))
-    try:
+    with hidden_folder(folder.layout.reminders, ".paminnelse-") as hidden:
         layout = folder.layout.moved(hidden)
         layout.outbox.mkdir()
         for i in indices:
@@ -133,9 +131,6 @@ def _publish(folder: CaseFolder, indices: list[int], bodies: dict[str, str], tod
                 headers={RECIPIENT_HEADER: " ".join(recipient.name.split()), **awaits}))
         target = folder.layout.reminder_round(today)
         os.rename(hidden, target)
-    except BaseException:
-        shutil.rmtree(hidden, ignore_errors=True)
-        raise
     return target
 
 

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,6 +24,7 @@ from processor.layout import RESULT_FILE
 from processor.mail import attachment_part, message_parts, sender_of, subject_for, tidy_body
 from processor.manifest import update_manifest
 from processor.reporting_form import DEFAULT_QUESTIONS, FORM_TEMPLATE, FormIdentity, FormValues, check_template, fill_form
+from processor.rundir import hidden_folder
 from processor.sandbox import empty
 from processor.template_files import TemplateSet
 from processor.vocabulary import CASE_SHEET, SENDER_EMAIL
@@ -115,8 +114,7 @@ def _publish(folder: CaseFolder, target: Path, forms: dict[str, bytes], bodies: 
     """The forms and the messages carrying them written in a hidden folder, renamed into place whole as ``target``."""
     sender, sender_name = sender_of(folder.case)
     folder.layout.reporting.mkdir(exist_ok=True)
-    hidden = Path(tempfile.mkdtemp(prefix=".redovisning-", dir=folder.layout.reporting))
-    try:
+    with hidden_folder(folder.layout.reporting, ".redovisning-") as hidden:
         layout = folder.layout.moved(hidden)
         layout.forms.mkdir()
         layout.outbox.mkdir()
@@ -131,9 +129,6 @@ def _publish(folder: CaseFolder, target: Path, forms: dict[str, bytes], bodies: 
                     attachments=[attachment_part(forms[recipient.name], layout.form(i).name)],
                     headers={RECIPIENT_HEADER: " ".join(recipient.name.split()), AWAITS_HEADER: AWAITS_REPORT}))
         os.rename(hidden, target)
-    except BaseException:
-        shutil.rmtree(hidden, ignore_errors=True)
-        raise
 
 
 def forms_lines(round_: FormsRound) -> list[str]:

@@ -8,6 +8,7 @@ import re
 import secrets
 import shutil
 import socket
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -33,6 +34,18 @@ def atomic_run_dir(out_dir: Path, stem: str, now: dt.datetime) -> Iterator[RunDi
         holder.final = _publish(temp, out_dir, run_folder_name(stem, now))
     except BaseException:
         shutil.rmtree(temp, ignore_errors=True)
+        raise
+
+
+@contextmanager
+def hidden_folder(parent: Path, prefix: str) -> Iterator[Path]:
+    """Yield a new hidden folder in ``parent`` (``prefix`` + random: ``.paminnelse-…``) for a later round's files;
+    removed if the block fails. The block renames it into place whole as its last step."""
+    hidden = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
+    try:
+        yield hidden
+    except BaseException:
+        shutil.rmtree(hidden, ignore_errors=True)
         raise
 
 

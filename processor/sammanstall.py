@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import shutil
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +30,7 @@ from processor.ledger import REPORTED, USED, refuse_if_open, update_ledger
 from processor.manifest import update_manifest
 from processor.model import Case
 from processor.returned_forms import FormsError, ReturnedForm, form_files, read_returned_forms
+from processor.rundir import hidden_folder
 from processor.sandbox import empty, word_environment
 from processor.template_files import TemplateSet
 from processor.vocabulary import DATE, REPAYMENT_DEADLINE, YEAR
@@ -87,16 +86,12 @@ def compile_returned_forms(run_dir: Path, forms_folder: Path, today: dt.date, *,
     compilation = compile_forms(updated, forms, outcomes, today)
     deadline = repayment_deadline(folder.case, today)
     now = now or dt.datetime.now().astimezone()
-    hidden = Path(tempfile.mkdtemp(prefix=".sammanstallning-", dir=folder.layout.root))
-    try:
+    with hidden_folder(folder.layout.root, ".sammanstallning-") as hidden:
         _write(folder, compilation, templates, deadline, hidden)
         written = update_ledger(folder.layout, entries, updated, (USED, REPORTED))
         folder.layout.compilations.mkdir(exist_ok=True)
         target = folder.layout.compilation_folder(today)
         os.rename(hidden, target)
-    except BaseException:
-        shutil.rmtree(hidden, ignore_errors=True)
-        raise
     update_manifest(folder.layout.root, Checksums(folder.layout.root), "sammanstall", now)
     return CompilationResult(target, compilation, written, [*warnings, *form_warnings])
 
