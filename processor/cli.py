@@ -15,6 +15,8 @@ from processor import __version__
 from processor.errors import InputError, os_error_message
 
 EXIT_OK, EXIT_FAILED, EXIT_INPUT = 0, 1, 2
+ROUND_TODAY_HELP = "räkna som om det vore detta datum; omgången får det datumets namn (standard: i dag)"
+"""--idag of a command writing a dated round (paminn, redovisning)."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -113,7 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     paminn.add_argument("--redovisning", action="store_true",
                         help="påminn i stället dem som fått medel utbetalda men inte redovisat (mallen "
                              "paminnelse-redovisning.txt); den som redovisat under tiden hoppas över vid send")
-    _today(paminn, "räkna som om det vore detta datum; omgången får det datumets namn (standard: i dag)")
+    _today(paminn, ROUND_TODAY_HELP)
 
     redovisning = commands.add_parser("redovisning", help="skriv redovisningsblanketter till dem som fått medel utbetalda",
                                       description="Skriver en redovisningsomgång, redovisning/ÅÅÅÅMMDD/, med en blankett "
@@ -122,7 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
                                                   "mottagare med Utbetalt över 0 i uppfoljning.xlsx. Skicka omgången med "
                                                   "processor send KÖRMAPP/redovisning/ÅÅÅÅMMDD.")
     _rundir(redovisning)
-    _today(redovisning, "räkna som om det vore detta datum; omgången får det datumets namn (standard: i dag)")
+    _today(redovisning, ROUND_TODAY_HELP)
     omfordela = commands.add_parser("omfordela", help="fördela om medel som mottagare avstår (tilläggsbeslut och brev)",
                                     description="Fördelar om det som mottagarna med Ja i Avstår i uppfoljning.xlsx "
                                                 "avstår, på de övriga i samma post efter deras andelar i den första "
