@@ -24,9 +24,9 @@ from typing import TYPE_CHECKING
 
 from processor.appendix import APPENDIX_ATTACHED_MAX, appendix_attached
 from processor.checksums import write_hashed
-from processor.errors import Problem
+from processor.errors import InputError, Problem
 from processor.formats import kronor, number
-from processor.layout import RunLayout
+from processor.layout import RESULT_FILE, RunLayout
 from processor.model import Allocation, Case, Recipient
 from processor.vocabulary import APPENDIX_LINK_FIELD, CASE_SHEET, EMAIL_COL, RECIPIENT_SHEET, SENDER_EMAIL, SENDER_NAME, SUBJECT
 
@@ -68,6 +68,14 @@ def subject_for(case: Case, recipient: Recipient) -> str:
 def sender_of(case: Case) -> tuple[str | None, str | None]:
     """The case's ``E-post`` and ``Avsändare`` (display name), either possibly missing."""
     return case.info.fields.get(SENDER_EMAIL), case.info.fields.get(SENDER_NAME)
+
+
+def no_sender(run_dir: Path, consequence: str) -> InputError:
+    """The error of a round that needs the case's sender address and has none: ``consequence`` says what cannot be
+    done (``inga påminnelser kan skrivas``)."""
+    return InputError([Problem(f"{run_dir}/{RESULT_FILE}", f'ärendet har ingen avsändaradress (fältet "{SENDER_EMAIL}" '
+                                                          f"på bladet {CASE_SHEET}), så {consequence}. "
+                                                          "Fyll i fältet i arbetsboken och kör processor run igen.")])
 
 
 def unmailed_indices(case: Case, allocation: Allocation) -> list[int]:

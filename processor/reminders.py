@@ -21,15 +21,14 @@ from processor.context import Shape, case_namespace
 from processor.errors import InputError, Problem
 from processor.followup import LATE, PAID, WAITING, RecipientStanding, case_standing
 from processor.journal import AWAITS_HEADER, RECIPIENT_HEADER, MessageHeaders
-from processor.layout import MESSAGE_SUFFIX, OUTBOX_DIR, RESULT_FILE, RunLayout
-from processor.mail import message_parts, sender_of, subject_for, tidy_body
+from processor.layout import MESSAGE_SUFFIX, OUTBOX_DIR, RunLayout
+from processor.mail import message_parts, no_sender, sender_of, subject_for, tidy_body
 from processor.manifest import update_manifest
 from processor.model import Case
 from processor.reporting import AWAITS_REPORT, recipient_context, reporting_dates
 from processor.rundir import hidden_folder
 from processor.sandbox import empty
 from processor.template_files import TemplateSet
-from processor.vocabulary import CASE_SHEET, SENDER_EMAIL
 
 REMINDER_TEMPLATE = "paminnelse.txt"
 REPORT_REMINDER_TEMPLATE = "paminnelse-redovisning.txt"
@@ -95,9 +94,7 @@ def write_reminders(run_dir: Path, today: dt.date, *, reporting: bool = False, n
         return ReminderRound(None, [], unaddressed, warnings, reporting)
     sender, sender_name = sender_of(folder.case)
     if not sender:
-        raise InputError([Problem(f"{run_dir}/{RESULT_FILE}", f'ärendet har ingen avsändaradress (fältet "{SENDER_EMAIL}" '
-                                                             f"på bladet {CASE_SHEET}), så inga påminnelser kan skrivas. "
-                                                             "Fyll i fältet i arbetsboken och kör processor run igen.")])
+        raise no_sender(run_dir, "inga påminnelser kan skrivas")
     templates = TemplateSet.for_run_folder(folder.case, cwd)
     if reporting:
         bodies = {s.entry.name: tidy_body(templates.render_text(

@@ -17,17 +17,16 @@ from pathlib import Path
 from processor.case_folder import REPORTING_DATES, CaseFolder, open_case_folder
 from processor.checksums import Checksums, write_hashed
 from processor.context import Shape, case_namespace
-from processor.errors import InputError, Problem
+from processor.errors import Problem
 from processor.followup import LedgerEntry
 from processor.journal import AWAITS_HEADER, RECIPIENT_HEADER
-from processor.layout import RESULT_FILE
-from processor.mail import attachment_part, message_parts, sender_of, subject_for, tidy_body
+from processor.mail import attachment_part, message_parts, no_sender, sender_of, subject_for, tidy_body
 from processor.manifest import update_manifest
 from processor.reporting_form import DEFAULT_QUESTIONS, FORM_TEMPLATE, FormIdentity, FormValues, check_template, fill_form
 from processor.rundir import hidden_folder
 from processor.sandbox import empty
 from processor.template_files import TemplateSet
-from processor.vocabulary import CASE_SHEET, SENDER_EMAIL
+from processor.vocabulary import CASE_SHEET
 
 FORMS_TEXT_TEMPLATE = "redovisning.txt"
 SUBJECT_PREFIX = "Redovisning: "
@@ -90,9 +89,7 @@ def write_forms(run_dir: Path, today: dt.date, *, now: dt.datetime | None = None
     addressed = [e for e in paid if emails[e.name]]
     sender, _ = sender_of(folder.case)
     if addressed and not sender:
-        raise InputError([Problem(f"{run_dir}/{RESULT_FILE}", f'ärendet har ingen avsändaradress (fältet "{SENDER_EMAIL}" '
-                                                             f"på bladet {CASE_SHEET}), så blanketterna kan inte skickas. "
-                                                             "Fyll i fältet i arbetsboken och kör processor run igen.")])
+        raise no_sender(run_dir, "blanketterna kan inte skickas")
     templates = TemplateSet.for_run_folder(folder.case, cwd)
     template = templates.find(FORM_TEMPLATE)
     check_template(template.data, template.label)
