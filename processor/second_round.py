@@ -56,7 +56,8 @@ ADDITION_SHAPE = Shape(("tidigare", "tillagg", "nytt_belopp"))
 ROUND_NAMES = {"omfordelning"}
 ROUND_LETTER_NAMES = {"omfordelning", "tillagg"}
 REPORT_FIELDS = (COMMITTEE, DEPARTMENT)
-"""The Ärende fields a round reads from the first round's report, as ``fordelning.json`` does not keep them."""
+"""The Ärende fields a round reads from the first round's report when ``fordelning.json`` lacks them (a folder from
+before it kept them)."""
 
 
 class RoundError(InputError):
@@ -230,10 +231,12 @@ def _case_with_bases(document: dict, layout: RunLayout) -> tuple[Case, Allocatio
 
 
 def _with_report_fields(case: Case, layout: RunLayout) -> Case:
-    """The case with ``Nämnd`` and ``Avdelning``, which ``fordelning.json`` does not keep, from the fields the report
-    shows (the round's own report shows them again, so every later round has them too)."""
+    """The case with ``Nämnd`` and ``Avdelning`` from the fields the report shows, for a folder whose
+    ``fordelning.json`` is from before it kept them; the report is not read when it has them both."""
     from processor.report import read_embedded_data
 
+    if all(name in case.info.fields for name in REPORT_FIELDS):
+        return case
     try:
         shown = dict(read_embedded_data(layout.report).get("fields") or [])
     except (InputError, TypeError, ValueError):
