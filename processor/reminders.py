@@ -117,7 +117,7 @@ def _publish(folder: CaseFolder, indices: list[int], bodies: dict[str, str], tod
     awaits = {AWAITS_HEADER: AWAITS_REPORT} if reporting else {}
     sender, sender_name = sender_of(folder.case)
     folder.layout.reminders.mkdir(exist_ok=True)
-    with hidden_folder(folder.layout.reminders, ".paminnelse-") as hidden:
+    with hidden_folder(folder.layout.reminders, "paminnelse") as hidden:
         layout = folder.layout.moved(hidden)
         layout.outbox.mkdir()
         for i in indices:

@@ -111,7 +111,7 @@ def _publish(folder: CaseFolder, target: Path, forms: dict[str, bytes], bodies: 
     """The forms and the messages carrying them written in a hidden folder, renamed into place whole as ``target``."""
     sender, sender_name = sender_of(folder.case)
     folder.layout.reporting.mkdir(exist_ok=True)
-    with hidden_folder(folder.layout.reporting, ".redovisning-") as hidden:
+    with hidden_folder(folder.layout.reporting, "redovisning") as hidden:
         layout = folder.layout.moved(hidden)
         layout.forms.mkdir()
         layout.outbox.mkdir()

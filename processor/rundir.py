@@ -8,7 +8,6 @@ import re
 import secrets
 import shutil
 import socket
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -39,9 +38,10 @@ def atomic_run_dir(out_dir: Path, stem: str, now: dt.datetime) -> Iterator[RunDi
 
 @contextmanager
 def hidden_folder(parent: Path, prefix: str) -> Iterator[Path]:
-    """Yield a new hidden folder in ``parent`` (``prefix`` + random: ``.paminnelse-…``) for a later round's files;
-    removed if the block fails. The block renames it into place whole as its last step."""
-    hidden = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
+    """Yield a new hidden folder in ``parent``, made like any folder the user makes (``_hidden_folder``), for a
+    later round's files (``prefix``: ``paminnelse``); removed if the block fails. The block renames it into place
+    whole as its last step."""
+    hidden = _hidden_folder(parent, prefix)
     try:
         yield hidden
     except BaseException:

@@ -86,7 +86,7 @@ def compile_returned_forms(run_dir: Path, forms_folder: Path, today: dt.date, *,
     compilation = compile_forms(updated, forms, outcomes, today)
     deadline = repayment_deadline(folder.case, today)
     now = now or dt.datetime.now().astimezone()
-    with hidden_folder(folder.layout.root, ".sammanstallning-") as hidden:
+    with hidden_folder(folder.layout.root, "sammanstallning") as hidden:
         _write(folder, compilation, templates, deadline, hidden)
         written = update_ledger(folder.layout, entries, updated, (USED, REPORTED))
         folder.layout.compilations.mkdir(exist_ok=True)

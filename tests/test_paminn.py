@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
+import stat
 from email import policy
 from email.parser import BytesParser
 from pathlib import Path
@@ -92,6 +94,16 @@ def test_after_the_deadline_it_says_the_deadline_has_passed_and_a_second_round_g
     assert "  Vaxholm: 675 000 kr (Försenad)" in out.splitlines()
     body = body_of(second / "utskick" / "Vaxholm.eml")
     assert "Sista dag att rekvirera medlen var 30 augusti 2020." in body
+
+
+def test_a_round_folder_is_made_like_any_folder_the_user_makes(cli, case_run):
+    previous = os.umask(0o022)
+    try:
+        assert cli("paminn", case_run, "--idag", "2020-08-01")[0] == 0
+    finally:
+        os.umask(previous)
+    folder = case_run / "paminnelser" / "20200801"
+    assert {stat.S_IMODE(p.stat().st_mode) for p in (folder, *folder.rglob("*")) if p.is_dir()} == {0o755}
 
 
 def test_no_one_to_remind_is_exit_0_with_a_message_and_nothing_written(cli, case_run):
