@@ -59,10 +59,15 @@ ROW = {"Vaxholm": 2, "Botkyrka": 3, "Ekerö": 4, "Norrtälje": 5, "Salem": 6}
 """Each recipient's row in the ledger."""
 
 
+def first_round(tmp_path: Path, case: list = CASE, posts: list = POSTS) -> Path:
+    """The first round of the module's recipients, run on 1 June 2020 into ``tmp_path / "ut"``."""
+    source = build_workbook(tmp_path / "storsthlm_2020.xlsx", case=case, recipients=RECIPIENTS, posts=posts)
+    return run(source, tmp_path / "ut", now=dt.datetime(2020, 6, 1, 10, 0)).run_dir
+
+
 @pytest.fixture
 def first(tmp_path: Path) -> Path:
-    source = build_workbook(tmp_path / "storsthlm_2020.xlsx", case=CASE, recipients=RECIPIENTS, posts=POSTS)
-    return run(source, tmp_path / "ut", now=dt.datetime(2020, 6, 1, 10, 0)).run_dir
+    return first_round(tmp_path)
 
 
 def edit(run_dir: Path, cells: dict[str, object]) -> None:
@@ -463,8 +468,19 @@ def test_omfordela_runs_through_the_installed_program(run_processor, first):
 def first_titled(tmp_path: Path, title: str, **more: object) -> Path:
     """The first round of the module's case under another ``Rubrik`` (and other Ärende fields)."""
     case = [(field, title if field == "Rubrik" else value) for field, value in CASE] + list(more.items())
-    source = build_workbook(tmp_path / "storsthlm_2020.xlsx", case=case, recipients=RECIPIENTS, posts=POSTS)
-    return run(source, tmp_path / "ut", now=dt.datetime(2020, 6, 1, 10, 0)).run_dir
+    return first_round(tmp_path, case=case)
+
+
+def vaxholm_declines_alone(cli, tmp_path: Path, method: str = "fast") -> tuple[Path, str]:
+    """Vaxholm, alone in Samordning (100 000 kr ``method``) and outside Utveckling, declines in a round on
+    1 September 2020: the first folder and the round's output."""
+    posts = [("Post", "Belopp", "Metod", "Nyckel", "Mottagare"), ("Samordning", 100_000, method, None, "Vaxholm"),
+             ("Utveckling", "rest", "nyckel", "Befolkning", "Botkyrka; Ekerö; Norrtälje")]
+    first = first_round(tmp_path, posts=posts)
+    edit(first, {f"C{ROW['Vaxholm']}": "Ja"})
+    status, out, err = cli("omfordela", first, "--idag", "2020-09-01")
+    assert status == 0, err
+    return first, out
 
 
 def test_the_appendix_title_does_not_double_a_title_that_says_fordelning_av(cli, tmp_path):
@@ -493,13 +509,7 @@ def test_the_amended_decision_names_the_case_and_says_how_a_post_that_also_recei
 
 def test_a_post_that_only_receives_and_a_post_with_nobody_left_are_told_in_words(cli, tmp_path):
     """Vaxholm is the only one in the equal post Samordning and takes no part in Utveckling."""
-    posts = [("Post", "Belopp", "Metod", "Nyckel", "Mottagare"), ("Samordning", 100_000, "lika", None, "Vaxholm"),
-             ("Utveckling", "rest", "nyckel", "Befolkning", "Botkyrka; Ekerö; Norrtälje")]
-    source = build_workbook(tmp_path / "storsthlm_2020.xlsx", case=CASE, recipients=RECIPIENTS, posts=posts)
-    first = run(source, tmp_path / "ut", now=dt.datetime(2020, 6, 1, 10, 0)).run_dir
-    edit(first, {f"C{ROW['Vaxholm']}": "Ja"})
-    status, out, err = cli("omfordela", first, "--idag", "2020-09-01")
-    assert status == 0, err
+    first, out = vaxholm_declines_alone(cli, tmp_path, method="lika")
     text = plain(docx_text(new_folder(out) / "tillaggsbeslut.docx"))
     assert "Samordning: 100 000 kr frigörs och ingen mottagare finns kvar i posten." in text
     assert "i lika delar mellan de kvarvarande mottagarna" not in text
@@ -511,13 +521,7 @@ def test_a_post_that_only_receives_and_a_post_with_nobody_left_are_told_in_words
 
 
 def test_a_round_where_nobody_gains_does_not_ask_to_send_anything(cli, tmp_path):
-    posts = [("Post", "Belopp", "Metod", "Nyckel", "Mottagare"), ("Samordning", 100_000, "fast", None, "Vaxholm"),
-             ("Utveckling", "rest", "nyckel", "Befolkning", "Botkyrka; Ekerö; Norrtälje")]
-    source = build_workbook(tmp_path / "storsthlm_2020.xlsx", case=CASE, recipients=RECIPIENTS, posts=posts)
-    first = run(source, tmp_path / "ut", now=dt.datetime(2020, 6, 1, 10, 0)).run_dir
-    edit(first, {f"C{ROW['Vaxholm']}": "Ja"})
-    status, out, err = cli("omfordela", first, "--idag", "2020-09-01")
-    assert status == 0, err
+    _, out = vaxholm_declines_alone(cli, tmp_path)
     lines = plain(out).splitlines()
     assert "100 000 kr frigörs; ingen mottagare kan ta emot dem." in lines
     assert "Ej fördelat: 100 000 kr, att betala tillbaka till den som beviljade medlen." in lines
@@ -528,8 +532,7 @@ def test_a_round_where_nobody_gains_does_not_ask_to_send_anything(cli, tmp_path)
 
 def test_a_round_without_a_sender_address_asks_to_send_the_letters_another_way(cli, tmp_path):
     case = [(field, value) for field, value in CASE if field != "E-post"]
-    source = build_workbook(tmp_path / "storsthlm_2020.xlsx", case=case, recipients=RECIPIENTS, posts=POSTS)
-    first = run(source, tmp_path / "ut", now=dt.datetime(2020, 6, 1, 10, 0)).run_dir
+    first = first_round(tmp_path, case=case)
     edit(first, {f"C{ROW['Botkyrka']}": "Ja"})
     status, out, err = cli("omfordela", first, "--idag", "2020-09-01")
     assert status == 0, err
@@ -568,13 +571,7 @@ def test_the_decision_points_name_the_committee_of_the_workbook_in_every_round(c
 
 
 def test_the_history_says_nobody_gained_in_a_round_that_only_leaves_money_unallocated(cli, tmp_path):
-    posts = [("Post", "Belopp", "Metod", "Nyckel", "Mottagare"), ("Samordning", 100_000, "fast", None, "Vaxholm"),
-             ("Utveckling", "rest", "nyckel", "Befolkning", "Botkyrka; Ekerö; Norrtälje")]
-    source = build_workbook(tmp_path / "storsthlm_2020.xlsx", case=CASE, recipients=RECIPIENTS, posts=posts)
-    first = run(source, tmp_path / "ut", now=dt.datetime(2020, 6, 1, 10, 0)).run_dir
-    edit(first, {f"C{ROW['Vaxholm']}": "Ja"})
-    status, out, err = cli("omfordela", first, "--idag", "2020-09-01")
-    assert status == 0, err
+    _, out = vaxholm_declines_alone(cli, tmp_path)
     status, out, err = cli("status", new_folder(out), "--idag", "2020-09-02")
     assert status == 0, err
     line = plain(out).splitlines()[-1]
@@ -600,13 +597,7 @@ def report_text(folder: Path) -> str:
 
 
 def test_the_report_of_a_round_where_nobody_gains_says_so_and_what_is_shared(cli, tmp_path):
-    posts = [("Post", "Belopp", "Metod", "Nyckel", "Mottagare"), ("Samordning", 100_000, "fast", None, "Vaxholm"),
-             ("Utveckling", "rest", "nyckel", "Befolkning", "Botkyrka; Ekerö; Norrtälje")]
-    source = build_workbook(tmp_path / "storsthlm_2020.xlsx", case=CASE, recipients=RECIPIENTS, posts=posts)
-    first = run(source, tmp_path / "ut", now=dt.datetime(2020, 6, 1, 10, 0)).run_dir
-    edit(first, {f"C{ROW['Vaxholm']}": "Ja"})
-    status, out, err = cli("omfordela", first, "--idag", "2020-09-01")
-    assert status == 0, err
+    first, out = vaxholm_declines_alone(cli, tmp_path)
     text = report_text(new_folder(out))
     assert "900 000 kr (0,9 mnkr) fördelas på 5 mottagare" in text
     assert "Omfördelning, omgång 2: ingen mottagare får något tillägg. Ej fördelat: 100 000 kr, att betala tillbaka." in text
