@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -126,6 +127,14 @@ def docx_text(path: Path) -> str:
         for paragraph in part.iter(qn("w:p")):
             lines.append("".join(t.text or "" for t in paragraph.iter(qn("w:t"))))
     return "\n".join(lines)
+
+
+def documented_names(heading: str) -> list[str]:
+    """The names listed in the tables of ``docs/mallar.md`` under ``heading``, up to the next ``## `` heading."""
+    text = (ROOT / "docs" / "mallar.md").read_text(encoding="utf-8")
+    section = text[text.index(heading):]
+    section = section[:section.index("\n## ", 1)] if "\n## " in section[1:] else section
+    return re.findall(r"^\| `([^`]+)` \|", section, re.MULTILINE)
 
 
 @pytest.fixture

@@ -21,14 +21,13 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from conftest import build_workbook, docx_text, sha256
+from conftest import ROOT, build_workbook, documented_names, docx_text, sha256
 from processor.context import CASE_SHAPE
 from processor.pipeline import run
 from processor.second_round import (ADDITION_SHAPE, DECLINER_SHAPE, ROUND_POST_SHAPE, ROUND_ROW_SHAPE, ROUND_SHAPE,
                                     ROUND_TEMPLATES)
 from test_send import send_args, server  # noqa: F401  (the real SMTP server fixture)
 
-ROOT = Path(__file__).resolve().parent.parent
 CASE = [
     ("Rubrik", "Stimulansmedel Goda förutsättningar för vårdens medarbetare 2020"),
     ("Medel att fördela", 1_000_000),
@@ -443,9 +442,7 @@ def test_an_overriding_template_is_used(cli, first, tmp_path, monkeypatch):
 
 def test_the_template_guide_documents_every_name_the_round_sees():
     text = (ROOT / "docs" / "mallar.md").read_text(encoding="utf-8")
-    section = text[text.index("## Omfördelningen"):]
-    section = section[:section.index("\n## ", 1)] if "\n## " in section[1:] else section
-    names = re.findall(r"^\| `([^`]+)` \|", section, re.MULTILINE)
+    names = documented_names("## Omfördelningen")
     shapes = {"omfordelning": ROUND_SHAPE, "tillagg": ADDITION_SHAPE, "a": DECLINER_SHAPE, "p": ROUND_POST_SHAPE,
               "r": ROUND_ROW_SHAPE}
     for prefix, shape in shapes.items():

@@ -13,13 +13,12 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from conftest import FOLLOWUP_CASE, build_workbook
+from conftest import FOLLOWUP_CASE, build_workbook, documented_names
 from processor.context import CASE_SHAPE
 from processor.pipeline import run
 from processor.reminders import REMINDER_RECIPIENT_SHAPE, REMINDER_SHAPE
 from test_send import send_args, server  # noqa: F401  (the real SMTP server fixture)
 
-ROOT = Path(__file__).resolve().parent.parent
 CASE = [*FOLLOWUP_CASE, ("Fakturaadress", "Storsthlm, Box 1, 111 11 Stockholm"),
         ("Faktura e-post", "faktura@storsthlm.example"), ("Handläggare", "Anna Andersson"),
         ("Telefon", "08-123 456 78")]
@@ -159,10 +158,7 @@ def test_send_delivers_the_round_once_and_skips_who_has_invoiced_since(cli, case
 
 
 def test_the_template_guide_documents_every_name_the_reminder_sees():
-    text = (ROOT / "docs" / "mallar.md").read_text(encoding="utf-8")
-    section = text[text.index("## Påminnelsen"):]
-    section = section[:section.index("\n## ", 1)] if "\n## " in section[1:] else section
-    names = re.findall(r"^\| `([^`]+)` \|", section, re.MULTILINE)
+    names = documented_names("## Påminnelsen")
     top = {n.split(".")[0] for n in names}
     assert top == set(REMINDER_SHAPE.names)
     assert {n.split(".")[1] for n in names if n.startswith("mottagare.")} == set(REMINDER_RECIPIENT_SHAPE.names)
@@ -253,9 +249,6 @@ def test_the_template_guide_documents_every_name_the_reminder_to_report_sees():
     from processor.reminders import REPORT_REMINDER_SHAPE
     from processor.reporting import REPORTING_RECIPIENT_SHAPE
 
-    text = (ROOT / "docs" / "mallar.md").read_text(encoding="utf-8")
-    section = text[text.index("## Påminnelsen om redovisning"):]
-    section = section[:section.index("\n## ", 1)] if "\n## " in section[1:] else section
-    names = re.findall(r"^\| `([^`]+)` \|", section, re.MULTILINE)
+    names = documented_names("## Påminnelsen om redovisning")
     assert {n.split(".")[0] for n in names} == set(REPORT_REMINDER_SHAPE.names)
     assert {n.split(".")[1] for n in names if n.startswith("mottagare.")} == set(REPORTING_RECIPIENT_SHAPE.names)

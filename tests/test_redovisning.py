@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 import shutil
 import subprocess
 import zipfile
@@ -14,7 +13,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from conftest import build_workbook, require_program
+from conftest import build_workbook, documented_names, require_program
 from processor.context import CASE_SHAPE
 from processor.pipeline import run
 from processor.reporting import FORMS_SHAPE, REPORTING_RECIPIENT_SHAPE
@@ -395,10 +394,7 @@ def test_an_empty_questions_sheet_warns_and_a_near_miss_name_is_named(cli, tmp_p
 
 
 def test_the_template_guide_documents_every_name_the_forms_email_sees():
-    text = (ROOT / "docs" / "mallar.md").read_text(encoding="utf-8")
-    section = text[text.index("## Redovisningsblanketten"):]
-    section = section[:section.index("\n## ", 1)] if "\n## " in section[1:] else section
-    names = re.findall(r"^\| `([^`]+)` \|", section, re.MULTILINE)
+    names = documented_names("## Redovisningsblanketten")
     assert {n.split(".")[0] for n in names} == set(FORMS_SHAPE.names)
     assert {n.split(".")[1] for n in names if n.startswith("mottagare.")} == set(REPORTING_RECIPIENT_SHAPE.names)
     assert "arende.<falt>" in names and CASE_SHAPE.open

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from conftest import ROOT, docx_text, require_program, sha256
+from conftest import documented_names, docx_text, require_program, sha256
 from processor.case_folder import open_case_folder
 from processor.context import CASE_SHAPE
 from processor.reporting_form import (DEFAULT_QUESTIONS, FORM_SHEET, FORM_TEMPLATE, USED_LABEL, FormIdentity, FormValues,
@@ -396,10 +396,7 @@ def test_the_repayment_date_is_the_field_or_31_march_after_the_year(followup_run
 
 
 def test_the_template_guide_documents_every_name_the_compilation_and_the_letter_see():
-    text = (ROOT / "docs" / "mallar.md").read_text(encoding="utf-8")
-    section = text[text.index("## Sammanställningen och återbetalningsbrevet"):]
-    section = section[:section.index("\n## ", 1)]
-    names = re.findall(r"^\| `([^`]+)` \|", section, re.MULTILINE)
+    names = documented_names("## Sammanställningen och återbetalningsbrevet")
     top = {n.split(".")[0] for n in names} - {"r", "f", "s"}  # the loop variables of rader, fragor and f.svar
     assert top == set(COMPILATION_SHAPE.names) | set(REPAYMENT_SHAPE.names)
     for prefix, shape in (("summa", TOTALS_SHAPE), ("r", ROW_SHAPE), ("f", QUESTION_SHAPE), ("s", ANSWER_SHAPE)):
