@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from conftest import ROOT, build_workbook, documented_names, docx_text, sha256
+from conftest import ROOT, build_workbook, documented_names, docx_text, edit_ledger, sha256
 from processor.context import CASE_SHAPE
 from processor.pipeline import run
 from processor.second_round import (ADDITION_SHAPE, DECLINER_SHAPE, ROUND_POST_SHAPE, ROUND_ROW_SHAPE, ROUND_SHAPE,
@@ -69,14 +69,6 @@ def first(tmp_path: Path) -> Path:
     return first_round(tmp_path)
 
 
-def edit(run_dir: Path, cells: dict[str, object]) -> None:
-    """Type into the ledger as an administrator would, in Excel."""
-    book = load_workbook(run_dir / "uppfoljning.xlsx")
-    for coordinate, value in cells.items():
-        book["Uppföljning"][coordinate] = value
-    book.save(run_dir / "uppfoljning.xlsx")
-
-
 def checksums(folder: Path) -> dict[str, str | None]:
     return {str(p.relative_to(folder)): sha256(p) for p in sorted(folder.rglob("*")) if p.is_file()}
 
@@ -117,7 +109,7 @@ def assert_exact(document: dict, total: int = 1_000_000) -> None:
 def second(cli, first: Path) -> Path:
     """Botkyrka declines; Vaxholm has invoiced its whole amount and a note is typed beside it. The first folder,
     its ledger included, is not changed by the round."""
-    edit(first, {f"C{ROW['Botkyrka']}": "Ja", f"D{ROW['Vaxholm']}": 190_000, f"E{ROW['Vaxholm']}": dt.date(2020, 8, 1),
+    edit_ledger(first, {f"C{ROW['Botkyrka']}": "Ja", f"D{ROW['Vaxholm']}": 190_000, f"E{ROW['Vaxholm']}": dt.date(2020, 8, 1),
                  f"F{ROW['Vaxholm']}": "VX-12", f"K{ROW['Vaxholm']}": "Betalas i september"})
     before = checksums(first)
     status, out, err = cli("omfordela", first, "--idag", "2020-09-01")
@@ -217,7 +209,7 @@ def test_the_report_and_the_manifest_list_the_rounds_files(cli, first):
 def test_a_third_round_keeps_the_first_rounds_shares_and_leaves_a_fixed_post_unallocated(cli, first):
     folder = second(cli, first)
     before = checksums(folder)
-    edit(folder, {f"C{ROW['Vaxholm']}": "Ja", f"D{ROW['Vaxholm']}": None, f"E{ROW['Vaxholm']}": None,
+    edit_ledger(folder, {f"C{ROW['Vaxholm']}": "Ja", f"D{ROW['Vaxholm']}": None, f"E{ROW['Vaxholm']}": None,
                   f"F{ROW['Vaxholm']}": None})
     before = {**before, "uppfoljning.xlsx": sha256(folder / "uppfoljning.xlsx")}
     status, out, err = cli("omfordela", folder, "--idag", "2020-09-15")
@@ -257,7 +249,7 @@ def test_a_folder_from_before_bases_and_case_id_were_kept_is_read_with_its_repor
 
 def test_status_on_the_newest_round_shows_the_whole_history(cli, first):
     folder = second(cli, first)
-    edit(folder, {f"C{ROW['Vaxholm']}": "Ja", f"D{ROW['Vaxholm']}": None, f"E{ROW['Vaxholm']}": None,
+    edit_ledger(folder, {f"C{ROW['Vaxholm']}": "Ja", f"D{ROW['Vaxholm']}": None, f"E{ROW['Vaxholm']}": None,
                   f"F{ROW['Vaxholm']}": None})
     third = new_folder(cli("omfordela", folder, "--idag", "2020-09-15")[1])
     status, out, err = cli("status", third, "--idag", "2020-09-20")
@@ -288,7 +280,7 @@ def test_a_previous_folder_that_is_gone_is_named_in_the_history(cli, first):
 
 def test_with_till_the_pool_with_nobody_left_goes_to_the_named_post(cli, first):
     folder = second(cli, first)
-    edit(folder, {f"C{ROW['Vaxholm']}": "Ja", f"D{ROW['Vaxholm']}": None, f"E{ROW['Vaxholm']}": None,
+    edit_ledger(folder, {f"C{ROW['Vaxholm']}": "Ja", f"D{ROW['Vaxholm']}": None, f"E{ROW['Vaxholm']}": None,
                   f"F{ROW['Vaxholm']}": None})
     status, out, err = cli("omfordela", folder, "--till", "utveckling", "--idag", "2020-09-15")
     assert status == 0, err
@@ -302,7 +294,7 @@ def test_with_till_the_pool_with_nobody_left_goes_to_the_named_post(cli, first):
 
 
 def test_ej_rekvirerat_after_the_deadline_frees_what_nobody_invoiced(cli, first):
-    edit(first, {f"D{ROW[name]}": amount for name, amount in (("Vaxholm", 190_000), ("Ekerö", 180_000),
+    edit_ledger(first, {f"D{ROW[name]}": amount for name, amount in (("Vaxholm", 190_000), ("Ekerö", 180_000),
                                                                   ("Norrtälje", 100_000))})
     status, out, err = cli("omfordela", first, "--ej-rekvirerat", "--idag", "2020-09-01")
     assert status == 0, err
@@ -331,7 +323,7 @@ def test_rounds_of_a_case_with_areas_weighted_keys_equal_and_per_recipient_posts
     first = run(source, tmp_path / "ut", now=dt.datetime(2025, 3, 14, 9, 0)).run_dir
     total = result(first)["total"]
     rows = {name: n for n, (name, *_) in enumerate(AREAS_RECIPIENTS[1:], start=2)}
-    edit(first, {f"C{rows['Botkyrka']}": "Ja", f"C{rows['Storsthlm kansli']}": "Ja"})
+    edit_ledger(first, {f"C{rows['Botkyrka']}": "Ja", f"C{rows['Storsthlm kansli']}": "Ja"})
     status, out, err = cli("omfordela", first, "--idag", "2025-06-01")
     assert status == 0, err
     folder = new_folder(out)
@@ -340,7 +332,7 @@ def test_rounds_of_a_case_with_areas_weighted_keys_equal_and_per_recipient_posts
         "Storsthlm kansli"]  # the fixed post's money has nobody left
     assert_exact(document, total)
     assert "Samordnare (250 000 kr): lika delar mellan 4 mottagare." in plain(docx_text(folder / "tillaggsbeslut.docx"))
-    edit(folder, {f"C{rows['Danderyd']}": "Ja"})
+    edit_ledger(folder, {f"C{rows['Danderyd']}": "Ja"})
     status, out, err = cli("omfordela", folder, "--idag", "2025-06-15")
     assert status == 0, err
     third = result(new_folder(out))
@@ -377,26 +369,26 @@ def test_ej_rekvirerat_before_the_deadline_is_refused(cli, first):
 
 
 def test_till_naming_no_post_says_which_was_meant(cli, first):
-    edit(first, {f"C{ROW['Vaxholm']}": "Ja"})
+    edit_ledger(first, {f"C{ROW['Vaxholm']}": "Ja"})
     err = refused(cli, first, "--till", "Utvekling", "--idag", "2020-09-01")
     assert '--till: "Utvekling" är ingen post i ärendet. Menade du "Utveckling"?' in err
     assert "Samordning, Utveckling." in err
 
 
 def test_till_naming_a_post_with_nobody_left_is_refused(cli, first):
-    edit(first, {f"C{ROW['Vaxholm']}": "Ja"})
+    edit_ledger(first, {f"C{ROW['Vaxholm']}": "Ja"})
     err = refused(cli, first, "--till", "Samordning", "--idag", "2020-09-01")
     assert '--till: posten "Samordning" har ingen mottagare kvar som kan ta emot pengarna' in err
 
 
 def test_a_declining_recipient_already_paid_is_a_contradiction_that_stops_the_round(cli, first):
-    edit(first, {f"C{ROW['Ekerö']}": "Ja", f"D{ROW['Ekerö']}": 180_000, f"G{ROW['Ekerö']}": 180_000})
+    edit_ledger(first, {f"C{ROW['Ekerö']}": "Ja", f"D{ROW['Ekerö']}": 180_000, f"G{ROW['Ekerö']}": 180_000})
     err = refused(cli, first, "--idag", "2020-09-01")
     assert "uppfoljning.xlsx Uppföljning!C4: Ekerö avstår medlen men har rekvirerat 180 000 kr och utbetalt 180 000 kr" in err
 
 
 def test_the_ledger_open_in_excel_is_refused(cli, first):
-    edit(first, {f"C{ROW['Botkyrka']}": "Ja"})
+    edit_ledger(first, {f"C{ROW['Botkyrka']}": "Ja"})
     (first / "~$uppfoljning.xlsx").write_bytes(b"lock")
     err = refused(cli, first, "--idag", "2020-09-01")
     assert "uppfoljning.xlsx: filen är öppen i Excel eller LibreOffice" in err
@@ -419,7 +411,7 @@ def test_a_folder_that_is_no_run_folder_is_refused(cli, tmp_path):
 # --- templates ----------------------------------------------------------------------------------
 
 def test_a_broken_round_template_stops_the_round_before_anything_is_written(cli, first, tmp_path, monkeypatch):
-    edit(first, {f"C{ROW['Botkyrka']}": "Ja"})
+    edit_ledger(first, {f"C{ROW['Botkyrka']}": "Ja"})
     (tmp_path / "templates").mkdir()
     (tmp_path / "templates" / "tillagg-epost.txt").write_text("Hej {{ mottagare.namn }}, {{ tillag.tillagg }}\n",
                                                               encoding="utf-8")
@@ -429,7 +421,7 @@ def test_a_broken_round_template_stops_the_round_before_anything_is_written(cli,
 
 
 def test_an_overriding_template_is_used(cli, first, tmp_path, monkeypatch):
-    edit(first, {f"C{ROW['Botkyrka']}": "Ja"})
+    edit_ledger(first, {f"C{ROW['Botkyrka']}": "Ja"})
     (tmp_path / "templates").mkdir()
     (tmp_path / "templates" / "tillagg-epost.txt").write_text(
         "Nytt belopp för {{ mottagare.namn }}: {{ tillagg.nytt_belopp|kronor }} (omgång {{ omfordelning.omgang }}).\n",
@@ -452,7 +444,7 @@ def test_the_template_guide_documents_every_name_the_round_sees():
 
 
 def test_omfordela_runs_through_the_installed_program(run_processor, first):
-    edit(first, {f"C{ROW['Botkyrka']}": "Ja"})
+    edit_ledger(first, {f"C{ROW['Botkyrka']}": "Ja"})
     done = run_processor("omfordela", first, "--idag", "2020-09-01")
     assert done.returncode == 0, done.stderr
     assert "360 000 kr frigörs; 360 000 kr fördelas på 3 mottagare." in done.stdout
@@ -474,7 +466,7 @@ def vaxholm_declines_alone(cli, tmp_path: Path, method: str = "fast") -> tuple[P
     posts = [("Post", "Belopp", "Metod", "Nyckel", "Mottagare"), ("Samordning", 100_000, method, None, "Vaxholm"),
              ("Utveckling", "rest", "nyckel", "Befolkning", "Botkyrka; Ekerö; Norrtälje")]
     first = first_round(tmp_path, posts=posts)
-    edit(first, {f"C{ROW['Vaxholm']}": "Ja"})
+    edit_ledger(first, {f"C{ROW['Vaxholm']}": "Ja"})
     status, out, err = cli("omfordela", first, "--idag", "2020-09-01")
     assert status == 0, err
     return first, out
@@ -482,7 +474,7 @@ def vaxholm_declines_alone(cli, tmp_path: Path, method: str = "fast") -> tuple[P
 
 def test_the_appendix_title_does_not_double_a_title_that_says_fordelning_av(cli, tmp_path):
     first = first_titled(tmp_path, "Fördelning av stimulansmedel God och nära vård 2024")
-    edit(first, {f"C{ROW['Botkyrka']}": "Ja"})
+    edit_ledger(first, {f"C{ROW['Botkyrka']}": "Ja"})
     status, out, err = cli("omfordela", first, "--idag", "2020-09-01")
     assert status == 0, err
     title = load_workbook(new_folder(out) / "fordelning.xlsx")["Bilaga 1"]["A1"].value
@@ -492,7 +484,7 @@ def test_the_appendix_title_does_not_double_a_title_that_says_fordelning_av(cli,
 def test_the_amended_decision_names_the_case_and_says_how_a_post_that_also_receives_shares_it(cli, first):
     """Vaxholm declines alone: its fixed 100 000 kr has nobody left and goes with --till to Utveckling, which shares
     it with the 90 000 kr Vaxholm frees there."""
-    edit(first, {f"C{ROW['Vaxholm']}": "Ja"})
+    edit_ledger(first, {f"C{ROW['Vaxholm']}": "Ja"})
     status, out, err = cli("omfordela", first, "--till", "Utveckling", "--idag", "2020-09-01")
     assert status == 0, err
     text = plain(docx_text(new_folder(out) / "tillaggsbeslut.docx"))
@@ -530,7 +522,7 @@ def test_a_round_where_nobody_gains_does_not_ask_to_send_anything(cli, tmp_path)
 def test_a_round_without_a_sender_address_asks_to_send_the_letters_another_way(cli, tmp_path):
     case = [(field, value) for field, value in CASE if field != "E-post"]
     first = first_round(tmp_path, case=case)
-    edit(first, {f"C{ROW['Botkyrka']}": "Ja"})
+    edit_ledger(first, {f"C{ROW['Botkyrka']}": "Ja"})
     status, out, err = cli("omfordela", first, "--idag", "2020-09-01")
     assert status == 0, err
     lines = plain(out).splitlines()
@@ -548,7 +540,7 @@ def test_nothing_declined_with_ej_rekvirerat_too_early_does_not_claim_everyone_h
 
 
 def test_the_decision_point_says_who_declines_and_who_has_not_invoiced(cli, first):
-    edit(first, {f"C{ROW['Vaxholm']}": "Ja", f"D{ROW['Ekerö']}": 180_000, f"D{ROW['Norrtälje']}": 100_000})
+    edit_ledger(first, {f"C{ROW['Vaxholm']}": "Ja", f"D{ROW['Ekerö']}": 180_000, f"D{ROW['Norrtälje']}": 100_000})
     status, out, err = cli("omfordela", first, "--ej-rekvirerat", "--idag", "2020-09-01")
     assert status == 0, err
     text = plain(docx_text(new_folder(out) / "tillaggsbeslut.docx"))
@@ -560,7 +552,7 @@ def test_the_decision_points_name_the_committee_of_the_workbook_in_every_round(c
     first = first_titled(tmp_path, CASE[0][1], **{"Nämnd": "Regionala samverkansrådet"})
     folder = second(cli, first)
     assert "Regionala samverkansrådet godkänner att 360 000 kr" in plain(docx_text(folder / "tillaggsbeslut.docx"))
-    edit(folder, {f"C{ROW['Ekerö']}": "Ja"})
+    edit_ledger(folder, {f"C{ROW['Ekerö']}": "Ja"})
     status, out, err = cli("omfordela", folder, "--idag", "2020-09-15")
     assert status == 0, err
     text = plain(docx_text(new_folder(out) / "tillaggsbeslut.docx"))
@@ -598,7 +590,7 @@ def test_the_report_of_a_round_where_nobody_gains_says_so_and_what_is_shared(cli
     text = report_text(new_folder(out))
     assert "900 000 kr (0,9 mnkr) fördelas på 5 mottagare" in text
     assert "Omfördelning, omgång 2: ingen mottagare får något tillägg. Ej fördelat: 100 000 kr, att betala tillbaka." in text
-    edit(first, {f"C{ROW['Vaxholm']}": None, f"C{ROW['Ekerö']}": "Ja", f"C{ROW['Botkyrka']}": "Ja"})
+    edit_ledger(first, {f"C{ROW['Vaxholm']}": None, f"C{ROW['Ekerö']}": "Ja", f"C{ROW['Botkyrka']}": "Ja"})
     status, out, err = cli("omfordela", first, "--idag", "2020-09-01", "--out", tmp_path / "ett")
     assert status == 0, err
     assert "Omfördelning, omgång 2: 600 000 kr läggs till hos 1 mottagare, som får ett tilläggsbrev." in report_text(
