@@ -460,6 +460,13 @@ def first_titled(tmp_path: Path, title: str, **more: object) -> Path:
     return first_round(tmp_path, case=case)
 
 
+def amended_decision(cli, folder: Path, *args: object) -> str:
+    """A round on ``folder`` with ``args`` that succeeds, and the text of its amended decision."""
+    status, out, err = cli("omfordela", folder, *args)
+    assert status == 0, err
+    return plain(docx_text(new_folder(out) / "tillaggsbeslut.docx"))
+
+
 def vaxholm_declines_alone(cli, tmp_path: Path, method: str = "fast") -> tuple[Path, str]:
     """Vaxholm, alone in Samordning (100 000 kr ``method``) and outside Utveckling, declines in a round on
     1 September 2020: the first folder and the round's output."""
@@ -485,9 +492,7 @@ def test_the_amended_decision_names_the_case_and_says_how_a_post_that_also_recei
     """Vaxholm declines alone: its fixed 100 000 kr has nobody left and goes with --till to Utveckling, which shares
     it with the 90 000 kr Vaxholm frees there."""
     edit_ledger(first, {f"C{ROW['Vaxholm']}": "Ja"})
-    status, out, err = cli("omfordela", first, "--till", "Utveckling", "--idag", "2020-09-01")
-    assert status == 0, err
-    text = plain(docx_text(new_folder(out) / "tillaggsbeslut.docx"))
+    text = amended_decision(cli, first, "--till", "Utveckling", "--idag", "2020-09-01")
     assert ("Den 1 juni 2020 beslutades fördelningen i ärendet ”Stimulansmedel Goda förutsättningar för vårdens "
             "medarbetare 2020”.") in text
     assert "Samordning: 100 000 kr frigörs och har ingen annan mottagare." in text
@@ -502,9 +507,7 @@ def test_a_post_that_only_receives_and_a_post_with_nobody_left_are_told_in_words
     text = plain(docx_text(new_folder(out) / "tillaggsbeslut.docx"))
     assert "Samordning: 100 000 kr frigörs och ingen mottagare finns kvar i posten." in text
     assert "i lika delar mellan de kvarvarande mottagarna" not in text
-    status, out, err = cli("omfordela", first, "--till", "Utveckling", "--idag", "2020-09-01", "--out", tmp_path / "till")
-    assert status == 0, err
-    text = plain(docx_text(new_folder(out) / "tillaggsbeslut.docx"))
+    text = amended_decision(cli, first, "--till", "Utveckling", "--idag", "2020-09-01", "--out", tmp_path / "till")
     assert ("Utveckling: posten tar emot 100 000 kr från poster där ingen mottagare finns kvar, och de fördelas på de "
             "kvarvarande mottagarna i posten efter andel av befolkning, som i den första fördelningen.") in text
 
@@ -541,9 +544,7 @@ def test_nothing_declined_with_ej_rekvirerat_too_early_does_not_claim_everyone_h
 
 def test_the_decision_point_says_who_declines_and_who_has_not_invoiced(cli, first):
     edit_ledger(first, {f"C{ROW['Vaxholm']}": "Ja", f"D{ROW['Ekerö']}": 180_000, f"D{ROW['Norrtälje']}": 100_000})
-    status, out, err = cli("omfordela", first, "--ej-rekvirerat", "--idag", "2020-09-01")
-    assert status == 0, err
-    text = plain(docx_text(new_folder(out) / "tillaggsbeslut.docx"))
+    text = amended_decision(cli, first, "--ej-rekvirerat", "--idag", "2020-09-01")
     assert ("Nämnden godkänner att 450 000 kr av de medel som Vaxholm avstår och som Botkyrka inte har rekvirerat "
             "före sista dag fördelas på övriga mottagare enligt bilaga 1") in text
 
@@ -553,9 +554,7 @@ def test_the_decision_points_name_the_committee_of_the_workbook_in_every_round(c
     folder = second(cli, first)
     assert "Regionala samverkansrådet godkänner att 360 000 kr" in plain(docx_text(folder / "tillaggsbeslut.docx"))
     edit_ledger(folder, {f"C{ROW['Ekerö']}": "Ja"})
-    status, out, err = cli("omfordela", folder, "--idag", "2020-09-15")
-    assert status == 0, err
-    text = plain(docx_text(new_folder(out) / "tillaggsbeslut.docx"))
+    text = amended_decision(cli, folder, "--idag", "2020-09-15")
     assert "Regionala samverkansrådet godkänner att 300 000 kr" in text and "Nämnden" not in text
 
 
