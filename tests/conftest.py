@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -15,7 +16,7 @@ from pathlib import Path
 import pytest
 from docx import Document
 from docx.oxml.ns import qn
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 
 from processor.cli import main
 from processor.layout import RunLayout
@@ -126,6 +127,22 @@ def docx_text(path: Path) -> str:
         for paragraph in part.iter(qn("w:p")):
             lines.append("".join(t.text or "" for t in paragraph.iter(qn("w:t"))))
     return "\n".join(lines)
+
+
+def edit_ledger(run_dir: Path, cells: dict[str, object]) -> None:
+    """Type into the run's ledger (``uppfoljning.xlsx``) as an administrator would, in Excel."""
+    book = load_workbook(run_dir / "uppfoljning.xlsx")
+    for coordinate, value in cells.items():
+        book["Uppföljning"][coordinate] = value
+    book.save(run_dir / "uppfoljning.xlsx")
+
+
+def documented_names(heading: str) -> list[str]:
+    """The names listed in the tables of ``docs/mallar.md`` under ``heading``, up to the next ``## `` heading."""
+    text = (ROOT / "docs" / "mallar.md").read_text(encoding="utf-8")
+    section = text[text.index(heading):]
+    section = section[:section.index("\n## ", 1)] if "\n## " in section[1:] else section
+    return re.findall(r"^\| `([^`]+)` \|", section, re.MULTILINE)
 
 
 @pytest.fixture

@@ -21,14 +21,13 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from conftest import build_workbook, docx_text, sha256
+from conftest import ROOT, build_workbook, documented_names, docx_text, edit_ledger, sha256
 from processor.context import CASE_SHAPE
 from processor.pipeline import run
 from processor.second_round import (ADDITION_SHAPE, DECLINER_SHAPE, ROUND_POST_SHAPE, ROUND_ROW_SHAPE, ROUND_SHAPE,
                                     ROUND_TEMPLATES)
 from test_send import send_args, server  # noqa: F401  (the real SMTP server fixture)
 
-ROOT = Path(__file__).resolve().parent.parent
 CASE = [
     ("Rubrik", "Stimulansmedel Goda förutsättningar för vårdens medarbetare 2020"),
     ("Medel att fördela", 1_000_000),
@@ -59,18 +58,15 @@ ROW = {"Vaxholm": 2, "Botkyrka": 3, "Ekerö": 4, "Norrtälje": 5, "Salem": 6}
 """Each recipient's row in the ledger."""
 
 
-@pytest.fixture
-def first(tmp_path: Path) -> Path:
-    source = build_workbook(tmp_path / "storsthlm_2020.xlsx", case=CASE, recipients=RECIPIENTS, posts=POSTS)
+def first_round(tmp_path: Path, case: list = CASE, posts: list = POSTS) -> Path:
+    """The first round of the module's recipients, run on 1 June 2020 into ``tmp_path / "ut"``."""
+    source = build_workbook(tmp_path / "storsthlm_2020.xlsx", case=case, recipients=RECIPIENTS, posts=posts)
     return run(source, tmp_path / "ut", now=dt.datetime(2020, 6, 1, 10, 0)).run_dir
 
 
-def edit(run_dir: Path, cells: dict[str, object]) -> None:
-    """Type into the ledger as an administrator would, in Excel."""
-    book = load_workbook(run_dir / "uppfoljning.xlsx")
-    for coordinate, value in cells.items():
-        book["Uppföljning"][coordinate] = value
-    book.save(run_dir / "uppfoljning.xlsx")
+@pytest.fixture
+def first(tmp_path: Path) -> Path:
+    return first_round(tmp_path)
 
 
 def checksums(folder: Path) -> dict[str, str | None]:
@@ -113,7 +109,7 @@ def assert_exact(document: dict, total: int = 1_000_000) -> None:
 def second(cli, first: Path) -> Path:
     """Botkyrka declines; Vaxholm has invoiced its whole amount and a note is typed beside it. The first folder,
     its ledger included, is not changed by the round."""
-    edit(first, {f"C{ROW['Botkyrka']}": "Ja", f"D{ROW['Vaxholm']}": 190_000, f"E{ROW['Vaxholm']}": dt.date(2020, 8, 1),
+    edit_ledger(first, {f"C{ROW['Botkyrka']}": "Ja", f"D{ROW['Vaxholm']}": 190_000, f"E{ROW['Vaxholm']}": dt.date(2020, 8, 1),
                  f"F{ROW['Vaxholm']}": "VX-12", f"K{ROW['Vaxholm']}": "Betalas i september"})
     before = checksums(first)
     status, out, err = cli("omfordela", first, "--idag", "2020-09-01")
@@ -213,7 +209,7 @@ def test_the_report_and_the_manifest_list_the_rounds_files(cli, first):
 def test_a_third_round_keeps_the_first_rounds_shares_and_leaves_a_fixed_post_unallocated(cli, first):
     folder = second(cli, first)
     before = checksums(folder)
-    edit(folder, {f"C{ROW['Vaxholm']}": "Ja", f"D{ROW['Vaxholm']}": None, f"E{ROW['Vaxholm']}": None,
+    edit_ledger(folder, {f"C{ROW['Vaxholm']}": "Ja", f"D{ROW['Vaxholm']}": None, f"E{ROW['Vaxholm']}": None,
                   f"F{ROW['Vaxholm']}": None})
     before = {**before, "uppfoljning.xlsx": sha256(folder / "uppfoljning.xlsx")}
     status, out, err = cli("omfordela", folder, "--idag", "2020-09-15")
@@ -253,7 +249,7 @@ def test_a_folder_from_before_bases_and_case_id_were_kept_is_read_with_its_repor
 
 def test_status_on_the_newest_round_shows_the_whole_history(cli, first):
     folder = second(cli, first)
-    edit(folder, {f"C{ROW['Vaxholm']}": "Ja", f"D{ROW['Vaxholm']}": None, f"E{ROW['Vaxholm']}": None,
+    edit_ledger(folder, {f"C{ROW['Vaxholm']}": "Ja", f"D{ROW['Vaxholm']}": None, f"E{ROW['Vaxholm']}": None,
                   f"F{ROW['Vaxholm']}": None})
     third = new_folder(cli("omfordela", folder, "--idag", "2020-09-15")[1])
     status, out, err = cli("status", third, "--idag", "2020-09-20")
@@ -284,7 +280,7 @@ def test_a_previous_folder_that_is_gone_is_named_in_the_history(cli, first):
 
 def test_with_till_the_pool_with_nobody_left_goes_to_the_named_post(cli, first):
     folder = second(cli, first)
-    edit(folder, {f"C{ROW['Vaxholm']}": "Ja", f"D{ROW['Vaxholm']}": None, f"E{ROW['Vaxholm']}": None,
+    edit_ledger(folder, {f"C{ROW['Vaxholm']}": "Ja", f"D{ROW['Vaxholm']}": None, f"E{ROW['Vaxholm']}": None,
                   f"F{ROW['Vaxholm']}": None})
     status, out, err = cli("omfordela", folder, "--till", "utveckling", "--idag", "2020-09-15")
     assert status == 0, err
@@ -298,7 +294,7 @@ def test_with_till_the_pool_with_nobody_left_goes_to_the_named_post(cli, first):
 
 
 def test_ej_rekvirerat_after_the_deadline_frees_what_nobody_invoiced(cli, first):
-    edit(first, {f"D{ROW[name]}": amount for name, amount in (("Vaxholm", 190_000), ("Ekerö", 180_000),
+    edit_ledger(first, {f"D{ROW[name]}": amount for name, amount in (("Vaxholm", 190_000), ("Ekerö", 180_000),
                                                                   ("Norrtälje", 100_000))})
     status, out, err = cli("omfordela", first, "--ej-rekvirerat", "--idag", "2020-09-01")
     assert status == 0, err
@@ -327,7 +323,7 @@ def test_rounds_of_a_case_with_areas_weighted_keys_equal_and_per_recipient_posts
     first = run(source, tmp_path / "ut", now=dt.datetime(2025, 3, 14, 9, 0)).run_dir
     total = result(first)["total"]
     rows = {name: n for n, (name, *_) in enumerate(AREAS_RECIPIENTS[1:], start=2)}
-    edit(first, {f"C{rows['Botkyrka']}": "Ja", f"C{rows['Storsthlm kansli']}": "Ja"})
+    edit_ledger(first, {f"C{rows['Botkyrka']}": "Ja", f"C{rows['Storsthlm kansli']}": "Ja"})
     status, out, err = cli("omfordela", first, "--idag", "2025-06-01")
     assert status == 0, err
     folder = new_folder(out)
@@ -336,7 +332,7 @@ def test_rounds_of_a_case_with_areas_weighted_keys_equal_and_per_recipient_posts
         "Storsthlm kansli"]  # the fixed post's money has nobody left
     assert_exact(document, total)
     assert "Samordnare (250 000 kr): lika delar mellan 4 mottagare." in plain(docx_text(folder / "tillaggsbeslut.docx"))
-    edit(folder, {f"C{rows['Danderyd']}": "Ja"})
+    edit_ledger(folder, {f"C{rows['Danderyd']}": "Ja"})
     status, out, err = cli("omfordela", folder, "--idag", "2025-06-15")
     assert status == 0, err
     third = result(new_folder(out))
@@ -373,26 +369,26 @@ def test_ej_rekvirerat_before_the_deadline_is_refused(cli, first):
 
 
 def test_till_naming_no_post_says_which_was_meant(cli, first):
-    edit(first, {f"C{ROW['Vaxholm']}": "Ja"})
+    edit_ledger(first, {f"C{ROW['Vaxholm']}": "Ja"})
     err = refused(cli, first, "--till", "Utvekling", "--idag", "2020-09-01")
     assert '--till: "Utvekling" är ingen post i ärendet. Menade du "Utveckling"?' in err
     assert "Samordning, Utveckling." in err
 
 
 def test_till_naming_a_post_with_nobody_left_is_refused(cli, first):
-    edit(first, {f"C{ROW['Vaxholm']}": "Ja"})
+    edit_ledger(first, {f"C{ROW['Vaxholm']}": "Ja"})
     err = refused(cli, first, "--till", "Samordning", "--idag", "2020-09-01")
     assert '--till: posten "Samordning" har ingen mottagare kvar som kan ta emot pengarna' in err
 
 
 def test_a_declining_recipient_already_paid_is_a_contradiction_that_stops_the_round(cli, first):
-    edit(first, {f"C{ROW['Ekerö']}": "Ja", f"D{ROW['Ekerö']}": 180_000, f"G{ROW['Ekerö']}": 180_000})
+    edit_ledger(first, {f"C{ROW['Ekerö']}": "Ja", f"D{ROW['Ekerö']}": 180_000, f"G{ROW['Ekerö']}": 180_000})
     err = refused(cli, first, "--idag", "2020-09-01")
     assert "uppfoljning.xlsx Uppföljning!C4: Ekerö avstår medlen men har rekvirerat 180 000 kr och utbetalt 180 000 kr" in err
 
 
 def test_the_ledger_open_in_excel_is_refused(cli, first):
-    edit(first, {f"C{ROW['Botkyrka']}": "Ja"})
+    edit_ledger(first, {f"C{ROW['Botkyrka']}": "Ja"})
     (first / "~$uppfoljning.xlsx").write_bytes(b"lock")
     err = refused(cli, first, "--idag", "2020-09-01")
     assert "uppfoljning.xlsx: filen är öppen i Excel eller LibreOffice" in err
@@ -415,7 +411,7 @@ def test_a_folder_that_is_no_run_folder_is_refused(cli, tmp_path):
 # --- templates ----------------------------------------------------------------------------------
 
 def test_a_broken_round_template_stops_the_round_before_anything_is_written(cli, first, tmp_path, monkeypatch):
-    edit(first, {f"C{ROW['Botkyrka']}": "Ja"})
+    edit_ledger(first, {f"C{ROW['Botkyrka']}": "Ja"})
     (tmp_path / "templates").mkdir()
     (tmp_path / "templates" / "tillagg-epost.txt").write_text("Hej {{ mottagare.namn }}, {{ tillag.tillagg }}\n",
                                                               encoding="utf-8")
@@ -425,7 +421,7 @@ def test_a_broken_round_template_stops_the_round_before_anything_is_written(cli,
 
 
 def test_an_overriding_template_is_used(cli, first, tmp_path, monkeypatch):
-    edit(first, {f"C{ROW['Botkyrka']}": "Ja"})
+    edit_ledger(first, {f"C{ROW['Botkyrka']}": "Ja"})
     (tmp_path / "templates").mkdir()
     (tmp_path / "templates" / "tillagg-epost.txt").write_text(
         "Nytt belopp för {{ mottagare.namn }}: {{ tillagg.nytt_belopp|kronor }} (omgång {{ omfordelning.omgang }}).\n",
@@ -438,9 +434,7 @@ def test_an_overriding_template_is_used(cli, first, tmp_path, monkeypatch):
 
 def test_the_template_guide_documents_every_name_the_round_sees():
     text = (ROOT / "docs" / "mallar.md").read_text(encoding="utf-8")
-    section = text[text.index("## Omfördelningen"):]
-    section = section[:section.index("\n## ", 1)] if "\n## " in section[1:] else section
-    names = re.findall(r"^\| `([^`]+)` \|", section, re.MULTILINE)
+    names = documented_names("## Omfördelningen")
     shapes = {"omfordelning": ROUND_SHAPE, "tillagg": ADDITION_SHAPE, "a": DECLINER_SHAPE, "p": ROUND_POST_SHAPE,
               "r": ROUND_ROW_SHAPE}
     for prefix, shape in shapes.items():
@@ -450,7 +444,7 @@ def test_the_template_guide_documents_every_name_the_round_sees():
 
 
 def test_omfordela_runs_through_the_installed_program(run_processor, first):
-    edit(first, {f"C{ROW['Botkyrka']}": "Ja"})
+    edit_ledger(first, {f"C{ROW['Botkyrka']}": "Ja"})
     done = run_processor("omfordela", first, "--idag", "2020-09-01")
     assert done.returncode == 0, done.stderr
     assert "360 000 kr frigörs; 360 000 kr fördelas på 3 mottagare." in done.stdout
@@ -463,13 +457,31 @@ def test_omfordela_runs_through_the_installed_program(run_processor, first):
 def first_titled(tmp_path: Path, title: str, **more: object) -> Path:
     """The first round of the module's case under another ``Rubrik`` (and other Ärende fields)."""
     case = [(field, title if field == "Rubrik" else value) for field, value in CASE] + list(more.items())
-    source = build_workbook(tmp_path / "storsthlm_2020.xlsx", case=case, recipients=RECIPIENTS, posts=POSTS)
-    return run(source, tmp_path / "ut", now=dt.datetime(2020, 6, 1, 10, 0)).run_dir
+    return first_round(tmp_path, case=case)
+
+
+def amended_decision(cli, folder: Path, *args: object) -> str:
+    """A round on ``folder`` with ``args`` that succeeds, and the text of its amended decision."""
+    status, out, err = cli("omfordela", folder, *args)
+    assert status == 0, err
+    return plain(docx_text(new_folder(out) / "tillaggsbeslut.docx"))
+
+
+def vaxholm_declines_alone(cli, tmp_path: Path, method: str = "fast") -> tuple[Path, str]:
+    """Vaxholm, alone in Samordning (100 000 kr ``method``) and outside Utveckling, declines in a round on
+    1 September 2020: the first folder and the round's output."""
+    posts = [("Post", "Belopp", "Metod", "Nyckel", "Mottagare"), ("Samordning", 100_000, method, None, "Vaxholm"),
+             ("Utveckling", "rest", "nyckel", "Befolkning", "Botkyrka; Ekerö; Norrtälje")]
+    first = first_round(tmp_path, posts=posts)
+    edit_ledger(first, {f"C{ROW['Vaxholm']}": "Ja"})
+    status, out, err = cli("omfordela", first, "--idag", "2020-09-01")
+    assert status == 0, err
+    return first, out
 
 
 def test_the_appendix_title_does_not_double_a_title_that_says_fordelning_av(cli, tmp_path):
     first = first_titled(tmp_path, "Fördelning av stimulansmedel God och nära vård 2024")
-    edit(first, {f"C{ROW['Botkyrka']}": "Ja"})
+    edit_ledger(first, {f"C{ROW['Botkyrka']}": "Ja"})
     status, out, err = cli("omfordela", first, "--idag", "2020-09-01")
     assert status == 0, err
     title = load_workbook(new_folder(out) / "fordelning.xlsx")["Bilaga 1"]["A1"].value
@@ -479,10 +491,8 @@ def test_the_appendix_title_does_not_double_a_title_that_says_fordelning_av(cli,
 def test_the_amended_decision_names_the_case_and_says_how_a_post_that_also_receives_shares_it(cli, first):
     """Vaxholm declines alone: its fixed 100 000 kr has nobody left and goes with --till to Utveckling, which shares
     it with the 90 000 kr Vaxholm frees there."""
-    edit(first, {f"C{ROW['Vaxholm']}": "Ja"})
-    status, out, err = cli("omfordela", first, "--till", "Utveckling", "--idag", "2020-09-01")
-    assert status == 0, err
-    text = plain(docx_text(new_folder(out) / "tillaggsbeslut.docx"))
+    edit_ledger(first, {f"C{ROW['Vaxholm']}": "Ja"})
+    text = amended_decision(cli, first, "--till", "Utveckling", "--idag", "2020-09-01")
     assert ("Den 1 juni 2020 beslutades fördelningen i ärendet ”Stimulansmedel Goda förutsättningar för vårdens "
             "medarbetare 2020”.") in text
     assert "Samordning: 100 000 kr frigörs och har ingen annan mottagare." in text
@@ -493,31 +503,17 @@ def test_the_amended_decision_names_the_case_and_says_how_a_post_that_also_recei
 
 def test_a_post_that_only_receives_and_a_post_with_nobody_left_are_told_in_words(cli, tmp_path):
     """Vaxholm is the only one in the equal post Samordning and takes no part in Utveckling."""
-    posts = [("Post", "Belopp", "Metod", "Nyckel", "Mottagare"), ("Samordning", 100_000, "lika", None, "Vaxholm"),
-             ("Utveckling", "rest", "nyckel", "Befolkning", "Botkyrka; Ekerö; Norrtälje")]
-    source = build_workbook(tmp_path / "storsthlm_2020.xlsx", case=CASE, recipients=RECIPIENTS, posts=posts)
-    first = run(source, tmp_path / "ut", now=dt.datetime(2020, 6, 1, 10, 0)).run_dir
-    edit(first, {f"C{ROW['Vaxholm']}": "Ja"})
-    status, out, err = cli("omfordela", first, "--idag", "2020-09-01")
-    assert status == 0, err
+    first, out = vaxholm_declines_alone(cli, tmp_path, method="lika")
     text = plain(docx_text(new_folder(out) / "tillaggsbeslut.docx"))
     assert "Samordning: 100 000 kr frigörs och ingen mottagare finns kvar i posten." in text
     assert "i lika delar mellan de kvarvarande mottagarna" not in text
-    status, out, err = cli("omfordela", first, "--till", "Utveckling", "--idag", "2020-09-01", "--out", tmp_path / "till")
-    assert status == 0, err
-    text = plain(docx_text(new_folder(out) / "tillaggsbeslut.docx"))
+    text = amended_decision(cli, first, "--till", "Utveckling", "--idag", "2020-09-01", "--out", tmp_path / "till")
     assert ("Utveckling: posten tar emot 100 000 kr från poster där ingen mottagare finns kvar, och de fördelas på de "
             "kvarvarande mottagarna i posten efter andel av befolkning, som i den första fördelningen.") in text
 
 
 def test_a_round_where_nobody_gains_does_not_ask_to_send_anything(cli, tmp_path):
-    posts = [("Post", "Belopp", "Metod", "Nyckel", "Mottagare"), ("Samordning", 100_000, "fast", None, "Vaxholm"),
-             ("Utveckling", "rest", "nyckel", "Befolkning", "Botkyrka; Ekerö; Norrtälje")]
-    source = build_workbook(tmp_path / "storsthlm_2020.xlsx", case=CASE, recipients=RECIPIENTS, posts=posts)
-    first = run(source, tmp_path / "ut", now=dt.datetime(2020, 6, 1, 10, 0)).run_dir
-    edit(first, {f"C{ROW['Vaxholm']}": "Ja"})
-    status, out, err = cli("omfordela", first, "--idag", "2020-09-01")
-    assert status == 0, err
+    _, out = vaxholm_declines_alone(cli, tmp_path)
     lines = plain(out).splitlines()
     assert "100 000 kr frigörs; ingen mottagare kan ta emot dem." in lines
     assert "Ej fördelat: 100 000 kr, att betala tillbaka till den som beviljade medlen." in lines
@@ -528,9 +524,8 @@ def test_a_round_where_nobody_gains_does_not_ask_to_send_anything(cli, tmp_path)
 
 def test_a_round_without_a_sender_address_asks_to_send_the_letters_another_way(cli, tmp_path):
     case = [(field, value) for field, value in CASE if field != "E-post"]
-    source = build_workbook(tmp_path / "storsthlm_2020.xlsx", case=case, recipients=RECIPIENTS, posts=POSTS)
-    first = run(source, tmp_path / "ut", now=dt.datetime(2020, 6, 1, 10, 0)).run_dir
-    edit(first, {f"C{ROW['Botkyrka']}": "Ja"})
+    first = first_round(tmp_path, case=case)
+    edit_ledger(first, {f"C{ROW['Botkyrka']}": "Ja"})
     status, out, err = cli("omfordela", first, "--idag", "2020-09-01")
     assert status == 0, err
     lines = plain(out).splitlines()
@@ -548,10 +543,8 @@ def test_nothing_declined_with_ej_rekvirerat_too_early_does_not_claim_everyone_h
 
 
 def test_the_decision_point_says_who_declines_and_who_has_not_invoiced(cli, first):
-    edit(first, {f"C{ROW['Vaxholm']}": "Ja", f"D{ROW['Ekerö']}": 180_000, f"D{ROW['Norrtälje']}": 100_000})
-    status, out, err = cli("omfordela", first, "--ej-rekvirerat", "--idag", "2020-09-01")
-    assert status == 0, err
-    text = plain(docx_text(new_folder(out) / "tillaggsbeslut.docx"))
+    edit_ledger(first, {f"C{ROW['Vaxholm']}": "Ja", f"D{ROW['Ekerö']}": 180_000, f"D{ROW['Norrtälje']}": 100_000})
+    text = amended_decision(cli, first, "--ej-rekvirerat", "--idag", "2020-09-01")
     assert ("Nämnden godkänner att 450 000 kr av de medel som Vaxholm avstår och som Botkyrka inte har rekvirerat "
             "före sista dag fördelas på övriga mottagare enligt bilaga 1") in text
 
@@ -560,21 +553,13 @@ def test_the_decision_points_name_the_committee_of_the_workbook_in_every_round(c
     first = first_titled(tmp_path, CASE[0][1], **{"Nämnd": "Regionala samverkansrådet"})
     folder = second(cli, first)
     assert "Regionala samverkansrådet godkänner att 360 000 kr" in plain(docx_text(folder / "tillaggsbeslut.docx"))
-    edit(folder, {f"C{ROW['Ekerö']}": "Ja"})
-    status, out, err = cli("omfordela", folder, "--idag", "2020-09-15")
-    assert status == 0, err
-    text = plain(docx_text(new_folder(out) / "tillaggsbeslut.docx"))
+    edit_ledger(folder, {f"C{ROW['Ekerö']}": "Ja"})
+    text = amended_decision(cli, folder, "--idag", "2020-09-15")
     assert "Regionala samverkansrådet godkänner att 300 000 kr" in text and "Nämnden" not in text
 
 
 def test_the_history_says_nobody_gained_in_a_round_that_only_leaves_money_unallocated(cli, tmp_path):
-    posts = [("Post", "Belopp", "Metod", "Nyckel", "Mottagare"), ("Samordning", 100_000, "fast", None, "Vaxholm"),
-             ("Utveckling", "rest", "nyckel", "Befolkning", "Botkyrka; Ekerö; Norrtälje")]
-    source = build_workbook(tmp_path / "storsthlm_2020.xlsx", case=CASE, recipients=RECIPIENTS, posts=posts)
-    first = run(source, tmp_path / "ut", now=dt.datetime(2020, 6, 1, 10, 0)).run_dir
-    edit(first, {f"C{ROW['Vaxholm']}": "Ja"})
-    status, out, err = cli("omfordela", first, "--idag", "2020-09-01")
-    assert status == 0, err
+    _, out = vaxholm_declines_alone(cli, tmp_path)
     status, out, err = cli("status", new_folder(out), "--idag", "2020-09-02")
     assert status == 0, err
     line = plain(out).splitlines()[-1]
@@ -600,17 +585,11 @@ def report_text(folder: Path) -> str:
 
 
 def test_the_report_of_a_round_where_nobody_gains_says_so_and_what_is_shared(cli, tmp_path):
-    posts = [("Post", "Belopp", "Metod", "Nyckel", "Mottagare"), ("Samordning", 100_000, "fast", None, "Vaxholm"),
-             ("Utveckling", "rest", "nyckel", "Befolkning", "Botkyrka; Ekerö; Norrtälje")]
-    source = build_workbook(tmp_path / "storsthlm_2020.xlsx", case=CASE, recipients=RECIPIENTS, posts=posts)
-    first = run(source, tmp_path / "ut", now=dt.datetime(2020, 6, 1, 10, 0)).run_dir
-    edit(first, {f"C{ROW['Vaxholm']}": "Ja"})
-    status, out, err = cli("omfordela", first, "--idag", "2020-09-01")
-    assert status == 0, err
+    first, out = vaxholm_declines_alone(cli, tmp_path)
     text = report_text(new_folder(out))
     assert "900 000 kr (0,9 mnkr) fördelas på 5 mottagare" in text
     assert "Omfördelning, omgång 2: ingen mottagare får något tillägg. Ej fördelat: 100 000 kr, att betala tillbaka." in text
-    edit(first, {f"C{ROW['Vaxholm']}": None, f"C{ROW['Ekerö']}": "Ja", f"C{ROW['Botkyrka']}": "Ja"})
+    edit_ledger(first, {f"C{ROW['Vaxholm']}": None, f"C{ROW['Ekerö']}": "Ja", f"C{ROW['Botkyrka']}": "Ja"})
     status, out, err = cli("omfordela", first, "--idag", "2020-09-01", "--out", tmp_path / "ett")
     assert status == 0, err
     assert "Omfördelning, omgång 2: 600 000 kr läggs till hos 1 mottagare, som får ett tilläggsbrev." in report_text(

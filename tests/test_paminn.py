@@ -13,15 +13,13 @@ from email.parser import BytesParser
 from pathlib import Path
 
 import pytest
-from openpyxl import load_workbook
 
-from conftest import FOLLOWUP_CASE, build_workbook
+from conftest import FOLLOWUP_CASE, build_workbook, documented_names, edit_ledger
 from processor.context import CASE_SHAPE
 from processor.pipeline import run
 from processor.reminders import REMINDER_RECIPIENT_SHAPE, REMINDER_SHAPE
 from test_send import send_args, server  # noqa: F401  (the real SMTP server fixture)
 
-ROOT = Path(__file__).resolve().parent.parent
 CASE = [*FOLLOWUP_CASE, ("Fakturaadress", "Storsthlm, Box 1, 111 11 Stockholm"),
         ("Faktura e-post", "faktura@storsthlm.example"), ("Handläggare", "Anna Andersson"),
         ("Telefon", "08-123 456 78")]
@@ -42,13 +40,6 @@ def case_run(tmp_path: Path) -> Path:
     return run(source, tmp_path / "ut", now=dt.datetime(2020, 6, 1, 10, 0)).run_dir
 
 
-def edit(run_dir: Path, cells: dict[str, object]) -> None:
-    book = load_workbook(run_dir / "uppfoljning.xlsx")
-    for coordinate, value in cells.items():
-        book["Uppföljning"][coordinate] = value
-    book.save(run_dir / "uppfoljning.xlsx")
-
-
 def message(path: Path):
     return BytesParser(policy=policy.default).parsebytes(path.read_bytes())
 
@@ -60,7 +51,7 @@ def body_of(path: Path) -> str:
 
 
 def test_a_round_reminds_everyone_waiting_with_the_amount_the_deadline_and_how_to_invoice(cli, case_run):
-    edit(case_run, {"D2": 675_000, "E2": dt.date(2020, 8, 1)})  # Vaxholm has invoiced
+    edit_ledger(case_run, {"D2": 675_000, "E2": dt.date(2020, 8, 1)})  # Vaxholm has invoiced
     status, out, err = cli("paminn", case_run, "--idag", "2020-08-20")
     assert status == 0, err
     round_dir = case_run / "paminnelser" / "20200820"
@@ -107,7 +98,7 @@ def test_a_round_folder_is_made_like_any_folder_the_user_makes(cli, case_run):
 
 
 def test_no_one_to_remind_is_exit_0_with_a_message_and_nothing_written(cli, case_run):
-    edit(case_run, {"D2": 675_000, "D3": 675_000, "D5": 675_000, "C6": "Ja"})
+    edit_ledger(case_run, {"D2": 675_000, "D3": 675_000, "D5": 675_000, "C6": "Ja"})
     before = (case_run / "manifest.json").read_bytes()
     status, out, err = cli("paminn", case_run, "--idag", "2020-09-01")
     assert status == 0, err
@@ -117,12 +108,12 @@ def test_no_one_to_remind_is_exit_0_with_a_message_and_nothing_written(cli, case
 
 
 def test_a_broken_ledger_or_template_is_exit_2_located_and_nothing_written(cli, case_run, tmp_path, monkeypatch):
-    edit(case_run, {"D3": "mycket"})
+    edit_ledger(case_run, {"D3": "mycket"})
     status, out, err = cli("paminn", case_run, "--idag", "2020-09-01")
     assert status == 2
     assert "uppfoljning.xlsx Uppföljning!D3" in err and "Traceback" not in err
     assert not (case_run / "paminnelser").exists()
-    edit(case_run, {"D3": None})
+    edit_ledger(case_run, {"D3": None})
     (tmp_path / "templates").mkdir()
     (tmp_path / "templates" / "paminnelse.txt").write_text("Till {{ mottagare.namm }} {{ bilaga.rubrik }}\n",
                                                            encoding="utf-8")
@@ -145,10 +136,10 @@ def test_a_template_in_templates_overrides_the_shipped_one(cli, case_run, tmp_pa
 
 
 def test_send_delivers_the_round_once_and_skips_who_has_invoiced_since(cli, case_run, server):  # noqa: F811
-    edit(case_run, {"D2": 675_000})  # Vaxholm invoiced before the round
+    edit_ledger(case_run, {"D2": 675_000})  # Vaxholm invoiced before the round
     assert cli("paminn", case_run, "--idag", "2020-08-20")[0] == 0
     round_dir = case_run / "paminnelser" / "20200820"
-    edit(case_run, {"D5": 675_000, "E5": dt.date(2020, 8, 22)})  # Norrtälje invoices after it was written
+    edit_ledger(case_run, {"D5": 675_000, "E5": dt.date(2020, 8, 22)})  # Norrtälje invoices after it was written
     status, out, err = cli(*send_args(round_dir, server, "--yes"))
     assert status == 0, err
     assert sorted(a for _, rcpts, _ in server.received for a in rcpts) == ["registrator@botkyrka.example",
@@ -171,10 +162,7 @@ def test_send_delivers_the_round_once_and_skips_who_has_invoiced_since(cli, case
 
 
 def test_the_template_guide_documents_every_name_the_reminder_sees():
-    text = (ROOT / "docs" / "mallar.md").read_text(encoding="utf-8")
-    section = text[text.index("## Påminnelsen"):]
-    section = section[:section.index("\n## ", 1)] if "\n## " in section[1:] else section
-    names = re.findall(r"^\| `([^`]+)` \|", section, re.MULTILINE)
+    names = documented_names("## Påminnelsen")
     top = {n.split(".")[0] for n in names}
     assert top == set(REMINDER_SHAPE.names)
     assert {n.split(".")[1] for n in names if n.startswith("mottagare.")} == set(REMINDER_RECIPIENT_SHAPE.names)
@@ -216,7 +204,7 @@ PAID = {"D2": 675_000, "G2": 675_000, "D3": 675_000, "G3": 500_000, "D5": 675_00
 
 
 def test_redovisning_reminds_everyone_paid_who_has_not_reported(cli, case_run):
-    edit(case_run, PAID)
+    edit_ledger(case_run, PAID)
     status, out, err = cli("paminn", case_run, "--redovisning", "--idag", "2021-02-15")
     assert status == 0, err
     round_dir = case_run / "paminnelser" / "20210215"
@@ -234,10 +222,10 @@ def test_redovisning_reminds_everyone_paid_who_has_not_reported(cli, case_run):
 
 
 def test_send_of_a_reminder_to_report_skips_who_has_reported_since(cli, case_run, server):  # noqa: F811
-    edit(case_run, PAID)
+    edit_ledger(case_run, PAID)
     assert cli("paminn", case_run, "--redovisning", "--idag", "2021-02-15")[0] == 0
     round_dir = case_run / "paminnelser" / "20210215"
-    edit(case_run, {"I3": 480_000, "J3": dt.date(2021, 2, 16)})  # Botkyrka reports after the round was written
+    edit_ledger(case_run, {"I3": 480_000, "J3": dt.date(2021, 2, 16)})  # Botkyrka reports after the round was written
     status, out, err = cli(*send_args(round_dir, server, "--yes"))
     assert status == 0, err
     assert [rcpts for _, rcpts, _ in server.received] == [["registrator@vaxholm.example"]]
@@ -245,7 +233,7 @@ def test_send_of_a_reminder_to_report_skips_who_has_reported_since(cli, case_run
 
 
 def test_one_reminder_to_report_is_told_in_the_singular(cli, case_run):
-    edit(case_run, {"D2": 675_000, "G2": 675_000})
+    edit_ledger(case_run, {"D2": 675_000, "G2": 675_000})
     status, out, err = cli("paminn", case_run, "--redovisning", "--idag", "2021-02-15")
     assert status == 0, err
     round_dir = case_run / "paminnelser" / "20210215"
@@ -254,7 +242,7 @@ def test_one_reminder_to_report_is_told_in_the_singular(cli, case_run):
 
 
 def test_no_one_to_remind_to_report_is_exit_0_with_a_message(cli, case_run):
-    edit(case_run, {"D2": 675_000})
+    edit_ledger(case_run, {"D2": 675_000})
     status, out, err = cli("paminn", case_run, "--redovisning", "--idag", "2021-02-15")
     assert status == 0, err
     assert "Ingen att påminna om redovisning" in out and "Inget skrevs." in out
@@ -265,9 +253,6 @@ def test_the_template_guide_documents_every_name_the_reminder_to_report_sees():
     from processor.reminders import REPORT_REMINDER_SHAPE
     from processor.reporting import REPORTING_RECIPIENT_SHAPE
 
-    text = (ROOT / "docs" / "mallar.md").read_text(encoding="utf-8")
-    section = text[text.index("## Påminnelsen om redovisning"):]
-    section = section[:section.index("\n## ", 1)] if "\n## " in section[1:] else section
-    names = re.findall(r"^\| `([^`]+)` \|", section, re.MULTILINE)
+    names = documented_names("## Påminnelsen om redovisning")
     assert {n.split(".")[0] for n in names} == set(REPORT_REMINDER_SHAPE.names)
     assert {n.split(".")[1] for n in names if n.startswith("mottagare.")} == set(REPORTING_RECIPIENT_SHAPE.names)

@@ -2,14 +2,13 @@
 
 Per post, what the declining recipients held is shared among the post's remaining recipients in
 proportion to their exact first-round shares, by largest remainder to ``Avrundning``; a pool with
-nobody left goes to ``--till`` or stays unallocated. Cases are built as values (no files), as in
-test_allocate.py.
+nobody left goes to ``--till`` or stays unallocated. Cases are built as values (no files) with
+test_allocate.py's builders.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from decimal import Decimal
 from fractions import Fraction
 
 import pytest
@@ -17,39 +16,12 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from processor.allocate import allocate, post_amounts
-from processor.model import EQUAL, FAST, KEY, PER_RECIPIENT, Case, CaseInfo, KeyPart, Post, Recipient
+from processor.model import EQUAL, FAST, KEY, PER_RECIPIENT, Case, CaseInfo, Post
 from processor.reallocate import Redistribution, can_receive, redistribute, remaining_shares
-
-ROUNDING_UNITS = (1, 10, 100, 1000)
+from test_allocate import ROUNDING_UNITS, everyone, group, key, one_column, recipient, roster
 
 
 # --- building cases -----------------------------------------------------------------------------
-
-def recipient(name: str, row: int, group: str | None = None, participates: bool = True, **bases) -> Recipient:
-    return Recipient(name, row, group=group, participates=participates,
-                     bases={column: Decimal(str(value)) for column, value in bases.items()})
-
-
-def roster(*entries: tuple) -> tuple[Recipient, ...]:
-    """Recipients from ``(name, group, {bases})`` entries, on rows 2, 3, … in that order."""
-    return tuple(recipient(name, row, group, **bases) for row, (name, group, bases) in enumerate(entries, start=2))
-
-
-def key(*parts: tuple[str, int]) -> tuple[KeyPart, ...]:
-    return tuple(KeyPart(column, Decimal(str(weight))) for column, weight in parts)
-
-
-def one_column(column: str) -> tuple[KeyPart, ...]:
-    return key((column, 100))
-
-
-def group(recipients: tuple[Recipient, ...], name: str) -> tuple[int, ...]:
-    return tuple(i for i, r in enumerate(recipients) if r.group == name)
-
-
-def everyone(recipients: tuple[Recipient, ...]) -> tuple[int, ...]:
-    return tuple(range(len(recipients)))
-
 
 def make_case(recipients, posts, rounding: int = 1) -> Case:
     """A case whose total is what its posts allocate in the first round."""

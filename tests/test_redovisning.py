@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 import shutil
 import subprocess
 import zipfile
@@ -14,7 +13,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from conftest import build_workbook, require_program
+from conftest import build_workbook, documented_names, edit_ledger, require_program
 from processor.context import CASE_SHAPE
 from processor.pipeline import run
 from processor.reporting import FORMS_SHAPE, REPORTING_RECIPIENT_SHAPE
@@ -22,7 +21,7 @@ from processor.reporting_form import (
     CASE_ID_CELL, DEFAULT_QUESTIONS, FILLED_LABELS, FIRST_QUESTION_ROW, FORM_SHEET, FORMAT_TAG, IDENTITY_SHEET,
     RECIPIENT_CELL, ROUND_CELL, TAG_CELL, USED_LABEL, FormIdentity, identity_of, label_key, sheet_label_rows,
 )
-from test_paminn import CASE, RECIPIENTS, body_of, edit, message
+from test_paminn import CASE, RECIPIENTS, body_of, message
 from test_send import send_args, server  # noqa: F401  (the real SMTP server fixture)
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -40,7 +39,7 @@ def case_run(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def paid_run(case_run: Path) -> Path:
-    edit(case_run, PAID)
+    edit_ledger(case_run, PAID)
     return case_run
 
 
@@ -199,7 +198,7 @@ def _round_on(run_dir: Path, day: str) -> Path:
 def test_send_delivers_the_forms_once_and_skips_who_has_reported_since(cli, paid_run, server):  # noqa: F811
     assert cli("redovisning", paid_run, "--idag", TODAY)[0] == 0
     round_dir = paid_run / "redovisning" / "20210115"
-    edit(paid_run, {"I2": 675_000, "J2": dt.date(2021, 1, 16)})  # Vaxholm reported before the forms went out
+    edit_ledger(paid_run, {"I2": 675_000, "J2": dt.date(2021, 1, 16)})  # Vaxholm reported before the forms went out
     status, out, err = cli(*send_args(round_dir, server, "--yes"))
     assert status == 0, err
     assert [rcpts for _, rcpts, _ in server.received] == [["registrator@botkyrka.example"]]
@@ -221,7 +220,7 @@ def test_send_delivers_the_forms_once_and_skips_who_has_reported_since(cli, paid
 
 
 def test_a_later_forms_round_is_not_sent_to_who_has_reported_and_send_says_why(cli, paid_run, server):  # noqa: F811
-    edit(paid_run, {"I2": 600_000, "J2": dt.date(2020, 10, 1)})  # Vaxholm reported for the delredovisning
+    edit_ledger(paid_run, {"I2": 600_000, "J2": dt.date(2020, 10, 1)})  # Vaxholm reported for the delredovisning
     assert cli("redovisning", paid_run, "--idag", TODAY)[0] == 0
     status, out, err = cli(*send_args(paid_run / "redovisning" / "20210115", server, "--yes"))
     assert status == 0, err
@@ -232,7 +231,7 @@ def test_a_later_forms_round_is_not_sent_to_who_has_reported_and_send_says_why(c
 
 
 def test_one_form_is_told_in_the_singular(cli, case_run):
-    edit(case_run, {"D2": 675_000, "G2": 675_000})
+    edit_ledger(case_run, {"D2": 675_000, "G2": 675_000})
     status, out, err = cli("redovisning", case_run, "--idag", TODAY)
     assert status == 0, err
     round_dir = case_run / "redovisning" / "20210115"
@@ -241,7 +240,7 @@ def test_one_form_is_told_in_the_singular(cli, case_run):
 
 
 def test_no_one_paid_is_exit_0_with_a_message_and_nothing_written(cli, case_run):
-    edit(case_run, {"D2": 675_000})
+    edit_ledger(case_run, {"D2": 675_000})
     before = (case_run / "manifest.json").read_bytes()
     status, out, err = cli("redovisning", case_run, "--idag", TODAY)
     assert status == 0, err
@@ -251,12 +250,12 @@ def test_no_one_paid_is_exit_0_with_a_message_and_nothing_written(cli, case_run)
 
 
 def test_a_broken_ledger_or_form_template_is_exit_2_located_and_nothing_written(cli, paid_run, tmp_path, monkeypatch):
-    edit(paid_run, {"G5": 700_000})  # paid more than invoiced
+    edit_ledger(paid_run, {"G5": 700_000})  # paid more than invoiced
     status, out, err = cli("redovisning", paid_run, "--idag", TODAY)
     assert status == 2
     assert "uppfoljning.xlsx Uppföljning!G5" in err and "Traceback" not in err
     assert not (paid_run / "redovisning").exists()
-    edit(paid_run, {"G5": None})
+    edit_ledger(paid_run, {"G5": None})
     (tmp_path / "templates").mkdir()
     book = load_workbook(ROOT / "templates" / "redovisning.xlsx")
     book[FORM_SHEET]["A8"] = "Summa utbetalt"  # was Utbetalt
@@ -331,7 +330,7 @@ def test_a_recipient_without_an_address_gets_a_form_and_is_named(cli, tmp_path):
     recipients = [*RECIPIENTS[:2], ("Sigtuna", None, "Ja", 1)]
     source = build_workbook(tmp_path / "utan_adress.xlsx", case=CASE, recipients=recipients)
     run_dir = run(source, tmp_path / "ut", now=dt.datetime(2020, 6, 1, 10, 0)).run_dir
-    edit(run_dir, {"D2": 900_000, "G2": 900_000, "D3": 900_000, "G3": 900_000})
+    edit_ledger(run_dir, {"D2": 900_000, "G2": 900_000, "D3": 900_000, "G3": 900_000})
     status, out, err = cli("redovisning", run_dir, "--idag", TODAY)
     assert status == 0, err
     round_dir = run_dir / "redovisning" / "20210115"
@@ -350,7 +349,7 @@ def test_a_body_asks_its_own_questions_from_the_sheet_fragor(cli, tmp_path):
     run_dir = run(source, tmp_path / "ut", now=dt.datetime(2020, 6, 1, 10, 0)).run_dir
     asked = ["Hur många medarbetare har gått utbildningen?", "Vad har ni lärt er?"]
     assert json.loads((run_dir / "fordelning.json").read_text(encoding="utf-8"))["questions"] == asked
-    edit(run_dir, PAID)
+    edit_ledger(run_dir, PAID)
     assert cli("redovisning", run_dir, "--idag", TODAY)[0] == 0
     round_dir = run_dir / "redovisning" / "20210115"
     book = load_workbook(round_dir / "blanketter" / "Vaxholm.xlsx")
@@ -395,10 +394,7 @@ def test_an_empty_questions_sheet_warns_and_a_near_miss_name_is_named(cli, tmp_p
 
 
 def test_the_template_guide_documents_every_name_the_forms_email_sees():
-    text = (ROOT / "docs" / "mallar.md").read_text(encoding="utf-8")
-    section = text[text.index("## Redovisningsblanketten"):]
-    section = section[:section.index("\n## ", 1)] if "\n## " in section[1:] else section
-    names = re.findall(r"^\| `([^`]+)` \|", section, re.MULTILINE)
+    names = documented_names("## Redovisningsblanketten")
     assert {n.split(".")[0] for n in names} == set(FORMS_SHAPE.names)
     assert {n.split(".")[1] for n in names if n.startswith("mottagare.")} == set(REPORTING_RECIPIENT_SHAPE.names)
     assert "arende.<falt>" in names and CASE_SHAPE.open

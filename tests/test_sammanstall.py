@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from conftest import ROOT, docx_text, require_program, sha256
+from conftest import documented_names, docx_text, require_program, sha256
 from processor.case_folder import open_case_folder
 from processor.context import CASE_SHAPE
 from processor.reporting_form import (DEFAULT_QUESTIONS, FORM_SHEET, FORM_TEMPLATE, USED_LABEL, FormIdentity, FormValues,
@@ -88,6 +88,18 @@ def words(path: Path) -> str:
 def folder_state(folder: Path) -> dict[str, str]:
     """Every file below ``folder`` with its SHA-256: the run folder's state, to show that nothing changed."""
     return {p.relative_to(folder).as_posix(): sha256(p) for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def own_template(folder: Path, monkeypatch: pytest.MonkeyPatch, name: str, paragraph: str) -> None:
+    """A Word template ``name`` of one paragraph in ``folder/templates``, the working folder, so that it overrides
+    the shipped one."""
+    from docx import Document
+
+    (folder / "templates").mkdir()
+    document = Document()
+    document.add_paragraph(paragraph)
+    document.save(folder / "templates" / name)
+    monkeypatch.chdir(folder)
 
 
 @pytest.fixture
@@ -313,13 +325,7 @@ def test_the_report_counts_who_has_reported_among_those_paid_and_says_why_an_unp
 
 
 def test_a_template_with_an_unknown_name_stops_before_anything_is_written(cli, paid_run, tmp_path, monkeypatch):
-    from docx import Document
-
-    (tmp_path / "templates").mkdir()
-    document = Document()
-    document.add_paragraph("{{ mottagare.namn }} ska betala {{ belopp|kronor }}")
-    document.save(tmp_path / "templates" / "aterbetalning.docx")
-    monkeypatch.chdir(tmp_path)
+    own_template(tmp_path, monkeypatch, "aterbetalning.docx", "{{ mottagare.namn }} ska betala {{ belopp|kronor }}")
     forms = tmp_path / "inkomna"
     reporting_form(forms / "Botkyrka.xlsx", paid_run, "Botkyrka", 800_000)
     before = folder_state(paid_run)
@@ -335,13 +341,8 @@ def test_a_template_with_an_unknown_name_stops_before_anything_is_written(cli, p
 
 
 def test_a_template_that_prints_what_is_not_there_stops_and_leaves_no_folder(cli, paid_run, tmp_path, monkeypatch):
-    from docx import Document
-
-    (tmp_path / "templates").mkdir()
-    document = Document()
-    document.add_paragraph("{% for r in rader %}{{ r.namn }}: {{ r.anvant|tal }} kr. {% endfor %}")
-    document.save(tmp_path / "templates" / "sammanstallning.docx")
-    monkeypatch.chdir(tmp_path)
+    own_template(tmp_path, monkeypatch, "sammanstallning.docx",
+                 "{% for r in rader %}{{ r.namn }}: {{ r.anvant|tal }} kr. {% endfor %}")
     reporting_form(tmp_path / "inkomna" / "Botkyrka.xlsx", paid_run, "Botkyrka", 800_000)
     before = folder_state(paid_run)
     status, out, err = cli("sammanstall", paid_run, tmp_path / "inkomna", "--idag", "2021-02-15")
@@ -396,10 +397,7 @@ def test_the_repayment_date_is_the_field_or_31_march_after_the_year(followup_run
 
 
 def test_the_template_guide_documents_every_name_the_compilation_and_the_letter_see():
-    text = (ROOT / "docs" / "mallar.md").read_text(encoding="utf-8")
-    section = text[text.index("## Sammanställningen och återbetalningsbrevet"):]
-    section = section[:section.index("\n## ", 1)]
-    names = re.findall(r"^\| `([^`]+)` \|", section, re.MULTILINE)
+    names = documented_names("## Sammanställningen och återbetalningsbrevet")
     top = {n.split(".")[0] for n in names} - {"r", "f", "s"}  # the loop variables of rader, fragor and f.svar
     assert top == set(COMPILATION_SHAPE.names) | set(REPAYMENT_SHAPE.names)
     for prefix, shape in (("summa", TOTALS_SHAPE), ("r", ROW_SHAPE), ("f", QUESTION_SHAPE), ("s", ANSWER_SHAPE)):

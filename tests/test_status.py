@@ -7,20 +7,13 @@ import json
 
 from openpyxl import load_workbook
 
-from conftest import sha256
+from conftest import edit_ledger, sha256
 from processor.journal import Journal
 from processor.status import case_status
 
 
-def edit(run_dir, cells):
-    book = load_workbook(run_dir / "uppfoljning.xlsx")
-    for coordinate, value in cells.items():
-        book["Uppföljning"][coordinate] = value
-    book.save(run_dir / "uppfoljning.xlsx")
-
-
 def test_the_json_has_exactly_the_spec_shape(cli, followup_run):
-    edit(followup_run, {"D2": 900_000, "E2": dt.date(2020, 6, 15), "G2": 900_000, "D3": 1})
+    edit_ledger(followup_run, {"D2": 900_000, "E2": dt.date(2020, 6, 15), "G2": 900_000, "D3": 1})
     status, out, err = cli("status", followup_run, "--json", "--idag", "2020-09-01")
     assert status == 0, err
     assert "Varning: uppfoljning.xlsx Uppföljning!D3: Botkyrka har rekvirerat 1 kr" in err
@@ -36,7 +29,7 @@ def test_the_json_has_exactly_the_spec_shape(cli, followup_run):
 
 
 def test_the_text_says_the_counts_the_money_the_dates_and_who_is_late(cli, followup_run):
-    edit(followup_run, {"D3": 400_000})
+    edit_ledger(followup_run, {"D3": 400_000})
     status, out, err = cli("status", followup_run, "--idag", "2020-09-01")
     assert status == 0, err
     assert "Läget 1 september 2020: 4 mottagare, 2 700 000 kr tilldelat." in out.splitlines()
@@ -63,7 +56,7 @@ def test_the_page_is_written_with_what_was_mailed_and_the_manifest_says_so(follo
 
 
 def test_a_broken_ledger_is_exit_2_with_every_problem_and_nothing_written(cli, followup_run):
-    edit(followup_run, {"D2": "en miljon", "A3": "Botkyrkaa"})
+    edit_ledger(followup_run, {"D2": "en miljon", "A3": "Botkyrkaa"})
     manifest = sha256(followup_run / "manifest.json")
     status, out, err = cli("status", followup_run, "--idag", "2020-09-01")
     assert status == 2 and "Traceback" not in err
@@ -89,10 +82,10 @@ def test_from_letters_to_everyone_has_invoiced_without_losing_a_typed_entry(cli,
     from pathlib import Path
 
     peppol = Path(__file__).parent / "data" / "peppol"
-    edit(followup_run, {"K3": "ringt 20/8, fakturan kommer", "G2": None})
+    edit_ledger(followup_run, {"K3": "ringt 20/8, fakturan kommer", "G2": None})
     assert json.loads(cli("status", followup_run, "--json", "--idag", "2020-09-01")[1])["counts"]["Försenad"] == 3
     assert cli("faktura", followup_run, peppol / "vaxholm-faktura.xml", peppol / "norrtalje-faktura.xml")[0] == 0
-    edit(followup_run, {"D3": 900_000, "E3": dt.date(2020, 8, 28), "F3": "B-77"})  # typed from the finance system
+    edit_ledger(followup_run, {"D3": 900_000, "E3": dt.date(2020, 8, 28), "F3": "B-77"})  # typed from the finance system
     assert cli("faktura", followup_run, peppol / "vaxholm-faktura.xml", peppol / "vaxholm-kreditnota.xml")[0] == 0
     status, out, err = cli("status", followup_run, "--json", "--idag", "2020-09-01")
     assert status == 0, err

@@ -92,14 +92,19 @@ class Clock:
         self.now += seconds
 
 
+def readiness(quiet: float = 5, give_up_after: float = 60) -> tuple[Readiness, Clock]:
+    """Readiness rules that read time only from a clock the test turns, and that clock."""
+    clock = Clock()
+    return Readiness(quiet=quiet, give_up_after=give_up_after, clock=clock), clock
+
+
 def look(rules: Readiness, name: str = "bok.xlsx", sig=(100, 1, 7), held_by=None, readable=True) -> Verdict:
     """One look at the folder as the watcher takes it: the file's signature, its holder and whether it reads whole."""
     return rules.verdict(name, sig, held_by=lambda: held_by, readable=lambda: readable)
 
 
 def test_a_workbook_runs_once_it_has_been_unchanged_for_the_quiet_time():
-    clock = Clock()
-    rules = Readiness(quiet=5, give_up_after=60, clock=clock)
+    rules, clock = readiness()
     assert not look(rules).run
     clock.wait(4.9)
     assert not look(rules).run
@@ -108,8 +113,7 @@ def test_a_workbook_runs_once_it_has_been_unchanged_for_the_quiet_time():
 
 
 def test_any_change_of_size_time_or_identity_starts_the_quiet_time_again():
-    clock = Clock()
-    rules = Readiness(quiet=5, give_up_after=60, clock=clock)
+    rules, clock = readiness()
     look(rules, sig=(100, 1, 7))
     for changed in [(200, 1, 7), (200, 2, 7), (200, 2, 8)]:
         clock.wait(5)
@@ -119,37 +123,33 @@ def test_any_change_of_size_time_or_identity_starts_the_quiet_time_again():
 
 
 def test_a_copy_that_pauses_longer_than_the_quiet_time_waits_while_the_zip_is_half_written():
-    clock = Clock()
-    rules = Readiness(quiet=0.3, give_up_after=60, clock=clock)
+    rules, clock = readiness(quiet=0.3)
     look(rules, readable=False)
     clock.wait(1)
     assert not look(rules, readable=False).run
     assert look(rules, readable=True).run
 
 
-def test_a_file_that_never_reads_whole_is_run_after_the_longest_wait_so_its_fault_is_reported():
-    clock = Clock()
-    rules = Readiness(quiet=5, give_up_after=60, clock=clock)
+def assert_a_file_that_never_reads_whole_runs_after(seconds: float, **options: float) -> None:
+    """Not run a second before ``seconds`` since it was first seen, and run at ``seconds``."""
+    rules, clock = readiness(**options)
     look(rules, readable=False)
-    clock.wait(59)
+    clock.wait(seconds - 1)
     assert not look(rules, readable=False).run
     clock.wait(1)
     assert look(rules, readable=False).run
+
+
+def test_a_file_that_never_reads_whole_is_run_after_the_longest_wait_so_its_fault_is_reported():
+    assert_a_file_that_never_reads_whole_runs_after(60, quiet=5, give_up_after=60)
 
 
 def test_the_longest_wait_is_never_shorter_than_the_quiet_time():
-    clock = Clock()
-    rules = Readiness(quiet=10, give_up_after=1, clock=clock)
-    look(rules, readable=False)
-    clock.wait(9)
-    assert not look(rules, readable=False).run
-    clock.wait(1)
-    assert look(rules, readable=False).run
+    assert_a_file_that_never_reads_whole_runs_after(10, quiet=10, give_up_after=1)
 
 
 def test_a_workbook_held_open_is_named_once_and_runs_when_it_is_let_go():
-    clock = Clock()
-    rules = Readiness(quiet=5, give_up_after=60, clock=clock)
+    rules, clock = readiness()
     look(rules, held_by="Excel")
     clock.wait(5)
     assert look(rules, held_by="Excel") == Verdict(held_by="Excel")
@@ -159,8 +159,7 @@ def test_a_workbook_held_open_is_named_once_and_runs_when_it_is_let_go():
 
 
 def test_the_file_is_only_read_once_it_has_been_quiet():
-    clock = Clock()
-    rules = Readiness(quiet=5, give_up_after=60, clock=clock)
+    rules, clock = readiness()
     asked = []
     for _ in range(2):
         rules.verdict("bok.xlsx", (1, 1, 1), held_by=lambda: asked.append("held_by"),
@@ -172,8 +171,7 @@ def test_the_file_is_only_read_once_it_has_been_quiet():
 
 
 def test_a_workbook_left_in_place_runs_again_only_when_it_changes():
-    clock = Clock()
-    rules = Readiness(quiet=5, give_up_after=60, clock=clock)
+    rules, clock = readiness()
     look(rules)
     clock.wait(5)
     assert look(rules).run
@@ -186,8 +184,7 @@ def test_a_workbook_left_in_place_runs_again_only_when_it_changes():
 
 
 def test_a_file_that_goes_away_or_changes_during_its_run_is_looked_at_afresh():
-    clock = Clock()
-    rules = Readiness(quiet=5, give_up_after=60, clock=clock)
+    rules, clock = readiness()
     look(rules, name="a.xlsx")
     look(rules, name="b.xlsx")
     look(rules, name="c.xlsx")
